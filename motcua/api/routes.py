@@ -1,0 +1,214 @@
+"""The /api/v1 routes: thin wrappers that authenticate, validate, and call the engine."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from motcua import auth
+from motcua.api import api_route
+from motcua.api import schemas as S
+from motcua.app import state
+from motcua.auth import STAFF, Principal
+from motcua.engine import clock, counters, tickets
+from motcua.engine.errors import QueueError
+from motcua.engine.snapshot import snapshot
+from motcua.engine.views import counter_view, service_view, ticket_view
+from motcua.models import Device, DeviceKind, Office, PrintJob, PriorityGroup, Role, Service, Ticket, User
+
+KIOSK = frozenset({DeviceKind.kiosk})
+DISPLAYS = frozenset(DeviceKind)
+OFFICE_PARAM = {"name": "office", "in": "query", "required": False, "schema": {"type": "string"}, "description": "Office code"}
+
+
+def status_url(public_id: str) -> str:
+    """The address behind the ticket's QR code (the kiosk room serves /t/<id>)."""
+    base = state().settings.get("public_url") or request.host_url
+    return f"{base.rstrip('/')}/t/{public_id}"
+
+
+# ---- fields and tickets ---------------------------------------------------------------
+
+
+@api_route("/services", "GET", summary="Fields with waiting count, estimate, open or closed and why", auth="public", response=S.ServicesOut, params=[OFFICE_PARAM])
+def list_services():  # noqa: ANN201
+    with state().db.read() as s:
+        office = _public_office(s)
+        now = clock.now()
+        services = s.scalars(select(Service).where(Service.office_id == office.id).order_by(Service.sort_order, Service.id)).all()
+        groups = s.scalars(select(PriorityGroup).where(PriorityGroup.office_id == office.id, PriorityGroup.active).order_by(PriorityGroup.sort_order)).all()
+        return jsonify(
+            office=office.code,
+            services=[service_view(s, office, svc, now) for svc in services],
+            priority_groups=[{"code": g.code, "name": g.name, "name_en": g.name_en} for g in groups],
+        )
+
+
+@api_route("/tickets", "POST", summary="Issue a ticket (kiosk device token or staff)", auth="kiosk, clerk, manager, admin", body=S.IssueTicket, response=S.IssuedTicket, status=201)
+def issue_ticket(body: S.IssueTicket):  # noqa: ANN201
+    p = auth.check(roles=STAFF, devices=KIOSK)
+    db = state().db
+    for attempt in range(2):
+        try:
+            with db.write() as s:
+                office = auth.office_for(p, s, body.office)
+                device = s.get(Device, p.device_id) if p.device_id else None
+                user = s.get(User, p.user_id) if p.user_id else None
+                # Keys are per device, so two kiosks can never collide on one.
+                key = f"{p.device_id or 'u' + str(p.user_id)}:{body.idempotency_key}" if body.idempotency_key else None
+                t, created = tickets.issue_ticket(s, office, body.service, priority=body.priority, idempotency_key=key, device=device, user=user)
+                if device is not None:
+                    device.last_seen_at = clock.now()
+                job = s.scalar(select(PrintJob.id).where(PrintJob.ticket_id == t.id).order_by(PrintJob.id.desc()))
+                out = _issued(t, job)
+            break
+        except IntegrityError:
+            # Two requests with the same idempotency key raced on PostgreSQL: the loser finds the winner's ticket.
+            if attempt or not body.idempotency_key:
+                raise
+    return jsonify(out), 201 if created else 200
+
+
+def _issued(t: Ticket, job: int | None) -> dict:
+    view = ticket_view(t)
+    from motcua.engine.estimates import Eta
+
+    est = Eta(t.eta_low, t.eta_high)
+    view.update(waiting_ahead=t.waiting_ahead, eta_minutes=est.as_list(), eta_text=est.text(), status_url=status_url(t.public_id), print_job=job)
+    return view
+
+
+@api_route("/tickets/<public_id>", "GET", summary="Public status of a ticket (the id is unguessable)", auth="public", response=S.TicketStatusOut)
+def ticket_status(public_id: str):  # noqa: ANN201
+    with state().db.read() as s:
+        t = tickets.find_ticket(s, public_id)
+        return jsonify(tickets.public_status(s, t))
+
+
+@api_route("/tickets/<public_id>/cancel", "POST", summary="Cancel a ticket (the citizen who holds its id, or staff)", auth="public", body=S.CancelTicket, response=S.TicketOut)
+def cancel_ticket(public_id: str, body: S.CancelTicket):  # noqa: ANN201
+    with state().db.write() as s:
+        t = tickets.find_ticket(s, public_id)
+        p = auth.current_principal()
+        user = s.get(User, p.user_id) if p and p.user_id else None
+        tickets.cancel_ticket(s, t, user=user, reason=body.reason or ("citizen" if user is None else None))
+        return jsonify(ticket_view(t))
+
+
+# ---- counters ------------------------------------------------------------------------
+
+
+def _counter_action(number: int, action, *, open_first: bool = False):  # noqa: ANN001, ANN202
+    p = auth.check(roles=STAFF)
+    with state().db.write() as s:
+        office = auth.office_for(p, s, request.args.get("office"))
+        c = counters.find_counter(s, office, number)
+        user = s.get(User, p.user_id)
+        if not counters.may_operate(user, c):
+            raise QueueError("not_your_counter", f"Bạn không phụ trách quầy {number}.", f"You do not hold counter {number}.", status=403)
+        if open_first and c.clerk_id is None and user.role == Role.clerk:
+            counters.open_counter(s, c, user)  # a clerk's first call opens the counter for them
+        result = action(s, c, user)
+        ticket = result if isinstance(result, Ticket) or result is None else None
+        s.flush()
+        s.refresh(c)
+        return jsonify(ticket=ticket_view(ticket) if ticket else None, counter=counter_view(c))
+
+
+def _counter_doc(action: str, summary: str, body=None):  # noqa: ANN001, ANN202
+    params = [{"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}}, OFFICE_PARAM]
+    return api_route(f"/counters/<int:number>/{action}", "POST", summary=summary, auth="clerk (own counter), manager, admin", body=body, response=S.CounterActionOut, params=params)
+
+
+@_counter_doc("open", "Take the counter (one counter per clerk)")
+def counter_open(number: int):  # noqa: ANN201
+    return _counter_action(number, lambda s, c, u: counters.open_counter(s, c, u))
+
+
+@_counter_doc("close", "Leave the counter")
+def counter_close(number: int):  # noqa: ANN201
+    return _counter_action(number, lambda s, c, u: counters.close_counter(s, c, u))
+
+
+@_counter_doc("next", "Call the next citizen; {ticket: null} when nobody waits")
+def counter_next(number: int):  # noqa: ANN201
+    return _counter_action(number, lambda s, c, u: counters.call_next(s, c, u), open_first=True)
+
+
+@_counter_doc("recall", "Call the current number again")
+def counter_recall(number: int):  # noqa: ANN201
+    return _counter_action(number, lambda s, c, u: counters.recall(s, c, u))
+
+
+@_counter_doc("start", "The citizen has arrived: start serving")
+def counter_start(number: int):  # noqa: ANN201
+    return _counter_action(number, lambda s, c, u: counters.start(s, c, u))
+
+
+@_counter_doc("finish", "Finish serving the current citizen")
+def counter_finish(number: int):  # noqa: ANN201
+    return _counter_action(number, lambda s, c, u: counters.finish(s, c, u))
+
+
+@_counter_doc("no-show", "The called citizen did not come")
+def counter_no_show(number: int):  # noqa: ANN201
+    return _counter_action(number, lambda s, c, u: counters.no_show(s, c, u))
+
+
+@_counter_doc("pause", "Pause the counter with a reason", S.Pause)
+def counter_pause(number: int, body: S.Pause):  # noqa: ANN201
+    return _counter_action(number, lambda s, c, u: counters.pause(s, c, body.reason, u))
+
+
+@_counter_doc("resume", "Resume a paused counter")
+def counter_resume(number: int):  # noqa: ANN201
+    return _counter_action(number, lambda s, c, u: counters.resume(s, c, u))
+
+
+@_counter_doc("transfer", "Send the current citizen to another field's queue", S.Transfer)
+def counter_transfer(number: int, body: S.Transfer):  # noqa: ANN201
+    return _counter_action(number, lambda s, c, u: counters.transfer(s, c, body.service, body.position, u))
+
+
+@_counter_doc("call", "Call a given number out of turn (a reason is required and logged)", S.CallNumber)
+def counter_call(number: int, body: S.CallNumber):  # noqa: ANN201
+    return _counter_action(number, lambda s, c, u: counters.call_number(s, c, body.code, body.reason, u), open_first=True)
+
+
+# ---- the whole queue -----------------------------------------------------------------
+
+
+@api_route("/queue", "GET", summary="Snapshot of every counter, field and recent call, with the sequence number", auth="staff or any device", response=S.QueueOut, params=[OFFICE_PARAM])
+def queue_snapshot():  # noqa: ANN201
+    p = auth.check(roles=STAFF, devices=DISPLAYS)
+    with state().db.read() as s:
+        office = auth.office_for(p, s, request.args.get("office"))
+        return jsonify(snapshot(s, office))
+
+
+@api_route("/openapi.json", "GET", summary="This document", auth="public")
+def openapi():  # noqa: ANN201
+    from motcua.api.openapi import document
+
+    return jsonify(document())
+
+
+def _public_office(s) -> Office:  # noqa: ANN001
+    """Public reads: the office named by ?office=, the caller's own, or the only one."""
+    code = request.args.get("office")
+    p: Principal | None = auth.current_principal()
+    if p is not None:
+        return auth.office_for(p, s, code)
+    if code:
+        office = s.scalar(select(Office).where(Office.code == code))
+        if office is None:
+            raise QueueError("unknown_office", f"Không có đơn vị '{code}'.", f"There is no office '{code}'.", status=404)
+        return office
+    offices = s.scalars(select(Office).order_by(Office.id).limit(2)).all()
+    if len(offices) == 1:
+        return offices[0]
+    if not offices:
+        raise QueueError("no_office", "Chưa cấu hình đơn vị nào.", "No office is configured.", status=404)
+    raise QueueError("office_required", "Hãy chọn đơn vị (tham số office).", "Name the office (the office parameter).", status=422)
+

@@ -1,0 +1,144 @@
+"""Request and response bodies of /api/v1, validated with pydantic; the OpenAPI document is
+built from these same models."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class IssueTicket(_Body):
+    service: str = Field(min_length=1, max_length=16, description="Field code")
+    priority: str | None = Field(default=None, max_length=32, description="Priority group code")
+    idempotency_key: str | None = Field(default=None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    office: str | None = Field(default=None, max_length=32, description="Office code (admins of several offices)")
+
+
+class Transfer(_Body):
+    service: str = Field(min_length=1, max_length=16)
+    position: Literal["front", "back"] | None = None
+
+
+class CallNumber(_Body):
+    code: str = Field(min_length=1, max_length=16)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class Pause(_Body):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class CancelTicket(_Body):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str = Field(description="Vietnamese")
+    message_en: str
+    details: dict | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class ClosedReason(BaseModel):
+    code: str
+    message: str
+    message_en: str
+
+
+class ServiceOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    prefix: str
+    waiting: int
+    eta_minutes: list[int] | None = Field(description="[low, high] minutes for a new ticket; null when unknown")
+    eta_text: str
+    eta_text_en: str
+    open: bool
+    closed_reason: ClosedReason | None
+
+
+class ServicesOut(BaseModel):
+    office: str
+    services: list[ServiceOut]
+    priority_groups: list[dict]
+
+
+class TicketOut(BaseModel):
+    id: int
+    public_id: str
+    code: str
+    number: int
+    service: str
+    service_name: str
+    priority: str | None
+    status: str
+    issued_at: str
+    called_at: str | None
+    started_at: str | None
+    counter: int | None
+    recalls: int
+
+
+class IssuedTicket(TicketOut):
+    waiting_ahead: int
+    eta_minutes: list[int] | None
+    eta_text: str
+    status_url: str
+    print_job: int | None = None
+
+
+class TicketStatusOut(TicketOut):
+    office: str
+    service_name_en: str
+    priority_name: str | None
+    position: int | None
+    waiting_ahead: int
+    now_serving: list[str]
+    eta_minutes: list[int] | None
+    eta_text: str | None
+    eta_text_en: str | None
+    business_day: str
+    updated_at: str
+
+
+class CounterOut(BaseModel):
+    number: int
+    name: str
+    status: str
+    pause_reason: str | None
+    clerk: str | None
+    services: list[str]
+    ticket: TicketOut | None
+
+
+class CounterActionOut(BaseModel):
+    ticket: TicketOut | None
+    counter: CounterOut
+
+
+class CallOut(BaseModel):
+    id: int
+    kind: str
+    code: str
+    counter: int | None
+    at: str
+
+
+class QueueOut(BaseModel):
+    seq: int
+    at: str
+    business_day: str
+    office: dict
+    counters: list[CounterOut]
+    services: list[ServiceOut]
+    recent_calls: list[CallOut]

@@ -1,0 +1,119 @@
+"""The Flask application factory.
+
+UI rooms (kiosk, counter, display, printers, manager) plug in through the `motcua.plugins`
+entry-point group: each exposes `init_app(app)`, so the core never imports them by name.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from motcua import auth, realtime
+from motcua.config import Config, effective_settings, instance_path, load_config
+from motcua.db import Database
+from motcua.security import load_or_create_secret_key
+
+log = logging.getLogger(__name__)
+csrf = CSRFProtect()
+babel = Babel()
+LANGUAGES = ("vi", "en")
+
+
+@dataclass
+class Motcua:
+    """Everything the app shares, at app.extensions['motcua']."""
+
+    config: Config
+    config_path: Path
+    instance: Path
+    settings: dict
+    db: Database
+
+
+def state(app: Flask | None = None) -> Motcua:
+    from flask import current_app
+
+    return (app or current_app).extensions["motcua"]
+
+
+def select_locale() -> str:
+    lang = request.args.get("lang") or request.cookies.get("lang")
+    return lang if lang in LANGUAGES else "vi"
+
+
+def create_app(
+    config_path: str | Path | None = None,
+    *,
+    database_url: str | None = None,
+    instance: Path | None = None,
+    testing: bool = False,
+    plugins: bool = True,
+    engine_options: dict | None = None,
+) -> Flask:
+    config, path = load_config(config_path)
+    instance = Path(instance).resolve() if instance else instance_path()
+    instance.mkdir(parents=True, exist_ok=True)
+    settings = effective_settings(config, instance)
+    if database_url:
+        from motcua.config import normalise_db_url
+
+        settings["database_url"] = normalise_db_url(database_url)
+
+    app = Flask("motcua", instance_path=str(instance), template_folder="templates", static_folder="static")
+    app.config.update(
+        SECRET_KEY=load_or_create_secret_key(instance),
+        TESTING=testing,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=12 * 3600,  # one working day
+        BABEL_DEFAULT_LOCALE="vi",
+        BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        WTF_CSRF_TIME_LIMIT=None,  # a counter page stays open all day
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    db = Database(settings["database_url"], **(engine_options or {}))
+    app.extensions["motcua"] = Motcua(config, path, instance, settings, db)
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    auth.init_app(app)
+    from motcua.api import bp as api_bp
+
+    csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions (motcua.auth)
+    app.register_blueprint(api_bp)
+    realtime.init_app(app, db, redis_url=settings["redis_url"])
+
+    @app.after_request
+    def _headers(resp):  # noqa: ANN001
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        lang = request.args.get("lang")
+        if lang in LANGUAGES:
+            resp.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax")
+        return resp
+
+    @app.context_processor
+    def _globals() -> dict:
+        return {"lang": select_locale(), "office_name": getattr(g, "office_name", None)}
+
+    @app.get("/")
+    def index():  # noqa: ANN202
+        from flask import render_template
+
+        return render_template("index.html", links=app.extensions.get("motcua.links", []))
+
+    if plugins:
+        for ep in sorted(entry_points(group="motcua.plugins"), key=lambda e: e.name):
+            ep.load()(app)
+    return app

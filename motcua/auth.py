@@ -1,0 +1,218 @@
+"""Who is asking: staff in a browser session (Flask-Login), API clients and devices with a
+bearer token. Views declare what they accept with `@requires(...)`."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from motcua.engine import clock
+from motcua.engine.errors import QueueError
+from motcua.models import ApiToken, Device, DeviceKind, Office, Role, User
+from motcua.security import check_password, token_hash
+
+login_manager = LoginManager()
+bp = Blueprint("auth", __name__)
+
+STAFF = frozenset({Role.clerk, Role.manager, Role.admin})
+MANAGERS = frozenset({Role.manager, Role.admin})
+
+
+class SessionUser(UserMixin):
+    """What Flask-Login keeps of a user between requests (no live ORM object)."""
+
+    def __init__(self, user: User) -> None:
+        self.id = user.id
+        self.username = user.username
+        self.full_name = user.full_name or user.username
+        self.role = user.role
+        self.office_id = user.office_id
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int | None
+    device_id: int | None
+    role: Role | None
+    device_kind: DeviceKind | None
+    office_id: int | None  # None: an admin of every office
+    via: str  # "session" | "token"
+
+    def may_see_office(self, office_id: int) -> bool:
+        return self.office_id is None or self.office_id == office_id
+
+
+def _unauthorized() -> QueueError:
+    return QueueError("unauthorized", "Cần đăng nhập hoặc mã thiết bị.", "Sign-in or a device token is required.", status=401)
+
+
+def _forbidden() -> QueueError:
+    return QueueError("forbidden", "Bạn không có quyền làm việc này.", "You are not allowed to do this.", status=403)
+
+
+def principal_from_token(session: Session, token: str) -> Principal | None:
+    digest = token_hash(token)
+    if token.startswith("dev_"):
+        d = session.scalar(select(Device).where(Device.token_hash == digest, Device.revoked_at.is_(None)))
+        if d is not None:
+            return Principal(None, d.id, None, d.kind, d.office_id, "token")
+        return None
+    row = session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), User.active)
+    ).first()
+    if row is None:
+        return None
+    _, user = row
+    return Principal(user.id, None, user.role, None, user.office_id, "token")
+
+
+def current_principal() -> Principal | None:
+    """Bearer token first (devices and scripts), then the browser session."""
+    if "principal" in g:
+        return g.principal
+    from motcua.app import state
+
+    principal = None
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        with state().db.read() as s:
+            principal = principal_from_token(s, header[7:].strip())
+        if principal is None:
+            raise QueueError("bad_token", "Mã truy cập không hợp lệ hoặc đã bị thu hồi.", "The token is invalid or revoked.", status=401)
+    elif current_user.is_authenticated:
+        principal = Principal(current_user.id, None, current_user.role, None, current_user.office_id, "session")
+    g.principal = principal
+    return principal
+
+
+def check(*, roles: frozenset[Role] = frozenset(), devices: frozenset[DeviceKind] = frozenset()) -> Principal:
+    p = current_principal()
+    if p is None:
+        raise _unauthorized()
+    if p.via == "session" and request.method not in ("GET", "HEAD", "OPTIONS"):
+        try:  # cookies ride along on cross-site requests: the CSRF token proves the page is ours
+            validate_csrf(request.headers.get("X-CSRFToken") or request.form.get("csrf_token"))
+        except Exception:  # noqa: BLE001  (ValidationError subclasses vary by version)
+            raise QueueError("csrf", "Phiên làm việc đã hết hạn, hãy tải lại trang.", "The page has expired: reload it.", status=400) from None
+    if (p.role is not None and p.role in roles) or (p.device_kind is not None and p.device_kind in devices):
+        return p
+    raise _forbidden()
+
+
+def requires(*, roles=frozenset(), devices=frozenset()):  # noqa: ANN001, ANN201
+    """Decorator for JSON views: the principal lands in g.principal, errors are JSON."""
+
+    def wrap(fn):  # noqa: ANN001, ANN202
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            check(roles=frozenset(roles), devices=frozenset(devices))
+            return fn(*args, **kwargs)
+
+        return inner
+
+    return wrap
+
+
+def login_required_page(*roles: Role):  # noqa: ANN201
+    """Decorator for HTML pages: redirects to the sign-in page, 403 for the wrong role."""
+
+    def wrap(fn):  # noqa: ANN001, ANN202
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login", next=request.full_path))
+            if roles and current_user.role not in roles:
+                abort(403)
+            return fn(*args, **kwargs)
+
+        return inner
+
+    return wrap
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.username == username.strip(), User.active))
+    if user is not None and check_password(user.password_hash, password):
+        return user
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():  # noqa: ANN201
+    from motcua.app import state
+
+    error = None
+    if request.method == "POST":
+        with state().db.read() as s:
+            user = authenticate(s, request.form.get("username", ""), request.form.get("password", ""))
+            if user is not None:
+                login_user(SessionUser(user), remember=False)
+                from flask import session as flask_session
+
+                flask_session.permanent = True
+                target = request.args.get("next") or ""
+                if not target.startswith("/") or target.startswith("//"):
+                    target = _home_for(user)
+                return redirect(target)
+        error = ("Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password.")
+    return render_template("auth/login.html", error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout():  # noqa: ANN201
+    logout_user()
+    flash("Đã đăng xuất. / Signed out.")
+    return redirect(url_for("auth.login"))
+
+
+def _home_for(user: User) -> str:
+    homes = current_app.extensions.get("motcua.homes", {})
+    return homes.get(user.role.value) or "/"
+
+
+def office_for(principal: Principal, session: Session, code: str | None = None) -> Office:
+    """The office a request acts on: the principal's own, or the one named (admins of all offices)."""
+    if code:
+        office = session.scalar(select(Office).where(Office.code == code))
+        if office is None or not principal.may_see_office(office.id):
+            raise QueueError("unknown_office", f"Không có đơn vị '{code}'.", f"There is no office '{code}'.", status=404)
+        return office
+    if principal.office_id is not None:
+        return session.get(Office, principal.office_id)
+    offices = session.scalars(select(Office).order_by(Office.id)).all()
+    if len(offices) == 1:
+        return offices[0]
+    raise QueueError("office_required", "Hãy chọn đơn vị (tham số office).", "Name the office (the office parameter).", status=422)
+
+
+def touch_device(session: Session, device_id: int, now: datetime | None = None) -> None:
+    d = session.get(Device, device_id)
+    if d is not None:
+        d.last_seen_at = now or clock.now()
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Vui lòng đăng nhập. / Please sign in."
+
+    @login_manager.user_loader
+    def _load(user_id: str):  # noqa: ANN202
+        from motcua.app import state
+
+        with state(app).db.read() as s:
+            user = s.get(User, int(user_id))
+            return SessionUser(user) if user is not None and user.active else None
+
+    @app.errorhandler(CSRFError)
+    def _csrf(e):  # noqa: ANN001, ANN202
+        return render_template("error.html", message=("Trang đã hết hạn, hãy tải lại.", "The page expired: reload it.")), 400
+
+    app.register_blueprint(bp)

@@ -1,0 +1,244 @@
+"""Loading and validating config.toml.
+
+The file seeds the database on first run; managers change settings at run time in the
+database afterwards. Everything is validated with pydantic at start, and a bad file stops the
+server with a message naming the key and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SPAN = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names the key and the problem."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def parse_span(text: str) -> tuple[time, time]:
+    """'07:30-11:30' -> (07:30, 11:30); '24:00' is allowed as the end of a day."""
+    m = _SPAN.match(text.strip())
+    if not m:
+        raise ValueError(f"'{text}' không đúng dạng HH:MM-HH:MM / is not HH:MM-HH:MM")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    if h2 == 24 and m2 == 0:
+        h2, m2 = 23, 59
+    try:
+        start, end = time(h1, m1), time(h2, m2)
+    except ValueError as exc:
+        raise ValueError(f"'{text}': {exc}") from None
+    if end <= start:
+        raise ValueError(f"'{text}': giờ kết thúc phải sau giờ bắt đầu / end must be after start")
+    return start, end
+
+
+Spans = dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[str]]
+
+
+def _check_spans(value: Spans) -> Spans:
+    for spans in value.values():
+        for span in spans:
+            parse_span(span)
+    return value
+
+
+class FieldConfig(_Strict):
+    code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")]
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    prefix: Annotated[str, Field(pattern=r"^[A-Z]{0,3}$")] = ""
+    start: int = Field(default=1, ge=0)
+    digits: int = Field(default=3, ge=1, le=6)
+    daily_quota: int | None = Field(default=None, ge=1)
+    service_minutes: float = Field(default=10, gt=0)
+    issuing_windows: Spans | None = None
+
+    _v = field_validator("issuing_windows")(lambda v: v if v is None else _check_spans(v))
+
+
+class CounterConfig(_Strict):
+    number: int = Field(ge=1)
+    name: str = ""
+    fields: dict[str, float] = Field(min_length=1)
+
+    @field_validator("fields")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        for code, weight in v.items():
+            if weight <= 0:
+                raise ValueError(f"trọng số của '{code}' phải lớn hơn 0 / weight must be > 0")
+        return v
+
+
+class PriorityGroupConfig(_Strict):
+    code: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,32}$")]
+    name: str
+    name_en: str = ""
+
+
+class PrinterConfig(_Strict):
+    name: str = Field(min_length=1)
+    connection: Literal["network", "usb", "serial", "file", "cups", "lp", "preview"]
+    target: str = ""
+    profile: str = "default"
+    width_dots: Literal[384, 576] = 576
+    native_qr: bool = False
+    timeout: float = Field(default=4, gt=0, le=30)
+
+
+class DeviceConfig(_Strict):
+    name: str = Field(min_length=1)
+    kind: Literal["kiosk", "display", "rating", "counter_display"]
+    printer: str | None = None
+    backup_printer: str | None = None
+    counter: int | None = None
+
+
+class OfficeConfig(_Strict):
+    code: Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,32}$")]
+    name: str = Field(min_length=1)
+    address: str = ""
+    timezone: str = "Asia/Ho_Chi_Minh"
+    working_hours: Spans = Field(default_factory=dict)
+    issuing_windows: Spans = Field(default_factory=dict)
+    holidays: list[date] = Field(default_factory=list)
+    priority_ratio: int = Field(default=2, ge=1, le=20)
+    transfer_position: Literal["front", "back"] = "front"
+    announcement_template: str = "Xin mời công dân có số thứ tự {number} đến quầy số {counter}"
+    announcement_repeat: int = Field(default=2, ge=1, le=3)
+    kiosk_reset_seconds: int = Field(default=20, ge=5, le=300)
+    print_max_age_seconds: int = Field(default=60, ge=5, le=3600)
+    rating_seconds: int = Field(default=30, ge=5, le=300)
+    wait_alert_minutes: int = Field(default=30, ge=1)
+    fields: list[FieldConfig] = Field(min_length=1)
+    counters: list[CounterConfig] = Field(default_factory=list)
+    priority_groups: list[PriorityGroupConfig] = Field(default_factory=list)
+    printers: list[PrinterConfig] = Field(default_factory=list)
+    devices: list[DeviceConfig] = Field(default_factory=list)
+
+    _spans = field_validator("working_hours", "issuing_windows")(_check_spans)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"múi giờ không tồn tại / unknown time zone '{v}'") from None
+        return v
+
+    @model_validator(mode="after")
+    def _references(self) -> "OfficeConfig":
+        codes = [f.code for f in self.fields]
+        _unique(codes, "fields.code")
+        _unique([c.number for c in self.counters], "counters.number")
+        _unique([p.name for p in self.printers], "printers.name")
+        _unique([d.name for d in self.devices], "devices.name")
+        _unique([g.code for g in self.priority_groups], "priority_groups.code")
+        series = [(f.prefix, f.start) for f in self.fields]
+        _unique([f"{p}{s}" for p, s in series], "fields.prefix+start")
+        for c in self.counters:
+            for code in c.fields:
+                if code not in codes:
+                    raise ValueError(f"quầy {c.number}: lĩnh vực '{code}' không có / counter {c.number}: unknown field '{code}'")
+        printers = {p.name for p in self.printers}
+        numbers = {c.number for c in self.counters}
+        for d in self.devices:
+            for p in (d.printer, d.backup_printer):
+                if p and p not in printers:
+                    raise ValueError(f"thiết bị '{d.name}': máy in '{p}' không có / device '{d.name}': unknown printer '{p}'")
+            if d.counter is not None and d.counter not in numbers:
+                raise ValueError(f"thiết bị '{d.name}': quầy {d.counter} không có / unknown counter {d.counter}")
+        return self
+
+
+def _unique(values: list, key: str) -> None:
+    seen = set()
+    for v in values:
+        if v in seen:
+            raise ValueError(f"{key} bị trùng: '{v}' / duplicate {key}: '{v}'")
+        seen.add(v)
+
+
+class ServerConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    database_url: str | None = None
+    redis_url: str | None = None
+    public_url: str | None = None
+    language: Literal["vi", "en"] = "vi"
+
+
+class Config(_Strict):
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    offices: list[OfficeConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _offices(self) -> "Config":
+        _unique([o.code for o in self.offices], "offices.code")
+        return self
+
+
+def _format_error(path: Path, exc: ValidationError) -> str:
+    lines = [f"Tệp cấu hình {path} không hợp lệ / invalid config file {path}:"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(gốc / root)"
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(f"  - {key}: {msg}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | os.PathLike | None = None) -> tuple[Config, Path]:
+    """Read and validate the config file (MOTCUA_CONFIG, else ./config.toml)."""
+    path = Path(path or os.environ.get("MOTCUA_CONFIG") or "config.toml").resolve()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Không tìm thấy tệp cấu hình / config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Tệp cấu hình {path} sai cú pháp TOML / invalid TOML: {exc}") from None
+    try:
+        return Config.model_validate(raw), path
+    except ValidationError as exc:
+        raise ConfigError(_format_error(path, exc)) from None
+
+
+def effective_settings(config: Config, instance: Path) -> dict:
+    """Server settings with environment overrides applied (env wins over the file)."""
+    s = config.server
+    db_url = os.environ.get("DATABASE_URL") or s.database_url or f"sqlite:///{instance / 'motcua.db'}"
+    return {
+        "host": os.environ.get("MOTCUA_HOST") or s.host,
+        "port": int(os.environ.get("MOTCUA_PORT") or s.port),
+        "database_url": normalise_db_url(db_url),
+        "redis_url": os.environ.get("REDIS_URL") or s.redis_url,
+        "public_url": os.environ.get("MOTCUA_PUBLIC_URL") or s.public_url,
+    }
+
+
+def normalise_db_url(url: str) -> str:
+    """postgres:// and postgresql:// both mean psycopg 3 here."""
+    for old in ("postgres://", "postgresql://"):
+        if url.startswith(old):
+            return "postgresql+psycopg://" + url[len(old):]
+    return url
+
+
+def instance_path() -> Path:
+    path = Path(os.environ.get("MOTCUA_INSTANCE") or "instance").resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path

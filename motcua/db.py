@@ -1,0 +1,112 @@
+"""Database engine and sessions.
+
+SQLite runs in WAL mode; every write transaction starts with BEGIN IMMEDIATE so that writers
+queue on the lock up front instead of failing half-way with "database is locked" (pysqlite's own
+transaction handling is switched off so SQLAlchemy's begin event decides). Reads use a deferred
+BEGIN and never block writers. PostgreSQL uses the same code through psycopg 3.
+
+`Database.write()` yields a session, commits, and only then publishes the domain events the
+engine queued on it, so nothing is announced or printed for a transaction that rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+Subscriber = Callable[[list[Any]], None]
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):  # noqa: ANN001
+        dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # noqa: ANN001
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        if ":memory:" in url or url in ("sqlite://", "sqlite:///"):
+            raise ValueError("use a file database: WAL and several connections need one")
+        engine = create_engine(url, pool_size=20, max_overflow=40, **kwargs)
+        _sqlite_setup(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    if kwargs.pop("nullpool", False):
+        kwargs["poolclass"] = NullPool
+    else:
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
+    return create_engine(url, **kwargs)
+
+
+class Database:
+    """One per app: engines, session factories and the after-commit event subscribers."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(writer, expire_on_commit=False)
+        self.subscribers: list[Subscriber] = []
+
+    def subscribe(self, fn: Subscriber) -> None:
+        self.subscribers.append(fn)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._read() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction; domain events queued in session.info['events'] go out after commit."""
+        with self._write() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            events = session.info.pop("events", [])
+        if events:
+            self.publish(events)
+
+    def publish(self, events: list[Any]) -> None:
+        for fn in self.subscribers:
+            fn(events)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """A database that cannot be reached (server down, restarting), as opposed to a bug."""
+    return isinstance(exc, OperationalError) and not _is_lock_timeout(exc)
+
+
+def _is_lock_timeout(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc.orig)

@@ -1,0 +1,31 @@
+"""Changes that displays and other listeners must see.
+
+Each change bumps the office's sequence number in the same transaction, so every listener can
+order changes and notice a gap; the list is published only after the commit (see db.Database)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from motcua.models import Office
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # ticket.issued, ticket.called, ticket.recalled, ..., counter.updated, config.updated
+    office_id: int
+    seq: int
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def record(session: Session, office_id: int, kind: str, data: dict[str, Any]) -> Change:
+    seq = session.execute(
+        update(Office).where(Office.id == office_id).values(event_seq=Office.event_seq + 1).returning(Office.event_seq)
+    ).scalar_one()
+    change = Change(kind, office_id, seq, data)
+    session.info.setdefault("events", []).append(change)
+    return change

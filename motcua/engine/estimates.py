@@ -1,0 +1,77 @@
+"""Honest wait estimates: a range from recent service times and the counters open now.
+
+No open counter serving a field means nobody can say when the citizen will be served:
+the estimate is then "không xác định" rather than a made-up number."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from motcua.models import Counter, CounterService, CounterStatus, Service, TicketLeg
+
+RECENT_LEGS = 30
+RECENT_DAYS = 7
+UNKNOWN_VI = "Không xác định"
+UNKNOWN_EN = "Unknown"
+
+
+@dataclass(frozen=True)
+class Throughput:
+    open_counters: int
+    mean_service_s: float
+
+
+@dataclass(frozen=True)
+class Eta:
+    low: int | None
+    high: int | None
+
+    @property
+    def known(self) -> bool:
+        return self.low is not None
+
+    def text(self) -> str:
+        return f"Khoảng {self.low}–{self.high} phút" if self.known else UNKNOWN_VI
+
+    def text_en(self) -> str:
+        return f"About {self.low}–{self.high} min" if self.known else UNKNOWN_EN
+
+    def as_list(self) -> list[int] | None:
+        return [self.low, self.high] if self.known else None
+
+
+def throughput(session: Session, service: Service, now: datetime) -> Throughput:
+    open_counters = session.scalar(
+        select(func.count())
+        .select_from(CounterService)
+        .join(Counter, Counter.id == CounterService.counter_id)
+        .where(CounterService.service_id == service.id, Counter.status == CounterStatus.open, Counter.active)
+    )
+    recent = (
+        select(TicketLeg.finished_at, TicketLeg.started_at)
+        .where(
+            TicketLeg.service_id == service.id,
+            TicketLeg.outcome == "served",
+            TicketLeg.finished_at >= now - timedelta(days=RECENT_DAYS),
+        )
+        .order_by(TicketLeg.finished_at.desc())
+        .limit(RECENT_LEGS)
+    )
+    durations = [(f - s).total_seconds() for f, s in session.execute(recent) if f and s]
+    mean = sum(durations) / len(durations) if durations else service.service_minutes * 60
+    return Throughput(open_counters or 0, max(mean, 30.0))
+
+
+def eta(tp: Throughput, ahead: int) -> Eta:
+    """Minutes until a citizen with `ahead` people before them is called, as a range."""
+    if tp.open_counters == 0:
+        return Eta(None, None)
+    per_person = tp.mean_service_s / tp.open_counters
+    low = math.floor(0.75 * ahead * per_person / 60)
+    high = max(math.ceil(1.25 * (ahead + 1) * per_person / 60), low + 1)
+    return Eta(low, high)

@@ -1,0 +1,102 @@
+"""Plain-dict views of queue state, shared by the API, the snapshot and change payloads."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from motcua.engine import clock
+from motcua.engine.estimates import Eta, eta, throughput
+from motcua.models import Counter, Office, Service, Ticket, TicketEvent, TicketStatus
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def ticket_view(t: Ticket) -> dict:
+    leg = t.leg
+    return {
+        "id": t.id,
+        "public_id": t.public_id,
+        "code": t.code,
+        "number": t.number,
+        "service": t.service.code,
+        "service_name": t.service.name,
+        "priority": t.priority_group.code if t.priority_group else None,
+        "status": t.status.value,
+        "issued_at": iso(t.issued_at),
+        "called_at": iso(leg.called_at),
+        "started_at": iso(leg.started_at),
+        "counter": t.counter.number if t.counter else None,
+        "recalls": leg.recalls,
+    }
+
+
+def counter_view(c: Counter) -> dict:
+    t = c.current_ticket
+    return {
+        "number": c.number,
+        "name": c.label,
+        "status": c.status.value,
+        "pause_reason": c.pause_reason,
+        "clerk": (c.clerk.full_name or c.clerk.username) if c.clerk else None,
+        "services": [cs.service.code for cs in c.services],
+        "ticket": ticket_view(t) if t else None,
+    }
+
+
+def waiting_count(session: Session, service_id: int, day: date) -> int:
+    return session.scalar(
+        select(func.count()).where(
+            Ticket.service_id == service_id, Ticket.business_day == day, Ticket.status == TicketStatus.waiting
+        )
+    ) or 0
+
+
+def ahead_of(session: Session, t: Ticket) -> int:
+    """Waiting tickets called before this one: same class earlier, and every priority ticket
+    when this one is ordinary (the ratio lets some ordinary ones through, so this is an upper bound)."""
+    earlier = Ticket.queue_key < t.queue_key
+    if t.priority_group_id is None:
+        cond = or_(Ticket.priority_group_id.is_not(None), earlier)
+    else:
+        cond = and_(Ticket.priority_group_id.is_not(None), earlier)
+    return session.scalar(
+        select(func.count()).where(
+            Ticket.service_id == t.service_id,
+            Ticket.business_day == t.business_day,
+            Ticket.status == TicketStatus.waiting,
+            Ticket.id != t.id,
+            cond,
+        )
+    ) or 0
+
+
+def service_view(session: Session, office: Office, s: Service, now: datetime) -> dict:
+    """A field as the kiosk and displays show it: waiting, estimate for a new ticket, open or why not."""
+    from motcua.engine.tickets import issue_blocker  # the issuing rules live with issuing
+
+    day = clock.business_day(now, office.timezone)
+    waiting = waiting_count(session, s.id, day)
+    est: Eta = eta(throughput(session, s, now), waiting)
+    blocker = issue_blocker(session, office, s, now)
+    return {
+        "code": s.code,
+        "name": s.name,
+        "name_en": s.name_en,
+        "prefix": s.prefix,
+        "waiting": waiting,
+        "eta_minutes": est.as_list(),
+        "eta_text": est.text(),
+        "eta_text_en": est.text_en(),
+        "open": blocker is None,
+        "closed_reason": None if blocker is None else {"code": blocker[0], "message": blocker[1], "message_en": blocker[2]},
+    }
+
+
+def call_view(e: TicketEvent, code: str, counter_number: int | None) -> dict:
+    """A call or recall as displays announce it; `id` lets a display speak each call once."""
+    return {"id": e.id, "kind": e.kind, "code": code, "counter": counter_number, "at": iso(e.at)}

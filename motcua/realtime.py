@@ -1,0 +1,202 @@
+"""Real-time events over Socket.IO, namespace /display.
+
+Clients join the room of their office (and devices tied to a counter also its counter room).
+On connect, and whenever a client asks (it noticed a gap in sequence numbers), the server sends a
+full `snapshot`; afterwards every committed change arrives as a `change` with the office's
+sequence number. Calls carry the id of their log event, so a client never announces one twice.
+
+Changes are emitted from a background task fed by a queue, so the request that issued a ticket
+or called a number never waits for the fan-out to thousands of sockets. With a Redis message
+queue, every process's emits reach every process's clients.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+from typing import Any
+
+from flask import Flask, request
+from flask_login import current_user
+from flask_socketio import SocketIO, join_room
+
+from motcua.db import Database
+from motcua.engine.changes import Change
+
+log = logging.getLogger(__name__)
+NAMESPACE = "/display"
+
+
+def office_room(office_id: int) -> str:
+    return f"office:{office_id}"
+
+
+def counter_room(office_id: int, number: int) -> str:
+    return f"counter:{office_id}:{number}"
+
+
+def change_message(change: Change) -> dict[str, Any]:
+    return {"seq": change.seq, "kind": change.kind, **change.data}
+
+
+class Dispatcher:
+    """Moves committed changes from request threads to one emitting task."""
+
+    def __init__(self, socketio: SocketIO) -> None:
+        self.socketio = socketio
+        self.queue: queue.SimpleQueue[list[Change] | None] = queue.SimpleQueue()
+        self.started = False
+
+    def __call__(self, changes: list[Change]) -> None:
+        self.queue.put(changes)
+
+    def run(self) -> None:
+        while True:
+            batch = self.queue.get()
+            if batch is None:
+                return
+            for change in batch:
+                try:
+                    emit_change(self.socketio, change)
+                except Exception:  # noqa: BLE001  one bad emit must not stop the displays
+                    log.exception("emit failed for %s", change.kind)
+
+
+def emit_change(socketio: SocketIO, change: Change) -> None:
+    message = change_message(change)
+    socketio.emit("change", message, to=office_room(change.office_id), namespace=NAMESPACE)
+    counter = change.data.get("counter")
+    if change.kind == "ticket.finished" and counter:
+        # The rating pad of that counter asks the citizen now (not sequenced: a prompt, not state).
+        socketio.emit("rating_request", {"ticket": change.data["ticket"]}, to=counter_room(change.office_id, counter["number"]), namespace=NAMESPACE)
+
+
+def _principal_for_socket(auth: dict | None):  # noqa: ANN202
+    """Device token, staff session, or a citizen's public ticket id (read-only, own office)."""
+    from sqlalchemy import select
+
+    from motcua.app import state
+    from motcua.auth import Principal, principal_from_token
+    from motcua.models import Ticket
+
+    auth = auth or {}
+    token = auth.get("token") or request.args.get("token")
+    with state().db.read() as s:
+        if token:
+            p = principal_from_token(s, token)
+            if p is None:
+                return None, None
+            counter_number = None
+            if p.device_id is not None:
+                from motcua.models import Counter, Device
+
+                d = s.get(Device, p.device_id)
+                if d.counter_id:
+                    counter_number = s.get(Counter, d.counter_id).number
+            return p, counter_number
+        if current_user.is_authenticated:
+            return Principal(current_user.id, None, current_user.role, None, current_user.office_id, "session"), None
+        public_id = auth.get("ticket") or request.args.get("ticket")
+        if public_id:
+            office_id = s.scalar(select(Ticket.office_id).where(Ticket.public_id == public_id))
+            if office_id is not None:
+                return Principal(None, None, None, None, office_id, "ticket"), None
+    return None, None
+
+
+def _office_for_socket(p, auth: dict | None) -> int | None:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from motcua.app import state
+    from motcua.models import Office
+
+    code = (auth or {}).get("office") or request.args.get("office")
+    if p.office_id is not None:
+        return p.office_id
+    with state().db.read() as s:
+        if code:
+            return s.scalar(select(Office.id).where(Office.code == code))
+        return s.scalar(select(Office.id).order_by(Office.id))
+
+
+def send_snapshot(socketio: SocketIO, office_id: int) -> None:
+    from motcua.app import state
+    from motcua.engine.snapshot import snapshot
+    from motcua.models import Office
+
+    with state().db.read() as s:
+        snap = snapshot(s, s.get(Office, office_id))
+    socketio.emit("snapshot", snap, to=request.sid, namespace=NAMESPACE)
+
+
+def _register_handlers(socketio: SocketIO) -> None:
+    @socketio.on("connect", namespace=NAMESPACE)
+    def _connect(auth=None):  # noqa: ANN001, ANN202
+        p, counter_number = _principal_for_socket(auth)
+        if p is None:
+            return False  # refuses the connection
+        office_id = _office_for_socket(p, auth)
+        if office_id is None:
+            return False
+        join_room(office_room(office_id))
+        if counter_number is None and isinstance(auth, dict) and auth.get("counter") and p.via != "ticket":
+            counter_number = int(auth["counter"])
+        if counter_number is not None:
+            join_room(counter_room(office_id, counter_number))
+        from flask import session as flask_session
+
+        flask_session["socket_office"] = office_id
+        if p.device_id is not None:
+            from motcua.app import state
+            from motcua.auth import touch_device
+
+            with state().db.write() as s:
+                touch_device(s, p.device_id)
+        send_snapshot(socketio, office_id)
+
+    @socketio.on("snapshot", namespace=NAMESPACE)
+    def _snapshot(_data=None):  # noqa: ANN001, ANN202
+        from flask import session as flask_session
+
+        office_id = flask_session.get("socket_office")
+        if office_id is not None:
+            send_snapshot(socketio, office_id)
+
+
+def get_socketio(app: Flask) -> SocketIO:
+    return app.extensions["motcua.socketio"]
+
+
+def init_app(app: Flask, db: Database, *, redis_url: str | None = None) -> SocketIO:
+    """One SocketIO per app, so tests can run several apps in one process."""
+    async_mode = os.environ.get("MOTCUA_ASYNC_MODE") or _detect_async_mode()
+    socketio = SocketIO(
+        app,
+        async_mode=async_mode,
+        message_queue=redis_url,
+        cors_allowed_origins=[],  # same origin only
+        ping_interval=10,
+        ping_timeout=10,
+        logger=False,
+        engineio_logger=False,
+    )
+    _register_handlers(socketio)
+    dispatcher = Dispatcher(socketio)
+    db.subscribe(dispatcher)
+    socketio.start_background_task(dispatcher.run)
+    app.extensions["motcua.socketio"] = socketio
+    app.extensions["motcua.dispatcher"] = dispatcher
+    return socketio
+
+
+def _detect_async_mode() -> str:
+    """gevent when gunicorn's gevent worker patched the process, threads otherwise."""
+    try:
+        from gevent import monkey
+
+        if monkey.is_module_patched("socket"):
+            return "gevent"
+    except ImportError:
+        pass
+    return "threading"
