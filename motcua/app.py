@@ -43,6 +43,13 @@ def state(app: Flask | None = None) -> Motcua:
     return (app or current_app).extensions["motcua"]
 
 
+def add_translations(app: Flask, folder: Path) -> None:
+    """A room's own catalogue folder (Flask-Babel merges every folder's messages)."""
+    dirs = app.extensions["babel"].translation_directories
+    if str(folder) not in dirs:
+        dirs.append(str(folder))
+
+
 def select_locale() -> str:
     lang = request.args.get("lang") or request.cookies.get("lang")
     return lang if lang in LANGUAGES else "vi"
