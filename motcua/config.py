@@ -124,6 +124,10 @@ class OfficeConfig(_Strict):
     print_max_age_seconds: int = Field(default=60, ge=5, le=3600)
     rating_seconds: int = Field(default=30, ge=5, le=300)
     wait_alert_minutes: int = Field(default=30, ge=1)
+    # Best first; a rating in the last `rating_low_count` levels asks the citizen why.
+    rating_scale: list[str] = Field(default=["Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng"], min_length=2, max_length=7)
+    rating_scale_en: list[str] = Field(default=["Very satisfied", "Satisfied", "Neutral", "Dissatisfied"], min_length=2, max_length=7)
+    rating_low_count: int = Field(default=1, ge=0, le=3)
     fields: list[FieldConfig] = Field(min_length=1)
     counters: list[CounterConfig] = Field(default_factory=list)
     priority_groups: list[PriorityGroupConfig] = Field(default_factory=list)
@@ -143,6 +147,8 @@ class OfficeConfig(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> "OfficeConfig":
+        if len(self.rating_scale) != len(self.rating_scale_en):
+            raise ValueError("rating_scale và rating_scale_en phải cùng số mức / rating_scale and rating_scale_en need the same length")
         codes = [f.code for f in self.fields]
         _unique(codes, "fields.code")
         _unique([c.number for c in self.counters], "counters.number")
