@@ -276,7 +276,7 @@ class NumberCounter(Base):
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
-        UniqueConstraint("service_id", "business_day", "number"),
+        UniqueConstraint("series_id", "business_day", "number"),
         UniqueConstraint("office_id", "idempotency_key"),
         Index("ix_tickets_queue", "office_id", "business_day", "status", "service_id", "queue_key"),
     )

@@ -212,7 +212,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tickets')),
     sa.UniqueConstraint('office_id', 'idempotency_key', name=op.f('uq_tickets_office_id')),
     sa.UniqueConstraint('public_id', name=op.f('uq_tickets_public_id')),
-    sa.UniqueConstraint('service_id', 'business_day', 'number', name=op.f('uq_tickets_service_id'))
+    sa.UniqueConstraint('series_id', 'business_day', 'number', name=op.f('uq_tickets_series_id'))
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.create_index('ix_tickets_queue', ['office_id', 'business_day', 'status', 'service_id', 'queue_key'], unique=False)

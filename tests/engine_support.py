@@ -1,0 +1,63 @@
+"""Small helpers to drive the engine directly in tests (each call is one write transaction)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from motcua.engine import counters, tickets
+from motcua.models import Counter, Office, Ticket, User
+
+
+class Driver:
+    def __init__(self, db, office_code: str = "demo") -> None:  # noqa: ANN001
+        self.db = db
+        self.office_code = office_code
+
+    def _office(self, s) -> Office:  # noqa: ANN001
+        return s.scalar(select(Office).where(Office.code == self.office_code))
+
+    def issue(self, service: str, *, now: datetime | None = None, **kwargs) -> Ticket:  # noqa: ANN003
+        with self.db.write() as s:
+            t, _ = tickets.issue_ticket(s, self._office(s), service, now=now, **kwargs)
+            t.service, t.legs  # noqa: B018  load before the session closes
+            return t
+
+    def clerk(self, s, number: int) -> User:  # noqa: ANN001
+        return s.scalar(select(User).where(User.username == f"{self.office_code}-clerk{number}"))
+
+    def act(self, number: int, action: str, *args, now: datetime | None = None):  # noqa: ANN002, ANN201
+        """Run a counter action as that counter's clerk, opening the counter first if needed."""
+        with self.db.write() as s:
+            c = counters.find_counter(s, self._office(s), number)
+            user = self.clerk(s, number)
+            if action not in ("open_counter", "close_counter") and c.clerk_id is None:
+                counters.open_counter(s, c, user, now)
+            result = getattr(counters, action)(s, c, *args, user, now)
+            if isinstance(result, Ticket):
+                result.service, result.legs  # noqa: B018
+            return result
+
+    def next(self, number: int, now: datetime | None = None) -> Ticket | None:
+        return self.act(number, "call_next", now=now)
+
+    def serve(self, number: int, now: datetime | None = None) -> Ticket | None:
+        """Call the next ticket, start it and finish it."""
+        t = self.next(number, now)
+        if t is not None:
+            self.act(number, "start", now=now)
+            self.act(number, "finish", now=now)
+        return t
+
+    def counter(self, number: int) -> Counter:
+        with self.db.read() as s:
+            c = counters.find_counter(s, self._office(s), number)
+            c.current_ticket  # noqa: B018
+            return c
+
+    def ticket(self, ticket_id: int) -> Ticket:
+        with self.db.read() as s:
+            t = s.get(Ticket, ticket_id)
+            t.legs, t.service  # noqa: B018
+            return t
