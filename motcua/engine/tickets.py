@@ -13,7 +13,7 @@ from motcua.engine import changes, clock
 from motcua.engine.errors import QueueError, conflict, not_found
 from motcua.engine.estimates import eta, throughput
 from motcua.engine.numbering import next_number
-from motcua.engine.views import ahead_of, counter_view, iso, service_view, ticket_view
+from motcua.engine.views import ahead_of, counter_view, iso, priority_waiting, service_view, ticket_view, waiting_count
 from motcua.models import (
     OPEN_STATUSES,
     Counter,
@@ -134,6 +134,11 @@ def issue_ticket(
 
     day = clock.business_day(now, office.timezone)
     number = next_number(session, service, day)
+    # The new ticket is last of its class, so those ahead are counted before it exists.
+    waiting = waiting_count(session, service.id, day)
+    ahead = waiting if group is None else priority_waiting(session, service.id, day)
+    tp = throughput(session, service, now)
+    est = eta(tp, ahead)
     t = Ticket(
         public_id=secrets.token_urlsafe(16),
         office_id=office.id,
@@ -149,23 +154,21 @@ def issue_ticket(
         idempotency_key=idempotency_key,
         device_id=device.id if device else None,
         issued_by_id=user.id if user else None,
+        waiting_ahead=ahead,
+        eta_low=est.low,
+        eta_high=est.high,
     )
     t.service, t.series, t.priority_group = service, service, group
+    t.legs = [TicketLeg(office_id=office.id, business_day=day, seq=1, service_id=service.id, priority=group is not None, queued_at=now)]
     session.add(t)
     session.flush()
-    session.add(TicketLeg(ticket=t, office_id=office.id, business_day=day, seq=1, service_id=service.id, priority=group is not None, queued_at=now))
     log_event(session, t, "issued", TicketStatus.waiting, now, user=user, device=device, data={"priority": priority}, from_status=None)
-
-    t.waiting_ahead = ahead_of(session, t)
-    est = eta(throughput(session, service, now), t.waiting_ahead)
-    t.eta_low, t.eta_high = est.low, est.high
-
     if device is not None and device.printer_id is not None:
         session.add(
             PrintJob(ticket_id=t.id, printer_id=device.printer_id, backup_printer_id=device.backup_printer_id, created_at=now, updated_at=now)
         )
-    session.flush()
-    changes.record(session, office.id, "ticket.issued", {"ticket": ticket_view(t), "service": service_view(session, office, service, now)})
+    changes.record(session, office.id, "ticket.issued",
+                   {"ticket": ticket_view(t), "service": service_view(session, office, service, now, waiting=waiting + 1, tp=tp)})
     return t, True
 
 
@@ -227,8 +230,3 @@ def cancel_ticket(session: Session, t: Ticket, *, user: User | None = None, reas
     data["service"] = service_view(session, office, t.service, now)
     changes.record(session, t.office_id, "ticket.cancelled", data)
     return t
-
-
-def issued_today(session: Session, office: Office, now: datetime) -> int:
-    day = clock.business_day(now, office.timezone)
-    return session.scalar(select(func.count()).where(Ticket.office_id == office.id, Ticket.business_day == day)) or 0

@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from motcua.engine import clock
-from motcua.engine.estimates import Eta, eta, throughput
+from motcua.engine.estimates import Eta, Throughput, eta, throughput
 from motcua.models import Counter, Office, Service, Ticket, TicketEvent, TicketStatus
 
 
@@ -56,6 +56,15 @@ def waiting_count(session: Session, service_id: int, day: date) -> int:
     ) or 0
 
 
+def priority_waiting(session: Session, service_id: int, day: date) -> int:
+    return session.scalar(
+        select(func.count()).where(
+            Ticket.service_id == service_id, Ticket.business_day == day, Ticket.status == TicketStatus.waiting,
+            Ticket.priority_group_id.is_not(None),
+        )
+    ) or 0
+
+
 def ahead_of(session: Session, t: Ticket) -> int:
     """Waiting tickets called before this one: same class earlier, and every priority ticket
     when this one is ordinary (the ratio lets some ordinary ones through, so this is an upper bound)."""
@@ -75,13 +84,14 @@ def ahead_of(session: Session, t: Ticket) -> int:
     ) or 0
 
 
-def service_view(session: Session, office: Office, s: Service, now: datetime) -> dict:
-    """A field as the kiosk and displays show it: waiting, estimate for a new ticket, open or why not."""
+def service_view(session: Session, office: Office, s: Service, now: datetime, *, waiting: int | None = None, tp: Throughput | None = None) -> dict:
+    """A field as the kiosk and displays show it: waiting, estimate for a new ticket, open or why not.
+    Callers that already counted the waiting tickets or measured throughput pass them in."""
     from motcua.engine.tickets import issue_blocker  # the issuing rules live with issuing
 
-    day = clock.business_day(now, office.timezone)
-    waiting = waiting_count(session, s.id, day)
-    est: Eta = eta(throughput(session, s, now), waiting)
+    if waiting is None:
+        waiting = waiting_count(session, s.id, clock.business_day(now, office.timezone))
+    est: Eta = eta(tp or throughput(session, s, now), waiting)
     blocker = issue_blocker(session, office, s, now)
     return {
         "code": s.code,
