@@ -98,8 +98,12 @@ def _queue_error(exc: QueueError):  # noqa: ANN202
     return error_response(exc.code, exc.message, exc.message_en, exc.status, exc.data or None)
 
 
-@bp.errorhandler(HTTPException)
+@bp.app_errorhandler(HTTPException)
 def _http_error(exc: HTTPException):  # noqa: ANN202
+    """JSON for everything under /api/, including routing errors (404, 405) raised before any
+    API view runs; other paths keep Flask's pages."""
+    if not request.path.startswith(bp.url_prefix + "/"):
+        return exc
     status = exc.code or 500
     vi, en = HTTP_MESSAGES.get(status, ("Lỗi.", exc.name))
     return error_response(exc.name.lower().replace(" ", "_"), vi, en, status)
@@ -129,3 +133,4 @@ def _unexpected(exc: Exception):  # noqa: ANN202
 
 
 from motcua.api import routes  # noqa: E402,F401  registers the routes
+from motcua.api import ratings  # noqa: E402,F401
