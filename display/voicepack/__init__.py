@@ -1,0 +1,1 @@
+"""Voice packs: `default/` ships with motcua; `build_pack` regenerates it with espeak-ng."""
