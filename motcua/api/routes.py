@@ -60,14 +60,17 @@ def issue_ticket(body: S.IssueTicket):  # noqa: ANN201
                 t, created = tickets.issue_ticket(s, office, body.service, priority=body.priority, idempotency_key=key, device=device, user=user)
                 if device is not None:
                     device.last_seen_at = clock.now()
-                job = s.scalar(select(PrintJob.id).where(PrintJob.ticket_id == t.id).order_by(PrintJob.id.desc()))
-                out = _issued(t, job)
+                out = _issued(t, t.print_job_id if created else _last_job(s, t.id))
             break
         except IntegrityError:
             # Two requests with the same idempotency key raced on PostgreSQL: the loser finds the winner's ticket.
             if attempt or not body.idempotency_key:
                 raise
     return jsonify(out), 201 if created else 200
+
+
+def _last_job(s, ticket_id: int) -> int | None:  # noqa: ANN001
+    return s.scalar(select(PrintJob.id).where(PrintJob.ticket_id == ticket_id).order_by(PrintJob.id.desc()))
 
 
 def _issued(t: Ticket, job: int | None) -> dict:

@@ -23,8 +23,10 @@ class Change:
 
 
 def record(session: Session, office_id: int, kind: str, data: dict[str, Any]) -> Change:
-    seq = session.execute(
-        update(Office).where(Office.id == office_id).values(event_seq=Office.event_seq + 1).returning(Office.event_seq)
+    # Core UPDATE on the session's connection: the ORM's bulk-update bookkeeping is not needed here.
+    offices = Office.__table__
+    seq = session.connection().execute(
+        update(offices).where(offices.c.id == office_id).values(event_seq=offices.c.event_seq + 1).returning(offices.c.event_seq)
     ).scalar_one()
     change = Change(kind, office_id, seq, data)
     session.info.setdefault("events", []).append(change)

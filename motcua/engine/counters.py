@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from motcua.engine import changes, clock
 from motcua.engine.errors import QueueError, conflict, not_found
+from motcua.engine.estimates import forget_mean
 from motcua.engine.tickets import find_service, log_event
 from motcua.engine.views import call_view, counter_view, service_view, ticket_view
 from motcua.models import (
@@ -264,6 +265,7 @@ def finish(session: Session, c: Counter, user: User | None, now: datetime | None
     now = now or clock.now()
     t = _current(c, TicketStatus.serving)
     t.leg.finished_at, t.leg.outcome = now, "served"
+    forget_mean(session, t.service_id)
     log_event(session, t, "finished", TicketStatus.done, now, user=user, counter=c)
     c.current_ticket_id = None
     _publish_counter(session, c, "ticket.finished", {"ticket": ticket_view(t)})

@@ -16,6 +16,10 @@ from motcua.models import Counter, CounterService, CounterStatus, Service, Ticke
 
 RECENT_LEGS = 30
 RECENT_DAYS = 7
+# The mean of recent service times moves slowly: reuse it for this long (in the `now` the
+# caller passes), and forget it as soon as a citizen of that field is served here.
+MEAN_TTL_S = 30
+_means: dict[tuple[str, int], tuple[datetime, float]] = {}
 UNKNOWN_VI = "Không xác định"
 UNKNOWN_EN = "Unknown"
 
@@ -52,6 +56,18 @@ def throughput(session: Session, service: Service, now: datetime) -> Throughput:
         .join(Counter, Counter.id == CounterService.counter_id)
         .where(CounterService.service_id == service.id, Counter.status == CounterStatus.open, Counter.active)
     )
+    return Throughput(open_counters or 0, _mean_service_s(session, service, now))
+
+
+def forget_mean(session: Session, service_id: int) -> None:
+    _means.pop((str(session.get_bind().url), service_id), None)
+
+
+def _mean_service_s(session: Session, service: Service, now: datetime) -> float:
+    key = (str(session.get_bind().url), service.id)
+    hit = _means.get(key)
+    if hit is not None and abs((now - hit[0]).total_seconds()) < MEAN_TTL_S:
+        return hit[1]
     recent = (
         select(TicketLeg.finished_at, TicketLeg.started_at)
         .where(
@@ -64,7 +80,9 @@ def throughput(session: Session, service: Service, now: datetime) -> Throughput:
     )
     durations = [(f - s).total_seconds() for f, s in session.execute(recent) if f and s]
     mean = sum(durations) / len(durations) if durations else service.service_minutes * 60
-    return Throughput(open_counters or 0, max(mean, 30.0))
+    mean = max(mean, 30.0)
+    _means[key] = (now, mean)
+    return mean
 
 
 def eta(tp: Throughput, ahead: int) -> Eta:

@@ -164,9 +164,11 @@ def issue_ticket(
     session.flush()
     log_event(session, t, "issued", TicketStatus.waiting, now, user=user, device=device, data={"priority": priority}, from_status=None)
     if device is not None and device.printer_id is not None:
-        session.add(
-            PrintJob(ticket_id=t.id, printer_id=device.printer_id, backup_printer_id=device.backup_printer_id, created_at=now, updated_at=now)
-        )
+        # Printing happens after the commit (the spooler); the job row makes it durable.
+        job = PrintJob(ticket_id=t.id, printer_id=device.printer_id, backup_printer_id=device.backup_printer_id, created_at=now, updated_at=now)
+        session.add(job)
+        session.flush()
+        t.print_job_id = job.id
     changes.record(session, office.id, "ticket.issued",
                    {"ticket": ticket_view(t), "service": service_view(session, office, service, now, waiting=waiting + 1, tp=tp)})
     return t, True

@@ -1,0 +1,101 @@
+"""Start a real motcua server for a benchmark: a fresh instance, migrated and seeded, with a
+kiosk token and a clerk token, in a child process on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "config.toml"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class BenchServer:
+    url: str
+    process: subprocess.Popen
+    kiosk_token: str
+    clerk_token: str
+    instance: Path
+    env: dict
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server process and its children."""
+        total = 0
+        pids = [self.process.pid] + _children(self.process.pid)
+        for pid in pids:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except OSError:
+                pass
+        return total / 1024
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        kids = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+    return kids + [g for k in kids for g in _children(k)]
+
+
+def _cli(env: dict, *args: str, stdin: str | None = None) -> str:
+    out = subprocess.run([sys.executable, "-m", "motcua", *args], env=env, input=stdin, capture_output=True, text=True, check=True, cwd=ROOT)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def start(database_url: str | None = None, *, command: list[str] | None = None, extra_env: dict | None = None,
+          config: Path = CONFIG) -> BenchServer:
+    """`command` replaces `motcua serve` (e.g. gunicorn); {port} in it is filled in."""
+    instance = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
+    port = free_port()
+    env = {**os.environ, "MOTCUA_CONFIG": str(config), "MOTCUA_INSTANCE": str(instance), "MOTCUA_HOST": "127.0.0.1",
+           "MOTCUA_PORT": str(port), "DATABASE_URL": database_url or f"sqlite:///{instance}/motcua.db", **(extra_env or {})}
+    _cli(env, "db", "upgrade")
+    _cli(env, "seed")
+    kiosk = _cli(env, "devices", "add", "Kiosk bench", "--kind", "kiosk")
+    _cli(env, "users", "add", "bench-clerk", "--role", "clerk", "--counter", "2", "--password-stdin", stdin="bench-password\n")
+    clerk = _cli(env, "tokens", "issue", "bench-clerk")
+    cmd = [c.format(port=port) for c in command] if command else [sys.executable, "-m", "motcua", "serve"]
+    log = open(instance / "server.log", "wb")  # noqa: SIM115  owned by the child
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/api/v1/services", timeout=2)  # noqa: S310  loopback only
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((instance / "server.log").read_text(errors="replace")[-2000:]) from None
+            time.sleep(0.2)
+    return BenchServer(url, proc, kiosk, clerk, instance, env)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[k]
