@@ -1,7 +1,28 @@
-"""The kiosk room; its pages are wired in init_app."""
+"""The citizen side: the kiosk touch page that issues tickets, and the public status page
+behind each ticket's QR code (`/t/<public_id>`).
+
+Tickets are issued through the core API (`POST /api/v1/tickets`); this room adds the pages,
+the QR images and the kiosk's print-status endpoint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 from flask import Flask
+
+LINK = ("Kiosk lấy số", "Kiosk", "/kiosk/")
 
 
 def init_app(app: Flask) -> None:
     """Register this room's pages with the app (called through the motcua.plugins entry point)."""
+    from kiosk.api import bp as api_bp
+    from kiosk.views import bp
+    from motcua.app import add_translations
+
+    app.register_blueprint(bp)
+    app.register_blueprint(api_bp)
+    links = app.extensions.setdefault("motcua.links", [])
+    if LINK not in links:
+        links.append(LINK)
+    add_translations(app, Path(__file__).parent / "translations")

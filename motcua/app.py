@@ -15,7 +15,7 @@ from flask import Flask, g, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
-from motcua import auth, realtime
+from motcua import auth, limits, realtime
 from motcua.config import Config, effective_settings, instance_path, load_config
 from motcua.db import Database
 from motcua.security import load_or_create_secret_key
@@ -94,6 +94,7 @@ def create_app(
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     auth.init_app(app)
+    limits.init_app(app, settings["redis_url"])
     from motcua.api import bp as api_bp
 
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions (motcua.auth)

@@ -169,3 +169,15 @@ def test_openapi_document_lists_every_route(app, client) -> None:  # noqa: ANN00
                 assert (method, path) in documented, f"{method} {path} is not in the OpenAPI document"
     schemas = doc["components"]["schemas"]
     assert {"IssueTicket", "IssuedTicket", "ErrorBody", "QueueOut"} <= set(schemas)
+
+
+def test_sign_in_is_throttled_after_repeated_failures(client, demo: Demo) -> None:  # noqa: ANN001
+    import re
+
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    target = demo.manager
+    codes = [client.post("/login", data={"username": target.username, "password": f"sai-{i}", "csrf_token": csrf}).status_code for i in range(6)]
+    assert codes == [401] * 5 + [429]
+    # Even the right password is refused for now; another user at the same address is not.
+    assert client.post("/login", data={"username": target.username, "password": target.password, "csrf_token": csrf}).status_code == 429
+    assert client.post("/login", data={"username": demo.admin.username, "password": demo.admin.password, "csrf_token": csrf}).status_code == 302

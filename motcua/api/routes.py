@@ -78,7 +78,8 @@ def _issued(t: Ticket, job: int | None) -> dict:
     from motcua.engine.estimates import Eta
 
     est = Eta(t.eta_low, t.eta_high)
-    view.update(waiting_ahead=t.waiting_ahead, eta_minutes=est.as_list(), eta_text=est.text(), status_url=status_url(t.public_id), print_job=job)
+    view.update(waiting_ahead=t.waiting_ahead, eta_minutes=est.as_list(), eta_text=est.text(), eta_text_en=est.text_en(),
+                status_url=status_url(t.public_id), print_job=job)
     return view
 
 

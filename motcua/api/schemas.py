@@ -93,6 +93,7 @@ class IssuedTicket(TicketOut):
     waiting_ahead: int
     eta_minutes: list[int] | None
     eta_text: str
+    eta_text_en: str
     status_url: str
     print_job: int | None = None
 
@@ -101,6 +102,7 @@ class TicketStatusOut(TicketOut):
     office: str
     service_name_en: str
     priority_name: str | None
+    priority_name_en: str | None
     position: int | None
     waiting_ahead: int
     now_serving: list[str]

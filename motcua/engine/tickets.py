@@ -199,6 +199,7 @@ def public_status(session: Session, t: Ticket, now: datetime | None = None) -> d
             "office": office.name,
             "service_name_en": t.service.name_en,
             "priority_name": t.priority_group.name if t.priority_group else None,
+            "priority_name_en": t.priority_group.name_en if t.priority_group else None,
             "position": ahead + 1 if t.status == TicketStatus.waiting else None,
             "waiting_ahead": ahead,
             "now_serving": serving,

@@ -1,0 +1,85 @@
+"""Text the kiosk's and status page's scripts show, translated on the server with Flask-Babel.
+
+The scripts never hold their own wording: the page renders these tables with `_()` into a JSON
+blob, so the English catalogue in kiosk/translations covers every word a citizen reads.
+Placeholders in braces ({n}, {code}) are filled in by the scripts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+
+def kiosk_strings() -> dict[str, str]:
+    return {
+        "waiting_0": _("Chưa có ai chờ"),
+        "waiting_1": _("1 người đang chờ"),
+        "waiting_n": _("{n} người đang chờ"),
+        "eta_unknown": _("Chưa xác định thời gian chờ"),
+        "eta_range": _("Chờ khoảng {low}–{high} phút"),
+        "closed": _("Tạm ngừng cấp số"),
+        "issuing": _("Đang cấp số, xin chờ…"),
+        "offline": _("Mất kết nối máy chủ, đang thử lại…"),
+        "ahead_0": _("Không có ai chờ trước bạn"),
+        "ahead_1": _("1 người chờ trước bạn"),
+        "ahead_n": _("{n} người chờ trước bạn"),
+        "printing": _("Đang in phiếu…"),
+        "printed": _("Đã in phiếu — mời nhận phiếu"),
+        "print_failed": _("Máy in gặp sự cố. Số của bạn vẫn có hiệu lực: hãy ghi lại số hoặc quét mã QR"),
+        "no_printer": _("Vui lòng ghi nhớ số thứ tự"),
+        "scan_hint": _("Quét mã để theo dõi lượt trên điện thoại"),
+        "reset_in": _("Tự quay lại sau {s} giây"),
+        "priority_for": _("Ưu tiên: {group}"),
+        "issue_failed": _("Chưa cấp được số. Vui lòng thử lại."),
+    }
+
+
+def status_strings() -> dict[str, str]:
+    return {
+        "waiting": _("Đang chờ"),
+        "called": _("Mời bạn đến quầy số {counter}"),
+        "called_no_counter": _("Đã đến lượt bạn"),
+        "serving": _("Đang được phục vụ tại quầy số {counter}"),
+        "done": _("Đã phục vụ xong. Cảm ơn bạn!"),
+        "cancelled": _("Số này đã được hủy"),
+        "no_show": _("Bạn đã vắng mặt khi được gọi"),
+        "no_show_hint": _("Vui lòng liên hệ cán bộ tại quầy nếu bạn vẫn cần được phục vụ."),
+        "expired": _("Số này đã hết hiệu lực (chỉ có giá trị trong ngày cấp)"),
+        "ahead_0": _("Không có ai chờ trước bạn"),
+        "ahead_1": _("1 người chờ trước bạn"),
+        "ahead_n": _("{n} người chờ trước bạn"),
+        "nobody_serving": _("Chưa có quầy nào"),
+        "eta_unknown": _("Chưa xác định"),
+        "eta_range": _("Khoảng {low}–{high} phút"),
+        "live": _("Tự động cập nhật"),
+        "reconnecting": _("Mất kết nối, đang thử lại…"),
+        "updated": _("Cập nhật lúc {time}"),
+        "cancel_failed": _("Không hủy được số. Vui lòng thử lại."),
+    }
+
+
+def setup_text() -> dict[str, str]:
+    """The screen of a kiosk with no device token, for the administrator setting it up."""
+    return {
+        "title": _("Kiosk chưa được kích hoạt"),
+        "body": _(
+            "Quản trị viên cần mở trên máy này địa chỉ kiosk có mã thiết bị (dạng …/kiosk/?token=dev_…), "
+            "được in ra bởi lệnh motcua demo hoặc motcua devices add. "
+            "Mã được lưu lại trên máy, sau đó không cần mở lại."
+        ),
+        "bad_token": _("Mã thiết bị đã lưu không hợp lệ hoặc đã bị thu hồi: hãy mở lại địa chỉ kiosk mới."),
+        "not_kiosk": _("Mã thiết bị đã lưu không phải của một kiosk lấy số."),
+    }
+
+
+def in_locale(build: Callable[[], dict[str, str]], lang: str) -> dict[str, str]:
+    """A table in a given language, e.g. English lines a Vietnamese screen also shows beneath."""
+    with force_locale(lang):
+        return build()
+
+
+def english(build: Callable[[], dict[str, str]]) -> dict[str, str]:
+    return in_locale(build, "en")
