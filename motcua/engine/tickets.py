@@ -170,7 +170,8 @@ def issue_ticket(
         session.flush()
         t.print_job_id = job.id
     changes.record(session, office.id, "ticket.issued",
-                   {"ticket": ticket_view(t), "service": service_view(session, office, service, now, waiting=waiting + 1, tp=tp)})
+                   {"ticket": ticket_view(t), "service": service_view(session, office, service, now, waiting=waiting + 1, tp=tp),
+                    "print_job": t.print_job_id, "printer": device.printer_id if t.print_job_id else None})
     return t, True
 
 
