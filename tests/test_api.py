@@ -159,6 +159,7 @@ def test_wrong_password_is_refused_in_both_languages(client, demo: Demo) -> None
 def test_openapi_document_lists_every_route(app, client) -> None:  # noqa: ANN001
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
+    assert doc["servers"] == [{"url": "/api/v1"}]
     documented = {(m.upper(), "/api/v1" + p) for p, ops in doc["paths"].items() for m in ops}
     import re
 

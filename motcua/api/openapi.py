@@ -41,7 +41,7 @@ def document() -> dict:
         if r.response is not None:
             ok["content"] = {"application/json": {"schema": _ref(r.response, components)}}
         op["responses"][str(r.status)] = ok
-        if r.status == 201:
+        if r.status == 201 and r.body is not None and "idempotency_key" in r.body.model_fields:
             op["responses"]["200"] = {"description": "The ticket issued earlier with the same idempotency key", **({"content": ok["content"]} if "content" in ok else {})}
         op["responses"]["default"] = error
         if r.auth != "public":
@@ -51,7 +51,7 @@ def document() -> dict:
         "openapi": "3.1.0",
         "info": {"title": "motcua API", "version": __version__,
                  "description": "Queue and kiosk service for one-stop reception counters. Errors: {error: {code, message (Vietnamese), message_en}}."},
-        "servers": [{"url": "/"}],
+        "servers": [{"url": "/api/v1"}],
         "paths": paths,
         "components": {
             "schemas": components,

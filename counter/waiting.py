@@ -1,0 +1,80 @@
+"""Who waits for a counter: the waiting tickets of every field it serves, in the order the engine
+calls them (priority tickets first, then by place in the queue), read straight from the models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from motcua.engine import clock
+from motcua.engine.views import iso
+from motcua.models import Counter, CounterService, Office, PriorityGroup, Service, Ticket, TicketLeg, TicketStatus
+
+# Enough to see the queue ahead on one screen; the count is always exact.
+LIST_LIMIT = 40
+
+
+def waiting_for_counter(session: Session, office: Office, c: Counter, user_id: int | None, now: datetime | None = None) -> dict:
+    now = now or clock.now()
+    day = clock.business_day(now, office.timezone)
+    served = session.execute(
+        select(Service, CounterService.weight)
+        .join(CounterService, CounterService.service_id == Service.id)
+        .where(CounterService.counter_id == c.id)
+        .order_by(CounterService.weight.desc(), Service.sort_order, Service.id)
+    ).all()
+    ids = [s.id for s, _ in served]
+    rows = session.execute(
+        select(Ticket, TicketLeg.queued_at, TicketLeg.seq, PriorityGroup.code, PriorityGroup.name, PriorityGroup.name_en)
+        # The open leg of a waiting ticket is the only one without an outcome.
+        .join(TicketLeg, (TicketLeg.ticket_id == Ticket.id) & TicketLeg.outcome.is_(None))
+        .outerjoin(PriorityGroup, PriorityGroup.id == Ticket.priority_group_id)
+        .where(
+            Ticket.office_id == office.id,
+            Ticket.business_day == day,
+            Ticket.status == TicketStatus.waiting,
+            Ticket.service_id.in_(ids),
+        )
+        .order_by(Ticket.service_id, Ticket.priority_group_id.is_(None), Ticket.queue_key, Ticket.id)
+    ).all() if ids else []
+    per_service: dict[int, list] = {sid: [] for sid in ids}
+    for t, queued_at, seq, g_code, g_name, g_name_en in rows:
+        per_service[t.service_id].append(
+            {
+                "code": t.code,
+                "priority": g_code,
+                "priority_name": g_name,
+                "priority_name_en": g_name_en,
+                "issued_at": iso(t.issued_at),
+                "queued_at": iso(queued_at),
+                "transferred": seq > 1,
+            }
+        )
+    services = []
+    for s, weight in served:
+        tickets = per_service[s.id]
+        services.append(
+            {
+                "code": s.code,
+                "name": s.name,
+                "name_en": s.name_en,
+                "weight": weight,
+                "waiting": len(tickets),
+                "priority": sum(1 for t in tickets if t["priority"]),
+                "tickets": tickets[:LIST_LIMIT],
+            }
+        )
+    return {
+        "at": iso(now),
+        "counter": {
+            "number": c.number,
+            "name": c.label,
+            "status": c.status.value,
+            "mine": user_id is not None and c.clerk_id == user_id,
+            "held": c.clerk_id is not None and c.status.value != "closed",
+        },
+        "services": services,
+        "total": sum(s["waiting"] for s in services),
+    }
