@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 
 from motcua import auth
+from motcua.api import use_json_errors
 from motcua.app import state
 from motcua.auth import STAFF
 from motcua.engine import clock, tickets
@@ -12,13 +13,7 @@ from motcua.engine.errors import QueueError
 from motcua.models import Device, DeviceKind, PrintJob
 
 bp = Blueprint("printers", __name__, url_prefix="/printers")
-
-
-@bp.errorhandler(QueueError)
-def _error(exc: QueueError):  # noqa: ANN202
-    from motcua.api import error_response
-
-    return error_response(exc.code, exc.message, exc.message_en, exc.status)
+use_json_errors(bp)
 
 
 @bp.post("/api/tickets/<public_id>/reprint")

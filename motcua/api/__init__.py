@@ -132,5 +132,12 @@ def _unexpected(exc: Exception):  # noqa: ANN202
                           "Internal error. Issued tickets are safe; please retry.", 500)
 
 
+def use_json_errors(blueprint: Blueprint) -> None:
+    """Give a room's JSON blueprint the API's error answers (engine errors, database outages)."""
+    blueprint.register_error_handler(QueueError, _queue_error)
+    blueprint.register_error_handler(OperationalError, _db_error)
+    blueprint.register_error_handler(IntegrityError, _integrity)
+
+
 from motcua.api import routes  # noqa: E402,F401  registers the routes
 from motcua.api import ratings  # noqa: E402,F401
