@@ -98,6 +98,8 @@
       applyChange(state, ch);
       if (handlers.onState) handlers.onState(state, ch);
       if (ch.call) announce(ch.call, ch);
+      // A settings change (hours, holidays, names) can touch every field: take a fresh copy.
+      if (ch.kind === "config.updated") socket.emit("snapshot");
     });
 
     socket.on("rating_request", function (msg) {
