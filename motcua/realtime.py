@@ -130,7 +130,35 @@ def send_snapshot(socketio: SocketIO, office_id: int) -> None:
     socketio.emit("snapshot", snap, to=request.sid, namespace=NAMESPACE)
 
 
-def _register_handlers(socketio: SocketIO) -> None:
+class Presence:
+    """Devices with an open socket in this process; their last_seen_at is refreshed every
+    minute, so a display that is connected but idle is never reported offline."""
+
+    INTERVAL_S = 60
+
+    def __init__(self, socketio: SocketIO, db: Database) -> None:
+        self.socketio, self.db = socketio, db
+        self.connected: dict[str, int] = {}
+
+    def run(self) -> None:
+        from sqlalchemy import update
+
+        from motcua.engine import clock
+        from motcua.models import Device
+
+        while True:
+            self.socketio.sleep(self.INTERVAL_S)
+            ids = set(self.connected.values())
+            if not ids:
+                continue
+            try:
+                with self.db.write() as s:
+                    s.execute(update(Device).where(Device.id.in_(ids)).values(last_seen_at=clock.now()))
+            except Exception:  # noqa: BLE001  a database hiccup must not end the heartbeat
+                log.warning("could not refresh device presence", exc_info=True)
+
+
+def _register_handlers(socketio: SocketIO, presence: Presence) -> None:
     @socketio.on("connect", namespace=NAMESPACE)
     def _connect(auth=None):  # noqa: ANN001, ANN202
         p, counter_number = _principal_for_socket(auth)
@@ -153,7 +181,12 @@ def _register_handlers(socketio: SocketIO) -> None:
 
             with state().db.write() as s:
                 touch_device(s, p.device_id)
+            presence.connected[request.sid] = p.device_id
         send_snapshot(socketio, office_id)
+
+    @socketio.on("disconnect", namespace=NAMESPACE)
+    def _disconnect(*_args):  # noqa: ANN002, ANN202
+        presence.connected.pop(request.sid, None)
 
     @socketio.on("snapshot", namespace=NAMESPACE)
     def _snapshot(_data=None):  # noqa: ANN001, ANN202
@@ -181,7 +214,9 @@ def init_app(app: Flask, db: Database, *, redis_url: str | None = None) -> Socke
         logger=False,
         engineio_logger=False,
     )
-    _register_handlers(socketio)
+    presence = Presence(socketio, db)
+    _register_handlers(socketio, presence)
+    socketio.start_background_task(presence.run)
     dispatcher = Dispatcher(socketio)
     db.subscribe(dispatcher)
     socketio.start_background_task(dispatcher.run)
