@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-import display
 from display import announce, audio
 from display.announce import (
     CHIME,
@@ -503,8 +502,3 @@ def test_build_pack_regenerates_a_clip(tmp_path: Path) -> None:
     override.mkdir()
     shutil.copy(tmp_path / "5.wav", override / "5.wav")
     assert VoicePack(override).problems == []
-
-
-def test_init_app_is_a_noop() -> None:
-    assert display.init_app(object()) is None
-    assert "later" in (display.init_app.__doc__ or "")

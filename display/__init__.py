@@ -1,0 +1,30 @@
+"""Hall displays and spoken announcements.
+
+`display.voice` turns ticket codes and counters into Vietnamese words, `display.announce`
+turns those words into one WAV from a voice pack (`display/voicepack/`), `display.packs`
+keeps each office's pack and announcements, `display.views` serves the hall display page
+(`/display/`), its slides and the announcement audio, `display.voice_admin` the managers'
+voice page (`/display/voice`), and `display.agent` keeps LED boards in step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+LINKS = [("Màn hình sảnh", "Hall display", "/display/"), ("Giọng đọc", "Voice", "/display/voice")]
+
+
+def init_app(app: Any) -> None:
+    """Entry point called by the Flask app factory (``motcua.plugins`` group)."""
+    from display.views import bp
+    from display.voice_admin import bp as voice_bp
+    from motcua.app import add_translations
+
+    app.register_blueprint(bp)
+    app.register_blueprint(voice_bp)
+    links = app.extensions.setdefault("motcua.links", [])
+    for link in LINKS:
+        if link not in links:
+            links.append(link)
+    add_translations(app, Path(__file__).parent / "translations")
