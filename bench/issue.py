@@ -17,7 +17,7 @@ import time
 import uuid
 
 from bench import server as bench_server
-from bench.report import machine_line, write_section
+from bench.report import write_section
 
 FIELDS = ("CT", "KD", "XH")  # demo fields without a daily quota
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
@@ -121,7 +121,6 @@ def main() -> None:
         finally:
             drop_pg_database(url)
     lines = [
-        machine_line(), "",
         "`POST /api/v1/tickets` over HTTP on loopback, one `motcua serve` process (threads), closed-loop clients "
         f"({args.requests} requests per row; the load generator runs on the same 2 cores). Command: `python -m bench.issue`.", "",
         "| database | clients | tickets/s | p50 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|---:|",
