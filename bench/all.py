@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.print", "bench.issue", "bench.fanout", "bench.reports")
+BENCHMARKS = ("bench.print", "bench.issue", "bench.fanout", "bench.fanout_scale", "bench.memory", "bench.reports")
 
 
 def main() -> None:

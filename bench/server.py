@@ -72,7 +72,10 @@ def start(database_url: str | None = None, *, command: list[str] | None = None, 
     instance = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
     port = free_port()
     env = {**os.environ, "MOTCUA_CONFIG": str(config), "MOTCUA_INSTANCE": str(instance), "MOTCUA_HOST": "127.0.0.1",
-           "MOTCUA_PORT": str(port), "DATABASE_URL": database_url or f"sqlite:///{instance}/motcua.db", **(extra_env or {})}
+           "MOTCUA_PORT": str(port), "DATABASE_URL": database_url or f"sqlite:///{instance}/motcua.db",
+           # Measure the service, not the kiosk rate limits or the day-end job.
+           "MOTCUA_ISSUE_LIMIT_DEVICE": "off", "MOTCUA_ISSUE_LIMIT_ADDRESS": "off", "MOTCUA_DAYEND": "off",
+           **(extra_env or {})}
     _cli(env, "db", "upgrade")
     _cli(env, "seed")
     kiosk = _cli(env, "devices", "add", "Kiosk bench", "--kind", "kiosk")

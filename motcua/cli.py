@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from importlib.metadata import entry_points
 
@@ -49,19 +50,59 @@ def _app(ctx: click.Context, **kwargs):  # noqa: ANN003, ANN202
 
 @main.command()
 @click.option("--host", envvar="MOTCUA_HOST", help="Address to listen on (MOTCUA_HOST)")
-@click.option("--port", envvar="MOTCUA_PORT", type=int, help="Port (MOTCUA_PORT)")
+@click.option("--port", envvar="MOTCUA_PORT", type=int, help="Port (MOTCUA_PORT); with --workers N, the first of N ports")
+@click.option("--prod", is_flag=True, envvar="MOTCUA_PROD", help="Production: gunicorn with the gevent worker (MOTCUA_PROD=1)")
+@click.option("--workers", type=int, default=1, show_default=True, envvar="MOTCUA_WORKERS",
+              help="--prod: processes, on ports PORT..PORT+N-1 behind a sticky proxy; more than 1 needs REDIS_URL (MOTCUA_WORKERS)")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Serve the kiosk, counters, displays, manager pages and the API (one process, threads)."""
+def serve(ctx: click.Context, host: str | None, port: int | None, prod: bool, workers: int) -> None:
+    """Serve the kiosk, counters, displays, manager pages and the API (one process, threads;
+    --prod: gunicorn with gevent, see docs/deployment.md)."""
     from motcua.realtime import get_socketio
 
+    if prod:
+        _serve_prod(ctx, host, port, workers)
+        return
+    if workers != 1:
+        raise click.UsageError("--workers cần --prod / --workers needs --prod")
     app = _app(ctx)
     settings = app.extensions["motcua"].settings
     host, port = host or settings["host"], port or settings["port"]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    from motcua import dayend
+
+    if dayend.enabled():
+        dayend.start(app)
     click.echo(f"motcua đang chạy tại / serving on http://{host}:{port}/  (Ctrl+C để dừng / to stop)")
     get_socketio(app).run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
+
+
+def _serve_prod(ctx: click.Context, host: str | None, port: int | None, workers: int) -> None:
+    """Check the settings in this process (a clear error before gunicorn starts), then run gunicorn."""
+    from motcua import production
+    from motcua.config import effective_settings, instance_path, load_config
+
+    try:
+        config, _ = load_config(ctx.obj["config"])
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    settings = effective_settings(config, instance_path())
+    try:
+        warnings = production.check(workers, settings)
+    except production.ProductionError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    for warning in warnings:
+        click.echo(warning, err=True)
+    host, port = host or settings["host"], port or settings["port"]
+    if ctx.obj["config"]:
+        os.environ["MOTCUA_CONFIG"] = str(ctx.obj["config"])  # gunicorn's worker builds the app from the environment
+    os.environ["MOTCUA_HOST"] = host
+    addresses = ", ".join(f"http://{host}:{p}/" for p in production.ports(port, workers))
+    click.echo(f"motcua (gunicorn + gevent, {workers} tiến trình / processes) tại / on {addresses}")
+    sys.exit(production.serve(host, port, workers, echo=lambda m: click.echo(m, err=True)))
 
 
 @main.group()

@@ -1,18 +1,73 @@
-"""Rate limits (Flask-Limiter): sign-in attempts now; Redis storage when REDIS_URL is set, so
-every process counts together, memory otherwise.
+"""Rate limits (Flask-Limiter): sign-in attempts and ticket issuing; Redis storage when
+REDIS_URL is set, so every process counts together, memory otherwise.
+
+Ticket issuing is limited per device (its bearer token, or the staff member) and per client
+address, generously enough for a real kiosk (a citizen takes a ticket in two taps, about one
+every few seconds at the busiest). Set with environment variables, `off` disables one:
+
+    MOTCUA_ISSUE_LIMIT_DEVICE   default "30/minute"
+    MOTCUA_ISSUE_LIMIT_ADDRESS  default "120/minute"  (behind a proxy set MOTCUA_PROXIES, see
+                                motcua.production, or every citizen shares the proxy's address)
+
+Test apps (testing=True) leave the issuing limits off unless a variable is set, so tests that
+issue hundreds of tickets through one kiosk keep testing what they test.
 
 One limiter per app, so apps in one process (tests) never share counters."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 
 from flask import Flask, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from limits import parse_many
+
+from motcua.config import ConfigError
 
 # Failed sign-ins per address and username; a successful one costs nothing.
 LOGIN_LIMIT = "5 per minute;30 per hour"
+ISSUE_LIMITS = {  # environment variable -> default
+    "MOTCUA_ISSUE_LIMIT_DEVICE": "30/minute",
+    "MOTCUA_ISSUE_LIMIT_ADDRESS": "120/minute",
+}
+
+
+class LimitConfigError(ConfigError):
+    """A limit in the environment that Flask-Limiter cannot read."""
+
+
+def issue_limit(name: str, testing: bool = False) -> str | None:
+    """The limit named by the environment variable, its default, or None for `off`."""
+    raw = os.environ.get(name)
+    if raw is None:
+        raw = "off" if testing else ISSUE_LIMITS[name]
+    raw = raw.strip()
+    if raw.lower() in ("off", "0", "none", "false", ""):
+        return None
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise LimitConfigError(
+            f"{name}='{raw}' không đúng dạng (ví dụ 30/minute hoặc off) / is not a limit (e.g. 30/minute, or off)"
+        ) from None
+    return raw
+
+
+def _device_key() -> str:
+    """The kiosk's token (hashed: the storage never sees a token), else the signed-in user."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:24]
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return "anonymous:" + get_remote_address()
+
+
+def _address_key() -> str:
+    return "addr:" + get_remote_address()
 
 
 def _login_key() -> str:
@@ -24,7 +79,9 @@ def init_app(app: Flask, redis_url: str | None) -> Limiter:
         key_func=get_remote_address,
         app=app,
         storage_uri=redis_url or "memory://",
-        key_prefix="motcua:" + hashlib.sha256(app.instance_path.encode()).hexdigest()[:12],
+        # Keyed by the database: every process and host of one service counts together in Redis,
+        # while test apps (each with its own database) never share counters.
+        key_prefix="motcua:" + hashlib.sha256(app.extensions["motcua"].settings["database_url"].encode()).hexdigest()[:12],
         headers_enabled=True,
         swallow_errors=True,  # a Redis outage must not lock everyone out
         in_memory_fallback_enabled=bool(redis_url),
@@ -45,3 +102,17 @@ def init_app(app: Flask, redis_url: str | None) -> Limiter:
         return render_template("error.html", message=message), 429
 
     return limiter
+
+
+def init_issue_limits(app: Flask) -> None:
+    """Limit POST /api/v1/tickets per device and per address (after the API is registered)."""
+    limiter: Limiter = app.extensions["motcua.limiter"]
+    device = issue_limit("MOTCUA_ISSUE_LIMIT_DEVICE", app.testing)
+    address = issue_limit("MOTCUA_ISSUE_LIMIT_ADDRESS", app.testing)
+    app.extensions["motcua.issue_limits"] = {"device": device, "address": address}
+    view = app.view_functions["api.issue_ticket"]
+    if device:
+        view = limiter.limit(device, key_func=_device_key, methods=["POST"])(view)
+    if address:
+        view = limiter.limit(address, key_func=_address_key, methods=["POST"])(view)
+    app.view_functions["api.issue_ticket"] = view

@@ -329,7 +329,10 @@ def live_server_factory(tmp_path, sqlite_templates):  # noqa: ANN001, ANN201
         url_db = database_url or f"sqlite:///{instance}/motcua.db"
         port = free_port()
         env = {**os.environ, "MOTCUA_CONFIG": str(config), "MOTCUA_INSTANCE": str(instance), "DATABASE_URL": url_db,
-               "MOTCUA_HOST": "127.0.0.1", "MOTCUA_PORT": str(port), "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+               "MOTCUA_HOST": "127.0.0.1", "MOTCUA_PORT": str(port), "PYTHONUNBUFFERED": "1",
+               # The day-end job closes counters outside working hours: tests/test_dayend.py drives it
+               # directly, other tests must not depend on the hour CI happens to run at.
+               "MOTCUA_DAYEND": "off", **(extra_env or {})}
         demos: dict[str, Demo] = {}
         if populate_db and database_url is None:
             db_file, secret, demos = sqlite_templates(Path(config))

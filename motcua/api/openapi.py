@@ -11,6 +11,7 @@ from motcua.api import ROUTES
 from motcua.api.schemas import ErrorBody
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+INT_MAX = 2**31 - 1
 
 
 def _ref(model: type[BaseModel], components: dict) -> dict:
@@ -33,6 +34,9 @@ def document() -> dict:
         for conv, name in _PARAM.findall(r.path):
             if name not in declared:
                 params.append({"name": name, "in": "path", "required": True, "schema": {"type": "integer" if conv == "int" else "string"}})
+        # Integers in paths are what an INTEGER column holds (larger ones are a 404, see motcua.production).
+        params = [{**p, "schema": {**p["schema"], "minimum": 0, "maximum": INT_MAX}} if p["in"] == "path" and p["schema"].get("type") == "integer" else p
+                  for p in params]
         if params:
             op["parameters"] = params
         if r.body is not None:

@@ -1,0 +1,192 @@
+"""Scale-out: two `motcua serve --prod` processes (gunicorn + gevent) on different ports share
+one PostgreSQL database and one Redis. Tickets issued concurrently through both stay unique
+and gap-free; a display connected to one process hears a call made through the other;
+metrics and rate limits count across processes."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+import socketio
+from sqlalchemy import create_engine, text
+
+from motcua.engine.snapshot import RECENT_CALLS
+from tests.conftest import DEMO_CONFIG, Demo
+
+NS = "/display"
+WAIT = 20.0
+
+
+def wait_until(predicate, timeout: float = WAIT, what: str = "condition"):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+class Display:
+    """A hall display as the server sees it: python-socketio on /display with a device token;
+    applies the snapshot and in-order changes, asks for a new snapshot on a gap (as the
+    browser client does), and remembers every call it heard."""
+
+    def __init__(self) -> None:
+        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1.0, randomization_factor=0.2)
+        self.lock = threading.Lock()
+        self.state: dict | None = None
+        self.snapshots = 0
+        self.calls: list[dict] = []
+        self.sio.on("snapshot", self._snapshot, namespace=NS)
+        self.sio.on("change", self._change, namespace=NS)
+
+    def _snapshot(self, snap: dict) -> None:
+        with self.lock:
+            self.state = snap
+            self.snapshots += 1
+
+    def _change(self, change: dict) -> None:
+        with self.lock:
+            if change.get("call"):
+                self.calls.append(change["call"])
+            if self.state is None or change["seq"] <= self.state["seq"]:
+                return
+            if change["seq"] != self.state["seq"] + 1:
+                gap = True
+            else:
+                gap = False
+                self._apply(change)
+        if gap:
+            self.sio.emit("snapshot", namespace=NS)
+
+    def _apply(self, ch: dict) -> None:
+        s = self.state
+        if ch.get("counter"):
+            s["counters"] = [ch["counter"] if c["number"] == ch["counter"]["number"] else c for c in s["counters"]]
+        for key in ("service", "from_service"):
+            if ch.get(key):
+                s["services"] = [ch[key] if x["code"] == ch[key]["code"] else x for x in s["services"]]
+        if ch.get("call"):
+            s["recent_calls"] = [ch["call"], *[c for c in s["recent_calls"] if c["id"] != ch["call"]["id"]]][:RECENT_CALLS]
+        s["seq"] = ch["seq"]
+
+    def connect(self, url: str, token: str) -> Display:
+        self.sio.connect(url, auth={"token": token}, namespaces=[NS], transports=["websocket"], wait_timeout=10)
+        wait_until(lambda: self.state is not None, what="the first snapshot")
+        return self
+
+    def heard(self, code: str) -> bool:
+        with self.lock:
+            return any(c["code"] == code for c in self.calls)
+
+    def close(self) -> None:
+        self.sio.disconnect()
+
+
+def comparable(snap: dict) -> dict:
+    """What a display shows: counters, fields and recent calls at a sequence number. (Wait
+    estimates are left out: a change carries the estimate of its own field only, so another
+    field's estimate is refreshed by the next snapshot, not by a counter opening.)"""
+    services = [{k: v for k, v in svc.items() if not k.startswith("eta_")} for svc in snap["services"]]
+    return {**{k: snap[k] for k in ("seq", "office", "counters", "recent_calls", "business_day")}, "services": services}
+
+
+def issue(url: str, demo: Demo, service: str) -> requests.Response:
+    return requests.post(f"{url}/api/v1/tickets", json={"service": service}, headers=demo.kiosk, timeout=30)
+
+
+PROD_ENV = {"MOTCUA_PROD": "1", "MOTCUA_DAYEND": "off", "MOTCUA_ISSUE_LIMIT_DEVICE": "off", "MOTCUA_ISSUE_LIMIT_ADDRESS": "off"}
+
+
+@pytest.fixture
+def two_processes(pg_url: str, redis_url: str, live_server_factory, tmp_path: Path):  # noqa: ANN001, ANN201
+    """Two gunicorn + gevent processes on one PostgreSQL database and one Redis, sharing a
+    prometheus multiprocess folder as the processes of one service do. (The database fixture
+    comes first so that it is dropped after the servers have stopped.)"""
+    metrics_dir = tmp_path / "prometheus"
+    metrics_dir.mkdir()
+    env = {**PROD_ENV, "REDIS_URL": redis_url, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    a = live_server_factory(database_url=pg_url, extra_env=env)
+    b = live_server_factory(database_url=pg_url, extra_env=env, populate_db=False)
+    b.demos = a.demos
+    yield a, b
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_two_processes_share_numbering_displays_and_metrics(two_processes, pg_url: str) -> None:  # noqa: ANN001
+    a, b = two_processes
+    demo = a.demo
+    for server in (a, b):
+        health = requests.get(f"{server.url}/healthz", timeout=10).json()
+        assert health["realtime"] == "gevent" and health["checks"]["redis"]["ok"]
+
+    # 2 x 200 tickets, 8 threads per process, over three fields.
+    fields = ("CT", "KD", "XH")
+    jobs = [(server.url, fields[i % 3]) for i in range(200) for server in (a, b)]
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda job: issue(job[0], demo, job[1]), jobs))
+    assert [r.status_code for r in answers] == [201] * 400, {r.status_code for r in answers}
+    by_field: dict[str, list[int]] = defaultdict(list)
+    for r in answers:
+        by_field[r.json()["service"]].append(r.json()["number"])
+    for field, numbers in by_field.items():
+        assert sorted(numbers) == list(range(1, len(numbers) + 1)), f"{field}: numbers must be unique and gap-free"
+    engine = create_engine(pg_url)
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT s.code, t.number FROM tickets t JOIN services s ON s.id = t.series_id")).all()
+    engine.dispose()
+    assert sorted(rows) == sorted((f, n) for f, ns in by_field.items() for n in ns)
+
+    # A display on process A hears the call made through process B, and the other way round.
+    on_a = Display().connect(a.url, demo.devices["Màn hình sảnh"])
+    on_b = Display().connect(b.url, demo.devices["Màn hình sảnh"])
+    try:
+        called = requests.post(f"{b.url}/api/v1/counters/2/next", headers=demo.clerk(2).headers, timeout=10).json()["ticket"]
+        wait_until(lambda: on_a.heard(called["code"]), what="process A's display to hear B's call")
+        requests.post(f"{b.url}/api/v1/counters/2/start", headers=demo.clerk(2).headers, timeout=10)
+        other = requests.post(f"{a.url}/api/v1/counters/4/next", headers=demo.clerk(4).headers, timeout=10).json()["ticket"]
+        wait_until(lambda: on_b.heard(other["code"]), what="process B's display to hear A's call")
+        # Both end in the state either process serves.
+        expected = requests.get(f"{a.url}/api/v1/queue", headers=demo.device_headers("Màn hình sảnh"), timeout=10).json()
+        for display in (on_a, on_b):
+            wait_until(lambda d=display: d.state["seq"] == expected["seq"], what="the display to reach the server's sequence")
+            with display.lock:
+                assert comparable(display.state) == comparable(expected)
+    finally:
+        on_a.close()
+        on_b.close()
+
+    # Metrics from either process count everything: the database's, and both processes' call latencies.
+    for server in (a, b):
+        text_ = requests.get(f"{server.url}/metrics", timeout=10).text
+        issued = sum(float(line.rsplit(" ", 1)[1]) for line in text_.splitlines() if line.startswith("motcua_tickets_issued_total{"))
+        assert issued == 400
+        assert 'motcua_call_latency_seconds_count{action="next"} 2.0' in text_
+
+
+@pytest.mark.redis
+def test_rate_limits_count_across_processes(make_app, redis_url: str, monkeypatch, tmp_path: Path) -> None:  # noqa: ANN001
+    """Two apps (as two processes) on one database and one Redis share the issuing limit."""
+    from motcua.app import create_app
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("MOTCUA_ISSUE_LIMIT_DEVICE", "4/minute")
+    monkeypatch.setenv("MOTCUA_ISSUE_LIMIT_ADDRESS", "off")
+    first, demos = make_app()
+    url = first.extensions["motcua"].settings["database_url"]
+    second = create_app(DEMO_CONFIG, database_url=url, instance=tmp_path / "second-process", testing=True, plugins=False)
+    kiosk = demos["demo"].kiosk
+    codes = [app.test_client().post("/api/v1/tickets", json={"service": "CT"}, headers=kiosk).status_code for app in [first, second] * 3]
+    assert codes == [201, 201, 201, 201, 429, 429]
+    second.extensions["motcua"].db.dispose()
