@@ -62,33 +62,27 @@ def _process_worker(url: str, config: str, instance: str, n: int, worker: int, o
     out.put([repr(e) for e in errors])
 
 
-def test_4_processes_issue_gap_free_on_postgresql(make_app, pg_url: str, tmp_path) -> None:  # noqa: ANN001
-    app, _ = make_app(database_url=pg_url)
+def _issue_from_processes(app, url: str, tmp_path, processes: int, each: int) -> None:  # noqa: ANN001
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
-    procs = [ctx.Process(target=_process_worker, args=(pg_url, str(DEMO_CONFIG), str(tmp_path / f"p{w}"), 150, w, out)) for w in range(4)]
+    procs = [ctx.Process(target=_process_worker, args=(url, str(DEMO_CONFIG), str(tmp_path / f"p{w}"), each, w, out)) for w in range(processes)]
     for p in procs:
         p.start()
     results = [out.get(timeout=240) for _ in procs]
     for p in procs:
         p.join(30)
-    assert results == [[], [], [], []]
-    assert_gap_free(app.extensions["motcua"].db, 4 * 150)
+    assert results == [[]] * processes
+    assert_gap_free(app.extensions["motcua"].db, processes * each)
+
+
+def test_4_processes_issue_gap_free_on_postgresql(make_app, pg_url: str, tmp_path) -> None:  # noqa: ANN001
+    app, _ = make_app(database_url=pg_url)
+    _issue_from_processes(app, pg_url, tmp_path, 4, 150)
 
 
 def test_4_processes_issue_gap_free_on_sqlite(make_app, tmp_path) -> None:  # noqa: ANN001
     app, _ = make_app()
-    url = app.extensions["motcua"].db.url
-    ctx = mp.get_context("spawn")
-    out = ctx.Queue()
-    procs = [ctx.Process(target=_process_worker, args=(url, str(DEMO_CONFIG), str(tmp_path / f"p{w}"), 100, w, out)) for w in range(4)]
-    for p in procs:
-        p.start()
-    results = [out.get(timeout=240) for _ in procs]
-    for p in procs:
-        p.join(30)
-    assert results == [[], [], [], []]
-    assert_gap_free(app.extensions["motcua"].db, 4 * 100)
+    _issue_from_processes(app, app.extensions["motcua"].db.url, tmp_path, 4, 100)
 
 
 EIGHT_COUNTERS = """
