@@ -20,18 +20,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing as mp
 import os
 import queue
-import resource
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 from bench import server as bench_server
+from bench.server import ms, post, raise_open_files
 from bench.report import write_section
 
 NS = "/display"
@@ -42,13 +38,6 @@ GUNICORN = [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "--work
 NO_ISSUE_LIMITS = {"MOTCUA_ISSUE_LIMIT_DEVICE": "off", "MOTCUA_ISSUE_LIMIT_ADDRESS": "off"}
 ROUND_TIMEOUT = 15.0
 CONNECT_BATCH = 50
-
-
-def raise_open_files() -> int:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 # ---- display clients (one asyncio loop per worker process) ----------------------------
@@ -106,16 +95,6 @@ async def _worker(url: str, token: str, count: int, out: mp.Queue, stop: mp.Even
 # ---- the clerk's side ----------------------------------------------------------------
 
 
-def post(url: str, path: str, token: str, body: dict | None = None) -> tuple[int, dict]:
-    req = urllib.request.Request(url + path, data=json.dumps(body or {}).encode(), method="POST",
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310  loopback only
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        raise RuntimeError(f"{path}: HTTP {exc.code} {exc.read().decode(errors='replace')[:300]}") from None
-
-
 def server_cpu_seconds(server: bench_server.BenchServer) -> float:
     """User + system CPU of the server process and its children (gunicorn's worker)."""
     total = 0
@@ -127,12 +106,6 @@ def server_cpu_seconds(server: bench_server.BenchServer) -> float:
         except OSError:
             pass
     return total / tick
-
-
-def display_token(server: bench_server.BenchServer) -> str:
-    out = subprocess.run([sys.executable, "-m", "motcua", "devices", "add", "Bench display", "--kind", "display"],
-                         env=server.env, capture_output=True, text=True, check=True, cwd=bench_server.ROOT)
-    return out.stdout.strip().splitlines()[-1]
 
 
 def measure(server: bench_server.BenchServer, token: str, displays: int, rounds: int, workers: int) -> dict:
@@ -164,7 +137,7 @@ def measure(server: bench_server.BenchServer, token: str, displays: int, rounds:
             post(server.url, "/api/v1/tickets", server.kiosk_token, {"service": "CT"})
             time.sleep(settle)
             t0 = time.time()
-            status, body = post(server.url, "/api/v1/counters/2/next", server.clerk_token)
+            body = post(server.url, "/api/v1/counters/2/next", server.clerk_token)
             request_ms.append((time.time() - t0) * 1000)
             code = body["ticket"]["code"]
             got: list[float] = []
@@ -235,7 +208,7 @@ def run_mode(mode: str, sizes: list[int], rounds: int, workers: int) -> list[dic
     server = bench_server.start(command=command, extra_env=NO_ISSUE_LIMITS)
     results = []
     try:
-        token = display_token(server)
+        token = bench_server.cli(server.env, "devices", "add", "Bench display", "--kind", "display")
         for n in sizes:
             print(f"[{mode}] {n} displays…", flush=True)
             result = measure(server, token, n, rounds, workers)
@@ -250,14 +223,10 @@ def run_mode(mode: str, sizes: list[int], rounds: int, workers: int) -> list[dic
     return results
 
 
-def _ms(v: float | None) -> str:
-    return "—" if v is None else f"{v:.1f}"
-
-
 def _line(r: dict) -> str:
-    return (f"connected {r['connected']}/{r['displays']}  p50 {_ms(r['p50'])} ms  p99 {_ms(r['p99'])} ms  max {_ms(r['max'])} ms  "
-            f"spread {_ms(r['spread_p50'])} ms  last display p50 {_ms(r['last_p50'])} ms  calls with a display over 100 ms {r['slow_rounds']}/{r['rounds']}  request {_ms(r['request_p50'])} ms  server CPU/change {_ms(r['server_cpu_ms'])} ms  "
-            f"clients CPU/change {_ms(r['client_cpu_ms'])} ms  "
+    return (f"connected {r['connected']}/{r['displays']}  p50 {ms(r['p50'])} ms  p99 {ms(r['p99'])} ms  max {ms(r['max'])} ms  "
+            f"spread {ms(r['spread_p50'])} ms  last display p50 {ms(r['last_p50'])} ms  calls with a display over 100 ms {r['slow_rounds']}/{r['rounds']}  request {ms(r['request_p50'])} ms  server CPU/change {ms(r['server_cpu_ms'])} ms  "
+            f"clients CPU/change {ms(r['client_cpu_ms'])} ms  "
             f"lost {r['lost']}  dropped {r['dropped']}  "
             f"rss {r['server_rss_mb']:.0f} MB" + (f"  errors {r['errors'][:2]}" if r["errors"] else ""))
 
@@ -267,9 +236,9 @@ def table(results: list[dict]) -> str:
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         name = "`motcua serve` (threading)" if r["mode"] == "threading" else "gunicorn -k gevent -w 1"
-        rows.append(f"| {name} | {r['displays']} | {r['connected']} | {_ms(r['p50'])} | {_ms(r['p99'])} | {_ms(r['max'])} | "
-                    f"{_ms(r['last_p50'])} | {r['slow_rounds']}/{r['rounds']} | "
-                    f"{_ms(r['spread_p50'])} | {_ms(r['request_p50'])} | {_ms(r['server_cpu_ms'])} | {_ms(r['client_cpu_ms'])} | {r['lost']} | {r['server_rss_mb']:.0f} |")
+        rows.append(f"| {name} | {r['displays']} | {r['connected']} | {ms(r['p50'])} | {ms(r['p99'])} | {ms(r['max'])} | "
+                    f"{ms(r['last_p50'])} | {r['slow_rounds']}/{r['rounds']} | "
+                    f"{ms(r['spread_p50'])} | {ms(r['request_p50'])} | {ms(r['server_cpu_ms'])} | {ms(r['client_cpu_ms'])} | {r['lost']} | {r['server_rss_mb']:.0f} |")
     return "\n".join(rows)
 
 

@@ -23,7 +23,6 @@ import json
 import multiprocessing as mp
 import os
 import queue
-import resource
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ import urllib.request
 from dataclasses import dataclass
 
 from bench import server as bench_server
+from bench.server import cli, ms, post, raise_open_files
 from bench.report import write_section
 
 NS = "/display"
@@ -39,13 +39,6 @@ CONNECT_BATCH = 100
 ROUND_TIMEOUT = 30.0
 SERVER_ENV = {"MOTCUA_ISSUE_LIMIT_DEVICE": "off", "MOTCUA_ISSUE_LIMIT_ADDRESS": "off", "MOTCUA_DAYEND": "off"}
 PROD = [sys.executable, "-m", "motcua", "serve", "--prod"]
-
-
-def raise_open_files() -> int:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 # ---- display clients ---------------------------------------------------------------------
@@ -175,21 +168,6 @@ def connect_displays(urls: list[str], token: str, displays: int, processes: int)
 
 
 # ---- servers --------------------------------------------------------------------------------
-
-
-def post(url: str, path: str, token: str, body: dict | None = None) -> dict:
-    req = urllib.request.Request(url + path, data=json.dumps(body or {}).encode(), method="POST",
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310  loopback only
-            return json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        raise RuntimeError(f"{path}: HTTP {exc.code} {exc.read().decode(errors='replace')[:300]}") from None
-
-
-def cli(env: dict, *args: str) -> str:
-    out = subprocess.run([sys.executable, "-m", "motcua", *args], env=env, capture_output=True, text=True, check=True, cwd=bench_server.ROOT)
-    return out.stdout.strip().splitlines()[-1]
 
 
 @dataclass
@@ -339,17 +317,13 @@ def run(sizes: list[int], rounds: int, client_procs: int, redis_url: str) -> lis
     return results
 
 
-def _ms(v: float | None) -> str:
-    return "—" if v is None else f"{v:.1f}"
-
-
 def _rss(r: dict) -> str:
     return " / ".join(f"{max(p) if p else 0:.0f}" for p in r["rss"])
 
 
 def line(r: dict) -> str:
-    return (f"connected {r['connected']}/{r['displays']}  p50 {_ms(r['p50'])} ms  p99 {_ms(r['p99'])} ms  max {_ms(r['max'])} ms  "
-            f"spread {_ms(r['spread_p50'])} ms  first {_ms(r['first_p50'])} ms  request {_ms(r['request_p50'])} ms  "
+    return (f"connected {r['connected']}/{r['displays']}  p50 {ms(r['p50'])} ms  p99 {ms(r['p99'])} ms  max {ms(r['max'])} ms  "
+            f"spread {ms(r['spread_p50'])} ms  first {ms(r['first_p50'])} ms  request {ms(r['request_p50'])} ms  "
             f"CPU/change/process {r['cpu_ms']:.1f} ms  lost {r['lost']}  dropped {r['dropped']}  worker RSS {_rss(r)} MB"
             + (f"  errors {r['errors'][:2]}" if r["errors"] else ""))
 
@@ -359,8 +333,8 @@ def table(results: list[dict]) -> str:
             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|"]
     for r in results:
         ok = "yes" if r["p99"] is not None and r["p99"] < 150 and r["lost"] == 0 else "no"
-        rows.append(f"| {r['displays']} | {r['connected']} | {_ms(r['p50'])} | {_ms(r['p99'])} | {_ms(r['max'])} | "
-                    f"{_ms(r['spread_p50'])} | {_ms(r['request_p50'])} | {r['cpu_ms']:.1f} | {r['lost']} | {_rss(r)} | {ok} |")
+        rows.append(f"| {r['displays']} | {r['connected']} | {ms(r['p50'])} | {ms(r['p99'])} | {ms(r['max'])} | "
+                    f"{ms(r['spread_p50'])} | {ms(r['request_p50'])} | {r['cpu_ms']:.1f} | {r['lost']} | {_rss(r)} | {ok} |")
     return "\n".join(rows)
 
 

@@ -15,7 +15,8 @@ import os
 import time
 
 from bench import server as bench_server
-from bench.fanout_scale import PROD, SERVER_ENV, Process, cli, connect_displays, measure_calls, raise_open_files
+from bench.fanout_scale import PROD, SERVER_ENV, Process, connect_displays, measure_calls
+from bench.server import cli, raise_open_files
 from bench.report import write_section
 
 TARGET_MB = 200

@@ -3,12 +3,15 @@ kiosk token and a clerk token, in a child process on a free loopback port."""
 
 from __future__ import annotations
 
+import json
 import os
+import resource
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,7 +64,8 @@ def _children(pid: int) -> list[int]:
     return kids + [g for k in kids for g in _children(k)]
 
 
-def _cli(env: dict, *args: str, stdin: str | None = None) -> str:
+def cli(env: dict, *args: str, stdin: str | None = None) -> str:
+    """Run `motcua ARGS` against a bench instance; returns the last line (a token, say)."""
     out = subprocess.run([sys.executable, "-m", "motcua", *args], env=env, input=stdin, capture_output=True, text=True, check=True, cwd=ROOT)
     return out.stdout.strip().splitlines()[-1]
 
@@ -76,11 +80,11 @@ def start(database_url: str | None = None, *, command: list[str] | None = None, 
            # Measure the service, not the kiosk rate limits or the day-end job.
            "MOTCUA_ISSUE_LIMIT_DEVICE": "off", "MOTCUA_ISSUE_LIMIT_ADDRESS": "off", "MOTCUA_DAYEND": "off",
            **(extra_env or {})}
-    _cli(env, "db", "upgrade")
-    _cli(env, "seed")
-    kiosk = _cli(env, "devices", "add", "Kiosk bench", "--kind", "kiosk")
-    _cli(env, "users", "add", "bench-clerk", "--role", "clerk", "--counter", "2", "--password-stdin", stdin="bench-password\n")
-    clerk = _cli(env, "tokens", "issue", "bench-clerk")
+    cli(env, "db", "upgrade")
+    cli(env, "seed")
+    kiosk = cli(env, "devices", "add", "Kiosk bench", "--kind", "kiosk")
+    cli(env, "users", "add", "bench-clerk", "--role", "clerk", "--counter", "2", "--password-stdin", stdin="bench-password\n")
+    clerk = cli(env, "tokens", "issue", "bench-clerk")
     cmd = [c.format(port=port) for c in command] if command else [sys.executable, "-m", "motcua", "serve"]
     log = open(instance / "server.log", "wb")  # noqa: SIM115  owned by the child
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
@@ -102,3 +106,26 @@ def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
     return ordered[k]
+
+
+def raise_open_files() -> int:
+    """Lift the open-files limit to its hard maximum (thousands of sockets); returns it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def post(url: str, path: str, token: str, body: dict | None = None) -> dict:
+    """POST JSON with a bearer token; an HTTP error stops the benchmark with its body."""
+    req = urllib.request.Request(url + path, data=json.dumps(body or {}).encode(), method="POST",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310  loopback only
+            return json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        raise RuntimeError(f"{path}: HTTP {exc.code} {exc.read().decode(errors='replace')[:300]}") from None
+
+
+def ms(v: float | None) -> str:
+    return "—" if v is None else f"{v:.1f}"
