@@ -10,7 +10,7 @@ from datetime import datetime
 from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, validate_csrf
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from motcua.engine import clock
@@ -57,20 +57,20 @@ def _forbidden() -> QueueError:
     return QueueError("forbidden", "Bạn không có quyền làm việc này.", "You are not allowed to do this.", status=403)
 
 
+# Every API request resolves its bearer token: plain Core reads, built once.
+_DEVICE_BY_TOKEN = select(Device.id, Device.kind, Device.office_id).where(
+    Device.token_hash == bindparam("digest"), Device.revoked_at.is_(None))
+_USER_BY_TOKEN = (select(User.id, User.role, User.office_id).join(ApiToken, ApiToken.user_id == User.id)
+                  .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None), User.active))
+
+
 def principal_from_token(session: Session, token: str) -> Principal | None:
     digest = token_hash(token)
     if token.startswith("dev_"):
-        d = session.scalar(select(Device).where(Device.token_hash == digest, Device.revoked_at.is_(None)))
-        if d is not None:
-            return Principal(None, d.id, None, d.kind, d.office_id, "token")
-        return None
-    row = session.execute(
-        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), User.active)
-    ).first()
-    if row is None:
-        return None
-    _, user = row
-    return Principal(user.id, None, user.role, None, user.office_id, "token")
+        d = session.connection().execute(_DEVICE_BY_TOKEN, {"digest": digest}).first()
+        return Principal(None, d.id, None, d.kind, d.office_id, "token") if d is not None else None
+    u = session.connection().execute(_USER_BY_TOKEN, {"digest": digest}).first()
+    return Principal(u.id, None, u.role, None, u.office_id, "token") if u is not None else None
 
 
 def current_principal() -> Principal | None:
@@ -179,14 +179,19 @@ def _home_for(user: User) -> str:
 
 def office_for(principal: Principal, session: Session, code: str | None = None) -> Office:
     """The office a request acts on: the principal's own, or the one named (admins of all offices)."""
+    return session.get(Office, office_id_for(principal, session, code))
+
+
+def office_id_for(principal: Principal, session: Session, code: str | None = None) -> int:
+    """office_for's id alone, without loading the office (issuing reads only a few columns)."""
     if code:
-        office = session.scalar(select(Office).where(Office.code == code))
-        if office is None or not principal.may_see_office(office.id):
+        office_id = session.scalar(select(Office.id).where(Office.code == code))
+        if office_id is None or not principal.may_see_office(office_id):
             raise QueueError("unknown_office", f"Không có đơn vị '{code}'.", f"There is no office '{code}'.", status=404)
-        return office
+        return office_id
     if principal.office_id is not None:
-        return session.get(Office, principal.office_id)
-    offices = session.scalars(select(Office).order_by(Office.id)).all()
+        return principal.office_id
+    offices = session.scalars(select(Office.id).order_by(Office.id).limit(2)).all()
     if len(offices) == 1:
         return offices[0]
     raise QueueError("office_required", "Hãy chọn đơn vị (tham số office).", "Name the office (the office parameter).", status=422)

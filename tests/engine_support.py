@@ -20,7 +20,8 @@ class Driver:
 
     def issue(self, service: str, *, now: datetime | None = None, **kwargs) -> Ticket:  # noqa: ANN003
         with self.db.write() as s:
-            t, _ = tickets.issue_ticket(s, self._office(s), service, now=now, **kwargs)
+            issued = tickets.issue_ticket(s, self._office(s).id, service, now=now, **kwargs)
+            t = s.get(Ticket, issued.id)
             t.service, t.legs  # noqa: B018  load before the session closes
             return t
 

@@ -28,7 +28,7 @@ def issue_many(db: Database, n: int, worker: int, errors: list) -> None:
             office = s.scalar(select(Office).where(Office.code == "demo"))
         for i in range(n):
             with db.write() as s:
-                tickets.issue_ticket(s, s.merge(office, load=False), FIELDS[(i + worker) % len(FIELDS)])
+                tickets.issue_ticket(s, office.id, FIELDS[(i + worker) % len(FIELDS)])
     except Exception as exc:  # noqa: BLE001  reported by the test
         errors.append(exc)
 
@@ -105,7 +105,7 @@ def _eight_counters_race(db: Database, rounds: int) -> None:
         office = s.scalar(select(Office))
     with db.write() as s:
         for _ in range(8 * rounds - 3):  # fewer tickets than calls: some "next" find nobody
-            tickets.issue_ticket(s, s.merge(office, load=False), "HT")
+            tickets.issue_ticket(s, office.id, "HT")
     barrier = threading.Barrier(8)
     errors: list = []
     got: dict[int, list[str]] = defaultdict(list)

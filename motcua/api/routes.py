@@ -15,7 +15,7 @@ from motcua.engine import clock, counters, tickets
 from motcua.engine.errors import QueueError
 from motcua.engine.snapshot import snapshot
 from motcua.engine.views import counter_view, service_view, ticket_view
-from motcua.models import Device, DeviceKind, Office, PrintJob, PriorityGroup, Role, Service, Ticket, User
+from motcua.models import DeviceKind, Office, PriorityGroup, Role, Service, Ticket, User
 
 KIOSK = frozenset({DeviceKind.kiosk})
 DISPLAYS = frozenset(DeviceKind)
@@ -49,38 +49,21 @@ def list_services():  # noqa: ANN201
 def issue_ticket(body: S.IssueTicket):  # noqa: ANN201
     p = auth.check(roles=STAFF, devices=KIOSK)
     db = state().db
+    # Keys are per device, so two kiosks can never collide on one.
+    key = f"{p.device_id or 'u' + str(p.user_id)}:{body.idempotency_key}" if body.idempotency_key else None
     for attempt in range(2):
         try:
             with db.write() as s:
-                office = auth.office_for(p, s, body.office)
-                device = s.get(Device, p.device_id) if p.device_id else None
-                user = s.get(User, p.user_id) if p.user_id else None
-                # Keys are per device, so two kiosks can never collide on one.
-                key = f"{p.device_id or 'u' + str(p.user_id)}:{body.idempotency_key}" if body.idempotency_key else None
-                t, created = tickets.issue_ticket(s, office, body.service, priority=body.priority, idempotency_key=key, device=device, user=user)
-                if device is not None:
-                    device.last_seen_at = clock.now()
-                out = _issued(t, t.print_job_id if created else _last_job(s, t.id))
+                issued = tickets.issue_ticket(s, auth.office_id_for(p, s, body.office), body.service, priority=body.priority,
+                                              idempotency_key=key, device_id=p.device_id, user_id=p.user_id)
             break
         except IntegrityError:
             # Two requests with the same idempotency key raced on PostgreSQL: the loser finds the winner's ticket.
             if attempt or not body.idempotency_key:
                 raise
-    return jsonify(out), 201 if created else 200
-
-
-def _last_job(s, ticket_id: int) -> int | None:  # noqa: ANN001
-    return s.scalar(select(PrintJob.id).where(PrintJob.ticket_id == ticket_id).order_by(PrintJob.id.desc()))
-
-
-def _issued(t: Ticket, job: int | None) -> dict:
-    view = ticket_view(t)
-    from motcua.engine.estimates import Eta
-
-    est = Eta(t.eta_low, t.eta_high)
-    view.update(waiting_ahead=t.waiting_ahead, eta_minutes=est.as_list(), eta_text=est.text(), eta_text_en=est.text_en(),
-                status_url=status_url(t.public_id), print_job=job)
-    return view
+    view = dict(issued.view, waiting_ahead=issued.waiting_ahead, eta_minutes=issued.eta.as_list(), eta_text=issued.eta.text(),
+                eta_text_en=issued.eta.text_en(), status_url=status_url(issued.public_id), print_job=issued.print_job_id)
+    return jsonify(view), 201 if issued.created else 200
 
 
 @api_route("/tickets/<public_id>", "GET", summary="Public status of a ticket (the id is unguessable)", auth="public", response=S.TicketStatusOut)
@@ -116,7 +99,7 @@ def _counter_action(number: int, action, *, open_first: bool = False):  # noqa: 
         result = action(s, c, user)
         ticket = result if isinstance(result, Ticket) or result is None else None
         s.flush()
-        s.refresh(c)
+        s.expire(c, ["current_ticket", "clerk"])  # see counters._publish_counter
         return jsonify(ticket=ticket_view(ticket) if ticket else None, counter=counter_view(c))
 
 

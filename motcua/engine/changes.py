@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from motcua.models import Office
@@ -22,12 +22,14 @@ class Change:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+_offices = Office.__table__
+_BUMP = (update(_offices).where(_offices.c.id == bindparam("office_id")).values(event_seq=_offices.c.event_seq + 1)
+         .returning(_offices.c.event_seq))
+
+
 def record(session: Session, office_id: int, kind: str, data: dict[str, Any]) -> Change:
     # Core UPDATE on the session's connection: the ORM's bulk-update bookkeeping is not needed here.
-    offices = Office.__table__
-    seq = session.connection().execute(
-        update(offices).where(offices.c.id == office_id).values(event_seq=offices.c.event_seq + 1).returning(offices.c.event_seq)
-    ).scalar_one()
+    seq = session.connection().execute(_BUMP, {"office_id": office_id}).scalar_one()
     change = Change(kind, office_id, seq, data)
     session.info.setdefault("events", []).append(change)
     return change

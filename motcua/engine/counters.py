@@ -48,7 +48,9 @@ def _counter_log(session: Session, c: Counter, kind: str, now: datetime, user: U
 
 def _publish_counter(session: Session, c: Counter, kind: str = "counter.updated", extra: dict | None = None) -> None:
     session.flush()
-    session.refresh(c)
+    # Actions set the foreign keys directly: reload what they point at (from the identity map,
+    # mostly), not the whole counter and its list of fields (a dozen queries per call).
+    session.expire(c, ["current_ticket", "clerk"])
     data = {"counter": counter_view(c)}
     data.update(extra or {})
     changes.record(session, c.office_id, kind, data)
@@ -200,6 +202,7 @@ def call_next(session: Session, c: Counter, user: User | None, now: datetime | N
         t_id = session.scalar(
             select(Ticket.id)
             .where(
+                Ticket.office_id == c.office_id,  # leads the queue index: without it, every ticket ever is scanned
                 Ticket.service_id == service_id,
                 Ticket.business_day == day,
                 Ticket.status == TicketStatus.waiting,
@@ -297,7 +300,8 @@ def transfer(session: Session, c: Counter, service_code: str, position: str | No
     if position == "front":
         head = session.scalar(
             select(func.min(Ticket.queue_key)).where(
-                Ticket.service_id == target.id, Ticket.business_day == t.business_day, Ticket.status == TicketStatus.waiting
+                Ticket.office_id == t.office_id, Ticket.service_id == target.id, Ticket.business_day == t.business_day,
+                Ticket.status == TicketStatus.waiting,
             )
         )
         key = min(head - 1.0, now.timestamp()) if head is not None else now.timestamp()

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from motcua.models import Counter, CounterService, CounterStatus, Service, TicketLeg
@@ -49,13 +49,18 @@ class Eta:
         return [self.low, self.high] if self.known else None
 
 
-def throughput(session: Session, service: Service, now: datetime) -> Throughput:
-    open_counters = session.scalar(
-        select(func.count())
-        .select_from(CounterService)
-        .join(Counter, Counter.id == CounterService.counter_id)
-        .where(CounterService.service_id == service.id, Counter.status == CounterStatus.open, Counter.active)
-    )
+OPEN_COUNTERS = (  # bound by :service_id
+    select(func.count())
+    .select_from(CounterService.__table__.join(Counter.__table__, Counter.id == CounterService.counter_id))
+    .where(CounterService.service_id == bindparam("service_id"), Counter.status == CounterStatus.open, Counter.active)
+)
+
+
+def throughput(session: Session, service: Service, now: datetime, open_counters: int | None = None) -> Throughput:
+    """Open counters serving the field (counted here unless the caller counted them with
+    OPEN_COUNTERS already) and the recent mean service time."""
+    if open_counters is None:
+        open_counters = session.connection().execute(OPEN_COUNTERS, {"service_id": service.id}).scalar()
     return Throughput(open_counters or 0, _mean_service_s(session, service, now))
 
 
@@ -71,6 +76,9 @@ def _mean_service_s(session: Session, service: Service, now: datetime) -> float:
     recent = (
         select(TicketLeg.finished_at, TicketLeg.started_at)
         .where(
+            # office and day lead ix_ticket_legs_report: a year of legs is not scanned for a week's.
+            TicketLeg.office_id == service.office_id,
+            TicketLeg.business_day >= (now - timedelta(days=RECENT_DAYS + 1)).date(),
             TicketLeg.service_id == service.id,
             TicketLeg.outcome == "served",
             TicketLeg.finished_at >= now - timedelta(days=RECENT_DAYS),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import Insert, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -14,15 +15,23 @@ from motcua.models import NumberCounter, Service
 
 
 def next_number(session: Session, service: Service, day: date) -> int:
-    dialect = session.get_bind().dialect.name
+    conn = session.connection()
+    stmt = _BUMP.get(conn.dialect.name)
+    if stmt is None:
+        stmt = _BUMP[conn.dialect.name] = _bump(conn.dialect.name)
+    return conn.execute(stmt, {"service_id": service.id, "day": day, "start": service.start_number}).scalar_one()
+
+
+_BUMP: dict[str, Insert] = {}  # one statement per dialect, built once: this runs for every ticket
+
+
+def _bump(dialect: str) -> Insert:
+    counters = NumberCounter.__table__
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(NumberCounter)
-        .values(service_id=service.id, business_day=day, last_number=service.start_number)
-        .on_conflict_do_update(
-            index_elements=[NumberCounter.service_id, NumberCounter.business_day],
-            set_={"last_number": NumberCounter.last_number + 1},
-        )
-        .returning(NumberCounter.last_number)
+    return (
+        insert(counters)
+        .values(service_id=bindparam("service_id"), business_day=bindparam("day"), last_number=bindparam("start"))
+        .on_conflict_do_update(index_elements=[counters.c.service_id, counters.c.business_day],
+                               set_={"last_number": counters.c.last_number + 1})
+        .returning(counters.c.last_number)
     )
-    return session.execute(stmt).scalar_one()

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
-from types import EllipsisType
+from types import EllipsisType, SimpleNamespace
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from motcua.engine import changes, clock
 from motcua.engine.errors import QueueError, conflict, not_found
-from motcua.engine.estimates import eta, throughput
+from motcua.engine.estimates import OPEN_COUNTERS, Eta, eta, throughput
 from motcua.engine.numbering import next_number
-from motcua.engine.views import ahead_of, counter_view, iso, priority_waiting, service_view, ticket_view, waiting_count
+from motcua.engine.views import ahead_of, counter_view, iso, new_ticket_view, service_view, ticket_view
 from motcua.models import (
     OPEN_STATUSES,
     Counter,
@@ -73,21 +74,16 @@ def _value(status: TicketStatus | None) -> str | None:
 def find_service(session: Session, office: Office, code: str) -> Service:
     s = session.scalar(select(Service).where(Service.office_id == office.id, Service.code == code))
     if s is None:
-        raise QueueError(
-            "unknown_service", f"Không có lĩnh vực '{code}'.", f"There is no field '{code}'.", status=404
-        )
+        raise unknown_service(code)
     return s
 
 
-def find_priority_group(session: Session, office: Office, code: str) -> PriorityGroup:
-    g = session.scalar(
-        select(PriorityGroup).where(PriorityGroup.office_id == office.id, PriorityGroup.code == code, PriorityGroup.active)
-    )
-    if g is None:
-        raise QueueError(
-            "unknown_priority", f"Không có nhóm ưu tiên '{code}'.", f"There is no priority group '{code}'.", status=422
-        )
-    return g
+def unknown_service(code: str) -> QueueError:
+    return QueueError("unknown_service", f"Không có lĩnh vực '{code}'.", f"There is no field '{code}'.", status=404)
+
+
+def unknown_priority(code: str) -> QueueError:
+    return QueueError("unknown_priority", f"Không có nhóm ưu tiên '{code}'.", f"There is no priority group '{code}'.", status=422)
 
 
 def issue_blocker(session: Session, office: Office, service: Service, now: datetime) -> tuple[str, str, str] | None:
@@ -107,27 +103,65 @@ def issue_blocker(session: Session, office: Office, service: Service, now: datet
     return None
 
 
+@dataclass(frozen=True)
+class Issued:
+    """What issuing answers with: the ticket as the API shows it, and what the kiosk needs next."""
+
+    id: int
+    public_id: str
+    created: bool  # False: an idempotent replay of an earlier request
+    view: dict
+    waiting_ahead: int
+    eta: Eta
+    print_job_id: int | None
+
+
+# Issuing is the hottest write (a morning queue of kiosks), so it runs as a handful of Core
+# statements on the session's connection: the ORM's unit of work cost more than the database.
+_tickets, _legs, _events, _jobs = Ticket.__table__, TicketLeg.__table__, TicketEvent.__table__, PrintJob.__table__
+_services, _offices, _groups, _devices = Service.__table__, Office.__table__, PriorityGroup.__table__, Device.__table__
+_SERVICE = (select(_services, _offices.c.timezone.label("office_timezone"), _offices.c.settings.label("office_settings"))
+            .join(_offices, _offices.c.id == _services.c.office_id)
+            .where(_services.c.office_id == bindparam("office_id"), _services.c.code == bindparam("code")))
+_GROUP = select(_groups).where(_groups.c.office_id == bindparam("office_id"), _groups.c.code == bindparam("code"), _groups.c.active)
+_REPLAY = select(_tickets.c.id).where(_tickets.c.office_id == bindparam("office_id"), _tickets.c.idempotency_key == bindparam("key"))
+_WAITING = select(func.count(), func.count(_tickets.c.priority_group_id), OPEN_COUNTERS.scalar_subquery()).where(
+    _tickets.c.office_id == bindparam("office_id"), _tickets.c.service_id == bindparam("service_id"), _tickets.c.business_day == bindparam("day"),
+    _tickets.c.status == TicketStatus.waiting)
+_TICKETS_INSERT, _LEGS_INSERT, _EVENTS_INSERT, _JOBS_INSERT = (t.insert() for t in (_tickets, _legs, _events, _jobs))
+_SEEN = (update(_devices).where(_devices.c.id == bindparam("device_id")).values(last_seen_at=bindparam("now"))
+         .returning(_devices.c.printer_id, _devices.c.backup_printer_id))
+
+
 def issue_ticket(
     session: Session,
-    office: Office,
+    office_id: int,
     service_code: str,
     *,
     priority: str | None = None,
     idempotency_key: str | None = None,
-    device: Device | None = None,
-    user: User | None = None,
+    device_id: int | None = None,
+    user_id: int | None = None,
     now: datetime | None = None,
-) -> tuple[Ticket, bool]:
-    """Issue a ticket; returns (ticket, created). The same idempotency key returns the first ticket."""
+) -> Issued:
+    """Issue a ticket in the session's write transaction. The same idempotency key answers with
+    the first ticket; the device (if any) is marked seen and its printer gets a durable job."""
     now = now or clock.now()
+    conn = session.connection()
     if idempotency_key:
-        existing = session.scalar(
-            select(Ticket).where(Ticket.office_id == office.id, Ticket.idempotency_key == idempotency_key)
-        )
-        if existing is not None:
-            return existing, False
-    service = find_service(session, office, service_code)
-    group = find_priority_group(session, office, priority) if priority else None
+        first = conn.execute(_REPLAY, {"office_id": office_id, "key": idempotency_key}).scalar()
+        if first is not None:
+            return replayed(session, first)
+    # Rows stand in for the ORM objects: the issuing rules only read their columns.
+    service = conn.execute(_SERVICE, {"office_id": office_id, "code": service_code}).first()
+    if service is None:
+        raise unknown_service(service_code)
+    office = SimpleNamespace(id=office_id, timezone=service.office_timezone, settings=service.office_settings)
+    group = None
+    if priority:
+        group = conn.execute(_GROUP, {"office_id": office_id, "code": priority}).first()
+        if group is None:
+            raise unknown_priority(priority)
     blocker = issue_blocker(session, office, service, now)
     if blocker:
         raise QueueError(blocker[0], blocker[1], blocker[2], status=409 if blocker[0] == "quota_reached" else 403)
@@ -135,44 +169,42 @@ def issue_ticket(
     day = clock.business_day(now, office.timezone)
     number = next_number(session, service, day)
     # The new ticket is last of its class, so those ahead are counted before it exists.
-    waiting = waiting_count(session, service.id, day)
-    ahead = waiting if group is None else priority_waiting(session, service.id, day)
-    tp = throughput(session, service, now)
+    waiting, priority_waiting, open_counters = conn.execute(_WAITING, {"office_id": office_id, "service_id": service.id, "day": day}).one()
+    ahead = waiting if group is None else priority_waiting
+    tp = throughput(session, service, now, open_counters)
     est = eta(tp, ahead)
-    t = Ticket(
-        public_id=secrets.token_urlsafe(16),
-        office_id=office.id,
-        series_id=service.id,
-        service_id=service.id,
-        business_day=day,
-        number=number,
-        code=service.format_number(number),
-        priority_group_id=group.id if group else None,
-        status=TicketStatus.waiting,
-        queue_key=now.timestamp(),
-        issued_at=now,
-        idempotency_key=idempotency_key,
-        device_id=device.id if device else None,
-        issued_by_id=user.id if user else None,
-        waiting_ahead=ahead,
-        eta_low=est.low,
-        eta_high=est.high,
-    )
-    t.service, t.series, t.priority_group = service, service, group
-    t.legs = [TicketLeg(office_id=office.id, business_day=day, seq=1, service_id=service.id, priority=group is not None, queued_at=now)]
-    session.add(t)
-    session.flush()
-    log_event(session, t, "issued", TicketStatus.waiting, now, user=user, device=device, data={"priority": priority}, from_status=None)
-    if device is not None and device.printer_id is not None:
-        # Printing happens after the commit (the spooler); the job row makes it durable.
-        job = PrintJob(ticket_id=t.id, printer_id=device.printer_id, backup_printer_id=device.backup_printer_id, created_at=now, updated_at=now)
-        session.add(job)
-        session.flush()
-        t.print_job_id = job.id
-    changes.record(session, office.id, "ticket.issued",
-                   {"ticket": ticket_view(t), "service": service_view(session, office, service, now, waiting=waiting + 1, tp=tp),
-                    "print_job": t.print_job_id, "printer": device.printer_id if t.print_job_id else None})
-    return t, True
+    public_id = secrets.token_urlsafe(16)
+    code = Service.format_number(service, number)
+    ticket_id = conn.execute(_TICKETS_INSERT, dict(
+        public_id=public_id, office_id=office_id, series_id=service.id, service_id=service.id, business_day=day,
+        number=number, code=code, priority_group_id=group.id if group else None, status=TicketStatus.waiting,
+        queue_key=now.timestamp(), issued_at=now, idempotency_key=idempotency_key, device_id=device_id,
+        issued_by_id=user_id, waiting_ahead=ahead, eta_low=est.low, eta_high=est.high,
+    )).inserted_primary_key[0]
+    conn.execute(_LEGS_INSERT, dict(ticket_id=ticket_id, office_id=office_id, business_day=day, seq=1,
+                                      service_id=service.id, priority=group is not None, queued_at=now))
+    conn.execute(_EVENTS_INSERT, dict(office_id=office_id, ticket_id=ticket_id, kind="issued", at=now, from_status=None,
+                                        to_status=TicketStatus.waiting.value, service_id=service.id, user_id=user_id,
+                                        device_id=device_id, data={"priority": priority}))
+    job_id = printer_id = None
+    if device_id is not None:
+        printer_id, backup_id = conn.execute(_SEEN, {"device_id": device_id, "now": now}).one()
+        if printer_id is not None:
+            # Printing happens after the commit (the spooler); the job row makes it durable.
+            job_id = conn.execute(_JOBS_INSERT, dict(ticket_id=ticket_id, printer_id=printer_id, backup_printer_id=backup_id,
+                                                       created_at=now, updated_at=now)).inserted_primary_key[0]
+    view = new_ticket_view(ticket_id, public_id, code, number, service, group, now)
+    changes.record(session, office_id, "ticket.issued",
+                   {"ticket": view, "service": service_view(session, office, service, now, waiting=waiting + 1, tp=tp),
+                    "print_job": job_id, "printer": printer_id if job_id else None})
+    return Issued(ticket_id, public_id, True, view, ahead, est, job_id)
+
+
+def replayed(session: Session, ticket_id: int) -> Issued:
+    """An earlier ticket answering a repeated request, with its latest print job."""
+    t = session.get(Ticket, ticket_id)
+    job = session.scalar(select(PrintJob.id).where(PrintJob.ticket_id == t.id).order_by(PrintJob.id.desc()))
+    return Issued(t.id, t.public_id, False, ticket_view(t), t.waiting_ahead, Eta(t.eta_low, t.eta_high), job)
 
 
 def find_ticket(session: Session, public_id: str) -> Ticket:

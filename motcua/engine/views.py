@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -18,20 +18,33 @@ def iso(moment: datetime | None) -> str | None:
 
 def ticket_view(t: Ticket) -> dict:
     leg = t.leg
+    return _ticket_dict(t.id, t.public_id, t.code, t.number, t.service, t.priority_group, t.status, t.issued_at,
+                        leg.called_at, leg.started_at, t.counter.number if t.counter else None, leg.recalls)
+
+
+def new_ticket_view(ticket_id: int, public_id: str, code: str, number: int, service, group, issued_at: datetime) -> dict:  # noqa: ANN001
+    """ticket_view of a ticket just issued, from the rows the issuer already holds."""
+    return _ticket_dict(ticket_id, public_id, code, number, service, group, TicketStatus.waiting,
+                        issued_at.astimezone(timezone.utc), None, None, None, 0)  # UTC, as the database gives it back
+
+
+def _ticket_dict(ticket_id: int, public_id: str, code: str, number: int, service, group, status: TicketStatus,  # noqa: ANN001, PLR0913
+                 issued_at: datetime, called_at: datetime | None, started_at: datetime | None, counter: int | None,
+                 recalls: int) -> dict:
     return {
-        "id": t.id,
-        "public_id": t.public_id,
-        "code": t.code,
-        "number": t.number,
-        "service": t.service.code,
-        "service_name": t.service.name,
-        "priority": t.priority_group.code if t.priority_group else None,
-        "status": t.status.value,
-        "issued_at": iso(t.issued_at),
-        "called_at": iso(leg.called_at),
-        "started_at": iso(leg.started_at),
-        "counter": t.counter.number if t.counter else None,
-        "recalls": leg.recalls,
+        "id": ticket_id,
+        "public_id": public_id,
+        "code": code,
+        "number": number,
+        "service": service.code,
+        "service_name": service.name,
+        "priority": group.code if group else None,
+        "status": status.value,
+        "issued_at": iso(issued_at),
+        "called_at": iso(called_at),
+        "started_at": iso(started_at),
+        "counter": counter,
+        "recalls": recalls,
     }
 
 
@@ -48,19 +61,12 @@ def counter_view(c: Counter) -> dict:
     }
 
 
-def waiting_count(session: Session, service_id: int, day: date) -> int:
+def waiting_count(session: Session, office_id: int, service_id: int, day: date) -> int:
+    # office_id leads ix_tickets_queue: every query of a day's queue names it, or it scans all tickets.
     return session.scalar(
         select(func.count()).where(
-            Ticket.service_id == service_id, Ticket.business_day == day, Ticket.status == TicketStatus.waiting
-        )
-    ) or 0
-
-
-def priority_waiting(session: Session, service_id: int, day: date) -> int:
-    return session.scalar(
-        select(func.count()).where(
-            Ticket.service_id == service_id, Ticket.business_day == day, Ticket.status == TicketStatus.waiting,
-            Ticket.priority_group_id.is_not(None),
+            Ticket.office_id == office_id, Ticket.service_id == service_id, Ticket.business_day == day,
+            Ticket.status == TicketStatus.waiting
         )
     ) or 0
 
@@ -75,6 +81,7 @@ def ahead_of(session: Session, t: Ticket) -> int:
         cond = and_(Ticket.priority_group_id.is_not(None), earlier)
     return session.scalar(
         select(func.count()).where(
+            Ticket.office_id == t.office_id,
             Ticket.service_id == t.service_id,
             Ticket.business_day == t.business_day,
             Ticket.status == TicketStatus.waiting,
@@ -90,7 +97,7 @@ def service_view(session: Session, office: Office, s: Service, now: datetime, *,
     from motcua.engine.tickets import issue_blocker  # the issuing rules live with issuing
 
     if waiting is None:
-        waiting = waiting_count(session, s.id, clock.business_day(now, office.timezone))
+        waiting = waiting_count(session, office.id, s.id, clock.business_day(now, office.timezone))
     est: Eta = eta(tp or throughput(session, s, now), waiting)
     blocker = issue_blocker(session, office, s, now)
     return {
