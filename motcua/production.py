@@ -1,8 +1,13 @@
 """`motcua serve --prod`: gunicorn with the gevent worker, one or several processes.
 
-One gunicorn master with one gevent worker per port. Socket.IO's long-polling transport needs
-every request of a session to reach the same process, and gunicorn hands connections to its
-workers blindly; so N processes are N single-worker gunicorns on ports P, P+1, ... P+N-1, and
+One gunicorn master with one gevent worker per port. The worker is gunicorn's gevent (pywsgi)
+worker with gevent-websocket's handler (`WebSocketWorker` below), so that python-engineio
+writes each websocket frame with gevent-websocket: the plain gevent worker makes it fall back
+to simple-websocket, which frames in pure Python (wsproto) and keeps a reader greenlet per
+socket; that took about a quarter more CPU and time per display and per change.
+
+Socket.IO's long-polling transport needs every request of a session to reach the same
+process, and gunicorn hands connections to its workers blindly; so N processes are N single-worker gunicorns on ports P, P+1, ... P+N-1, and
 the proxy in front keeps each client on one of them (nginx `ip_hash`, docs/deployment.md).
 Several processes need Redis: it carries each process's real-time events to the displays
 connected to the others, and lets the rate limits count across processes.
@@ -23,9 +28,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING
 
-from flask import Flask
 from werkzeug.routing import IntegerConverter
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 DEFAULT_WORKER_CONNECTIONS = 10000  # sockets one gevent process accepts (displays + requests)
 GUNICORN_TIMEOUT_S = 60  # a worker blocked this long (CPU-bound, not I/O) is restarted
@@ -41,10 +50,11 @@ def check(workers: int, settings: dict) -> list[str]:
         raise ProductionError("Số tiến trình phải từ 1 trở lên. / --workers must be 1 or more.")
     try:
         import gevent  # noqa: F401
+        import geventwebsocket  # noqa: F401
         import gunicorn  # noqa: F401
     except ImportError as exc:
         raise ProductionError(
-            f"Thiếu gói {exc.name}: cài bằng `pip install motcua` (gunicorn, gevent). / Missing package {exc.name}."
+            f"Thiếu gói {exc.name}: cài bằng `pip install motcua` (gunicorn, gevent, gevent-websocket). / Missing package {exc.name}."
         ) from None
     warnings = []
     if workers > 1 and not settings.get("redis_url"):
@@ -66,11 +76,39 @@ def worker_connections() -> int:
     return int(os.environ.get("MOTCUA_WORKER_CONNECTIONS") or DEFAULT_WORKER_CONNECTIONS)
 
 
+WORKER_CLASS = "motcua.production.WebSocketWorker"
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    """gunicorn's master loads WORKER_CLASS by name; gevent and gunicorn are imported only then,
+    not by every process that imports this module (tests, `motcua serve` with threads)."""
+    if name == "WebSocketWorker":
+        return _websocket_worker()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@cache
+def _websocket_worker() -> type:
+    from geventwebsocket.handler import WebSocketHandler
+    from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIHandler
+
+    class Handler(WebSocketHandler, PyWSGIHandler):
+        """gevent-websocket's upgrade, with gunicorn's environ and access log (--access-logfile)
+        instead of gevent-websocket's line per request on stderr."""
+
+        log_request = PyWSGIHandler.log_request
+
+    class WebSocketWorker(GeventPyWSGIWorker):
+        wsgi_handler = Handler
+
+    return WebSocketWorker
+
+
 def gunicorn_argv(host: str, port: int) -> list[str]:
     """One gunicorn master, one gevent worker; extra options go in GUNICORN_CMD_ARGS."""
     return [
         sys.executable, "-m", "gunicorn",
-        "--worker-class", "gevent", "--workers", "1",
+        "--worker-class", WORKER_CLASS, "--workers", "1",
         "--worker-connections", str(worker_connections()),
         "--bind", f"{host}:{port}",
         "--timeout", str(GUNICORN_TIMEOUT_S), "--graceful-timeout", "10",

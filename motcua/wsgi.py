@@ -1,9 +1,11 @@
-"""WSGI entry for gunicorn: `gunicorn -k gevent -w 1 motcua.wsgi:app` (`motcua serve --prod` runs it).
+"""WSGI entry for gunicorn: `gunicorn -k motcua.production.WebSocketWorker -w 1 motcua.wsgi:app`
+(`motcua serve --prod` runs it; under gunicorn's plain `-k gevent` websockets fail).
 
 The gevent worker monkey-patches the process before this module loads, and motcua.realtime
 then picks the gevent async mode by itself. Settings come from the environment (MOTCUA_CONFIG,
 MOTCUA_INSTANCE, DATABASE_URL, REDIS_URL, ...), as for `motcua serve`."""
 
+import gc
 import logging
 
 from motcua import dayend
@@ -16,5 +18,34 @@ if not logging.getLogger().handlers:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 app = create_app()
+
+
+def _take_turns(wsgi_app):  # noqa: ANN001, ANN202
+    """gevent runs a greenlet until it blocks. A keep-alive client whose next request has already
+    arrived never blocks its greenlet, so a few busy connections kept the worker while the others
+    waited (seen with 10 closed-loop clients: p50 7 ms, p75 360 ms, p99 1.4 s). Yielding once per
+    request gives every connection its turn."""
+    import gevent
+
+    def turn(environ, start_response):  # noqa: ANN001, ANN202
+        gevent.sleep(0)
+        return wsgi_app(environ, start_response)
+
+    return turn
+
+
+try:
+    from gevent import monkey
+
+    if monkey.is_module_patched("socket"):
+        app.wsgi_app = _take_turns(app.wsgi_app)  # type: ignore[method-assign]
+except ImportError:  # gevent is a dependency; a trimmed install still serves with threads
+    pass
 if dayend.enabled():
     dayend.start(app)  # in every process: the claim in the database lets one of them run each day end
+
+# Everything loaded so far (Flask, SQLAlchemy, the rooms, translations) lives as long as the
+# worker: keep it out of the collector's full passes, which otherwise walk it mid-request
+# (SQLite, 50 clients: p99 394 -> 290 ms, same throughput).
+gc.collect()
+gc.freeze()

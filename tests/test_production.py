@@ -49,7 +49,7 @@ def test_workers_need_prod_and_must_be_positive(tmp_path: Path) -> None:
 def test_gunicorn_command_is_one_gevent_worker_per_port() -> None:
     argv = production.gunicorn_argv("127.0.0.1", 8100)
     joined = " ".join(argv)
-    assert "--worker-class gevent --workers 1" in joined and "--bind 127.0.0.1:8100" in joined
+    assert f"--worker-class {production.WORKER_CLASS} --workers 1" in joined and "--bind 127.0.0.1:8100" in joined
     assert argv[-1] == "motcua.wsgi:app" and int(argv[argv.index("--worker-connections") + 1]) >= 5000
     assert production.ports(8100, 3) == [8100, 8101, 8102]
     assert production.check(3, {"redis_url": "redis://x", "database_url": "postgresql+psycopg://h/db"}) == []

@@ -264,3 +264,21 @@ def test_a_display_of_one_office_never_receives_another_offices_calls(live_serve
     assert len(display_b.announced) == 1
     assert display_a.state.seq == server_snapshot(server, a, "Màn hình A")["seq"]
     assert all(c["kind"] != "ticket.issued" or c["ticket"]["public_id"] == issued_a["public_id"] for c in display_a.changes)
+
+
+@pytest.mark.slow
+def test_under_prod_displays_get_calls_over_gevent_websocket(live_server_factory, listeners) -> None:  # noqa: ANN001
+    """`motcua serve --prod` carries the displays' websockets through gevent-websocket (engineio's
+    fast path under gevent), and that handler writes no line per request in the log."""
+    server = live_server_factory(extra_env={"MOTCUA_PROD": "1", "MOTCUA_DAYEND": "off"})
+    demo = server.demo
+    halls = [listeners(f"hall {i}").connect(server.url, demo.devices["Màn hình sảnh"]) for i in range(2)]
+    board = listeners("counter 1").connect(server.url, demo.devices["Màn hình quầy 1"])
+    ticket = issue(server, demo)
+    call_next(server, demo, 1)
+    for listener in (*halls, board):
+        wait_until(lambda listener=listener: listener.announced, what=f"the call on {listener.name}")
+        assert [(c["code"], c["counter"]) for c in listener.announced] == [(ticket["code"], 1)]
+        assert Outcome.gap not in listener.outcomes
+    log = server.log.read_text(errors="replace")
+    assert "gunicorn" in log and "/socket.io/" not in log and "/api/v1/tickets" not in log
