@@ -15,9 +15,10 @@ import os
 import time
 
 from bench import server as bench_server
-from bench.fanout_scale import PROD, SERVER_ENV, Process, connect_displays, measure_calls
-from bench.server import cli, raise_open_files
+from bench.displays import connect_displays, measure_calls
+from bench.fanout_scale import PROD, SERVER_ENV, Process
 from bench.report import write_section
+from bench.server import cli, raise_open_files
 
 TARGET_MB = 200
 
@@ -38,7 +39,7 @@ def measure(name: str, database_url: str | None, extra_env: dict, displays: int,
         try:
             time.sleep(2.0)
             connected = rss(server)
-            result = measure_calls([server.url], server.kiosk_token, server.clerk_token, clients, calls)
+            result = measure_calls([server.url], server.kiosk_token, server.clerk_token, clients, calls, 0.3 + clients.connected / 4000)
             after = rss(server)
         finally:
             clients.close()
@@ -83,8 +84,9 @@ def main() -> None:
     text = table(rows)
     print(text)
     notes = (
-        f"`motcua serve --prod` (gunicorn master + one gevent worker); {args.displays} hall displays on websocket "
-        f"(minimal clients in 2 processes, open-files limit {limit}); {args.calls} calls fanned out to all of them. "
+        f"`motcua serve --prod` (gunicorn master + one gevent worker with gevent-websocket's handler); {args.displays} hall "
+        f"displays on websocket (the minimal clients of bench/displays.py in 2 processes, open-files limit {limit}); "
+        f"{args.calls} calls fanned out to all of them. "
         "RSS from /proc (VmRSS). Command: `python -m bench.memory`. Target: under 200 MB per process with 1000 sockets."
     )
     if not args.no_write:

@@ -88,17 +88,22 @@ def start(database_url: str | None = None, *, command: list[str] | None = None, 
     cmd = [c.format(port=port) for c in command] if command else [sys.executable, "-m", "motcua", "serve"]
     log = open(instance / "server.log", "wb")  # noqa: SIM115  owned by the child
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    server = BenchServer(f"http://127.0.0.1:{port}", proc, kiosk, clerk, instance, env)
+    wait_for(server.url, server)
+    return server
+
+
+def wait_for(url: str, server: BenchServer, timeout: float = 60) -> None:
+    """Until `url` (the server's, or one of its other processes') answers; its log if it died."""
+    deadline = time.monotonic() + timeout
     while True:
         try:
             urllib.request.urlopen(url + "/api/v1/services", timeout=2)  # noqa: S310  loopback only
-            break
+            return
         except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((instance / "server.log").read_text(errors="replace")[-2000:]) from None
+            if server.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((server.instance / "server.log").read_text(errors="replace")[-2000:]) from None
             time.sleep(0.2)
-    return BenchServer(url, proc, kiosk, clerk, instance, env)
 
 
 def percentile(values: list[float], p: float) -> float:
