@@ -125,7 +125,9 @@ def test_sound_waits_for_a_tap_when_the_browser_refuses_autoplay(live_server: Li
         page = strict.new_page(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
         open_hall(page, live_server)
         # The browser's refusal of the silent probe can take seconds on a loaded machine.
-        expect(page.locator("#sound")).to_be_visible(timeout=15_000)
+        page.wait_for_function("() => motcuaDisplay.soundCheck !== 'pending'", timeout=15_000)
+        assert page.evaluate("() => motcuaDisplay.soundCheck") == "blocked"
+        expect(page.locator("#sound")).to_be_visible()
         expect(page.locator("#sound")).to_contain_text("Chạm để bật âm thanh")
         expect(page.locator("#sound")).to_contain_text("Tap to enable sound")
 

@@ -24,6 +24,7 @@
     announced: [], // call ids, in order, as handed to the announcer
     played: [], // call ids whose audio started playing
     soundBlocked: false,
+    soundCheck: "pending", // what the start-up probe found: allowed, blocked or the error's name
   });
 
   const $ = (id) => document.getElementById(id);
@@ -379,12 +380,13 @@
     const url = silentWav();
     probe.src = url;
     probe.play().then(
-      function () { probe.pause(); URL.revokeObjectURL(url); },
+      function () { info.soundCheck = "allowed"; probe.pause(); URL.revokeObjectURL(url); },
       function (err) {
+        info.soundCheck = err && err.name === "NotAllowedError" ? "blocked" : String(err && err.name);
         probe.removeAttribute("src");
         probe.load();
         URL.revokeObjectURL(url);
-        if (err && err.name === "NotAllowedError") soundBlocked();
+        if (info.soundCheck === "blocked") soundBlocked();
       }
     );
   }
