@@ -122,11 +122,21 @@ def test_sound_waits_for_a_tap_when_the_browser_refuses_autoplay(live_server: Li
     strict = browser.browser_type.launch(executable_path=chromium_path, headless=True,
                                          args=[*args, "--autoplay-policy=document-user-activation-required"])
     try:
-        page = strict.new_page(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
-        open_hall(page, live_server)
-        # The browser's refusal of the silent probe can take seconds on a loaded machine.
-        page.wait_for_function("() => motcuaDisplay.soundCheck !== 'pending'", timeout=15_000)
-        assert page.evaluate("() => motcuaDisplay.soundCheck") == "blocked"
+        # On a loaded machine Chromium now and then lets a fresh page's first play() through
+        # despite the policy (seen about once in eight runs). The page must then stay quiet
+        # about sound; a new page is asked until the browser refuses.
+        checks = []
+        for _ in range(4):
+            page = strict.new_page(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+            open_hall(page, live_server)
+            page.wait_for_function("() => motcuaDisplay.soundCheck !== 'pending'", timeout=15_000)
+            checks.append(page.evaluate("() => motcuaDisplay.soundCheck"))
+            if checks[-1] == "blocked":
+                break
+            assert checks[-1] == "allowed"
+            expect(page.locator("#sound")).to_be_hidden()
+            page.close()
+        assert checks[-1] == "blocked", checks
         expect(page.locator("#sound")).to_be_visible()
         expect(page.locator("#sound")).to_contain_text("Chạm để bật âm thanh")
         expect(page.locator("#sound")).to_contain_text("Tap to enable sound")
