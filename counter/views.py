@@ -18,7 +18,7 @@ from motcua.app import state
 from motcua.auth import STAFF
 from motcua.engine import clock, counters, ratings
 from motcua.engine.errors import QueueError
-from motcua.engine.views import ticket_view
+from motcua.engine.views import holder_ticket_view
 from motcua.models import Counter, Device, DeviceKind, Office, PriorityGroup, Role, Service, User
 
 from counter.presets import call_reasons, pause_reasons, rating_reasons
@@ -146,6 +146,6 @@ def device_info():  # noqa: ANN201
                 "reasons": reasons,
             }
             found = ratings.pending(s, d)
-            out["pending"] = {"ticket": ticket_view(found[0]), "seconds_left": found[1]} if found else None
+            out["pending"] = {"ticket": holder_ticket_view(found[0]), "seconds_left": found[1]} if found else None
         return jsonify(out)
 

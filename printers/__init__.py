@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
         for change in changes:
             job = change.data.get("print_job")
             if change.kind == "ticket.issued" and job:
-                spooler.submit(job, change.data["printer"], f"{base_url().rstrip('/')}/t/{change.data['ticket']['public_id']}")
+                spooler.submit(job, change.data["printer"], f"{base_url().rstrip('/')}/t/{change.local['public_id']}")
 
     st.db.subscribe(on_changes)
     if not app.testing:

@@ -250,7 +250,7 @@ def test_a_display_of_one_office_never_receives_another_offices_calls(live_serve
     issued_a = issue(server, a)
     wait_until(lambda: display_a.changes, what="A's own change")
     assert [c["kind"] for c in display_a.changes] == ["ticket.issued"]
-    assert display_a.changes[0]["ticket"]["public_id"] == issued_a["public_id"]
+    assert display_a.changes[0]["ticket"]["id"] == issued_a["id"]
     assert display_a.announced == []
     assert display_b.state.seq == server_snapshot(server, b, "Màn hình B")["seq"]
 
@@ -263,7 +263,7 @@ def test_a_display_of_one_office_never_receives_another_offices_calls(live_serve
     assert display_a.announced[0]["code"] == issued_a["code"]
     assert len(display_b.announced) == 1
     assert display_a.state.seq == server_snapshot(server, a, "Màn hình A")["seq"]
-    assert all(c["kind"] != "ticket.issued" or c["ticket"]["public_id"] == issued_a["public_id"] for c in display_a.changes)
+    assert all(c["kind"] != "ticket.issued" or c["ticket"]["id"] == issued_a["id"] for c in display_a.changes)
 
 
 @pytest.mark.slow

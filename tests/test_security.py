@@ -141,7 +141,7 @@ def prepare(make_app, who: str):  # noqa: ANN001, ANN201
     issued = client.post("/api/v1/tickets", json={"service": "HT"}, headers=kiosk).json
     client.post("/api/v1/tickets", json={"service": "HT"}, headers=kiosk)
     called = client.post("/api/v1/counters/1/next", headers=demo.clerk(1).headers).json
-    assert called["ticket"]["public_id"] == issued["public_id"]
+    assert called["ticket"]["id"] == issued["id"]
     with app.extensions["motcua"].db.read() as s:
         call_id = s.scalar(select(TicketEvent.id).where(TicketEvent.kind == "called"))
         clerk4 = s.scalar(select(User.id).where(User.username == "demo-clerk4"))  # a user any manager may edit
@@ -371,10 +371,37 @@ def test_one_office_never_sees_or_acts_on_another(make_app) -> None:  # noqa: AN
     # A's clerk calling at "counter 1" calls in A: B's waiting ticket is untouched.
     mine = client.post("/api/v1/tickets", json={"service": "HT"}, headers=kiosk_a).json
     called = client.post("/api/v1/counters/1/next", headers=a.clerk(1).headers).json
-    assert called["ticket"]["public_id"] == mine["public_id"]
+    assert called["ticket"]["id"] == mine["id"]
     assert client.get(f"/api/v1/tickets/{b_ticket['public_id']}").json["status"] == "waiting"
     queue_a = client.get("/api/v1/queue", headers=display_a).json
     assert queue_a["office"]["code"] == "phuong-a"
-    assert all(c["ticket"] is None or c["ticket"]["public_id"] != b_ticket["public_id"] for c in queue_a["counters"])
+    assert all(c["ticket"] is None or c["ticket"]["id"] != b_ticket["id"] for c in queue_a["counters"])
     # B's kiosk numbers its own series: the same field code, its own A001.
     assert b_ticket["code"] == mine["code"] == "A001"
+
+
+def test_public_ids_reach_only_who_holds_the_ticket(app, demo) -> None:  # noqa: ANN001
+    """A ticket's public id lets its holder follow and cancel it. The change stream and the
+    snapshot go to every display and to every citizen's status page of the office, so they must
+    never carry one: the kiosk, the status page and the rating pad get it by their own requests."""
+    client = app.test_client()
+    sent = []
+    app.extensions["motcua"].db.subscribe(sent.extend)
+    kiosk, clerk = demo.device_headers(DEVICES[KIOSK]), demo.clerk(1).headers
+    issued = [client.post("/api/v1/tickets", json={"service": "HT"}, headers=kiosk).json for _ in range(3)]
+    ids = [t["public_id"] for t in issued]
+    assert len(set(ids)) == 3 and all(len(i) >= 16 for i in ids)
+    client.post("/api/v1/counters/1/next", headers=clerk)
+    client.post("/api/v1/counters/1/start", headers=clerk)
+    client.post("/api/v1/counters/1/finish", headers=clerk)
+    client.post("/api/v1/counters/1/next", headers=clerk)
+    client.post(f"/api/v1/tickets/{ids[2]}/cancel", json={})
+
+    broadcast = [repr(c.data) for c in sent] + [repr(client.get("/api/v1/queue", headers=demo.device_headers(DEVICES[DISPLAY])).json)]
+    assert {c.kind for c in sent} >= {"ticket.issued", "ticket.called", "ticket.finished", "ticket.cancelled"}
+    assert not [i for i in ids if any(i in text for text in broadcast)]
+    assert not any("public_id" in text for text in broadcast)
+    # Those who hold it still get it: the citizen's status page and the pad that must name it.
+    assert client.get(f"/api/v1/tickets/{ids[1]}").json["public_id"] == ids[1]
+    pad = client.get("/counter/api/device", headers=demo.device_headers(DEVICES[PAD])).json
+    assert pad["pending"]["ticket"]["public_id"] == ids[0]

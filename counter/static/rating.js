@@ -272,9 +272,14 @@
         MotcuaPad.offline(up);
         if (up) catchUp();
       },
-      onRating: function (t) {
+      onRating: async function (t) {
         if (t.counter !== null && t.counter !== info.counter.number) return;
-        ask(t, info.rating.seconds);
+        // The broadcast ticket carries no public id (it lets its holder cancel the ticket):
+        // the pad's own device endpoint names the ticket it may have rated, and for how long.
+        const res = await MotcuaPad.device(token);
+        if (!res.ok) return;
+        info = res.data;
+        if (info.pending) ask(info.pending.ticket, info.pending.seconds_left);
       },
     });
   });

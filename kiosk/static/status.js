@@ -107,7 +107,7 @@
   function concerns(ch) {
     if (!ch) return true; // a (re)connect snapshot: anything may have happened meanwhile
     const mine = t.service;
-    if (ch.ticket && (ch.ticket.public_id === t.public_id || ch.ticket.service === mine)) return true;
+    if (ch.ticket && (ch.ticket.id === t.id || ch.ticket.service === mine)) return true;
     if (ch.service && ch.service.code === mine) return true;
     if (ch.from_service && ch.from_service.code === mine) return true;
     if (ch.counter && (ch.counter.services || []).includes(mine)) return true;

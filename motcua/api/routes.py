@@ -14,7 +14,7 @@ from motcua.auth import STAFF, Principal
 from motcua.engine import clock, counters, tickets
 from motcua.engine.errors import QueueError
 from motcua.engine.snapshot import snapshot
-from motcua.engine.views import counter_view, service_view, ticket_view
+from motcua.engine.views import counter_view, holder_ticket_view, service_view, ticket_view
 from motcua.models import DeviceKind, Office, PriorityGroup, Role, Service, Ticket, User
 
 KIOSK = frozenset({DeviceKind.kiosk})
@@ -61,7 +61,7 @@ def issue_ticket(body: S.IssueTicket):  # noqa: ANN201
             # Two requests with the same idempotency key raced on PostgreSQL: the loser finds the winner's ticket.
             if attempt or not body.idempotency_key:
                 raise
-    view = dict(issued.view, waiting_ahead=issued.waiting_ahead, eta_minutes=issued.eta.as_list(), eta_text=issued.eta.text(),
+    view = dict(issued.view, public_id=issued.public_id, waiting_ahead=issued.waiting_ahead, eta_minutes=issued.eta.as_list(), eta_text=issued.eta.text(),
                 eta_text_en=issued.eta.text_en(), status_url=status_url(issued.public_id), print_job=issued.print_job_id)
     return jsonify(view), 201 if issued.created else 200
 
@@ -73,14 +73,14 @@ def ticket_status(public_id: str):  # noqa: ANN201
         return jsonify(tickets.public_status(s, t))
 
 
-@api_route("/tickets/<public_id>/cancel", "POST", summary="Cancel a ticket (the citizen who holds its id, or staff)", auth="public", body=S.CancelTicket, response=S.TicketOut)
+@api_route("/tickets/<public_id>/cancel", "POST", summary="Cancel a ticket (the citizen who holds its id, or staff)", auth="public", body=S.CancelTicket, response=S.HeldTicketOut)
 def cancel_ticket(public_id: str, body: S.CancelTicket):  # noqa: ANN201
     with state().db.write() as s:
         t = tickets.find_ticket(s, public_id)
         p = auth.current_principal()
         user = s.get(User, p.user_id) if p and p.user_id else None
         tickets.cancel_ticket(s, t, user=user, reason=body.reason or ("citizen" if user is None else None))
-        return jsonify(ticket_view(t))
+        return jsonify(holder_ticket_view(t))
 
 
 # ---- counters ------------------------------------------------------------------------

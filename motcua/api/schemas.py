@@ -74,8 +74,9 @@ class ServicesOut(BaseModel):
 
 
 class TicketOut(BaseModel):
+    """A ticket as every display and counter sees it: without its public id."""
+
     id: int
-    public_id: str
     code: str
     number: int
     service: str
@@ -89,7 +90,13 @@ class TicketOut(BaseModel):
     recalls: int
 
 
-class IssuedTicket(TicketOut):
+class HeldTicketOut(TicketOut):
+    """For whoever holds the ticket: its unguessable public id (status page, cancel, rating)."""
+
+    public_id: str
+
+
+class IssuedTicket(HeldTicketOut):
     waiting_ahead: int
     eta_minutes: list[int] | None
     eta_text: str
@@ -98,7 +105,7 @@ class IssuedTicket(TicketOut):
     print_job: int | None = None
 
 
-class TicketStatusOut(TicketOut):
+class TicketStatusOut(HeldTicketOut):
     office: str
     service_name_en: str
     priority_name: str | None

@@ -19,7 +19,8 @@ class Change:
     kind: str  # ticket.issued, ticket.called, ticket.recalled, ..., counter.updated, config.updated
     office_id: int
     seq: int
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)  # what every listener and socket of the office sees
+    local: dict[str, Any] = field(default_factory=dict)  # for this process's own subscribers only (the spooler)
 
 
 _offices = Office.__table__
@@ -27,9 +28,9 @@ _BUMP = (update(_offices).where(_offices.c.id == bindparam("office_id")).values(
          .returning(_offices.c.event_seq))
 
 
-def record(session: Session, office_id: int, kind: str, data: dict[str, Any]) -> Change:
+def record(session: Session, office_id: int, kind: str, data: dict[str, Any], local: dict[str, Any] | None = None) -> Change:
     # Core UPDATE on the session's connection: the ORM's bulk-update bookkeeping is not needed here.
     seq = session.connection().execute(_BUMP, {"office_id": office_id}).scalar_one()
-    change = Change(kind, office_id, seq, data)
+    change = Change(kind, office_id, seq, data, local or {})
     session.info.setdefault("events", []).append(change)
     return change

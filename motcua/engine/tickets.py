@@ -14,7 +14,7 @@ from motcua.engine import changes, clock
 from motcua.engine.errors import QueueError, conflict, not_found
 from motcua.engine.estimates import OPEN_COUNTERS, Eta, eta, throughput
 from motcua.engine.numbering import next_number
-from motcua.engine.views import ahead_of, counter_view, iso, new_ticket_view, service_view, ticket_view
+from motcua.engine.views import ahead_of, counter_view, holder_ticket_view, iso, new_ticket_view, service_view, ticket_view
 from motcua.models import (
     OPEN_STATUSES,
     Counter,
@@ -193,10 +193,11 @@ def issue_ticket(
             # Printing happens after the commit (the spooler); the job row makes it durable.
             job_id = conn.execute(_JOBS_INSERT, dict(ticket_id=ticket_id, printer_id=printer_id, backup_printer_id=backup_id,
                                                        created_at=now, updated_at=now)).inserted_primary_key[0]
-    view = new_ticket_view(ticket_id, public_id, code, number, service, group, now)
+    view = new_ticket_view(ticket_id, code, number, service, group, now)
     changes.record(session, office_id, "ticket.issued",
                    {"ticket": view, "service": service_view(session, office, service, now, waiting=waiting + 1, tp=tp),
-                    "print_job": job_id, "printer": printer_id if job_id else None})
+                    "print_job": job_id, "printer": printer_id if job_id else None},
+                   local={"public_id": public_id})  # for the ticket's QR code; never broadcast
     return Issued(ticket_id, public_id, True, view, ahead, est, job_id)
 
 
@@ -226,7 +227,7 @@ def public_status(session: Session, t: Ticket, now: datetime | None = None) -> d
         .where(Counter.office_id == t.office_id, Ticket.service_id == t.service_id)
         .order_by(Counter.number)
     ).all()
-    view = ticket_view(t)
+    view = holder_ticket_view(t)
     view.update(
         {
             "office": office.name,

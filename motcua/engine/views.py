@@ -17,23 +17,30 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def ticket_view(t: Ticket) -> dict:
+    """A ticket as displays, counters and the change stream show it: never its public id, which
+    lets whoever holds it follow and cancel the ticket (see holder_ticket_view)."""
     leg = t.leg
-    return _ticket_dict(t.id, t.public_id, t.code, t.number, t.service, t.priority_group, t.status, t.issued_at,
+    return _ticket_dict(t.id, t.code, t.number, t.service, t.priority_group, t.status, t.issued_at,
                         leg.called_at, leg.started_at, t.counter.number if t.counter else None, leg.recalls)
 
 
-def new_ticket_view(ticket_id: int, public_id: str, code: str, number: int, service, group, issued_at: datetime) -> dict:  # noqa: ANN001
+def holder_ticket_view(t: Ticket) -> dict:
+    """ticket_view with the public id, for those who already hold the ticket or must name it: the
+    citizen's status page, the kiosk that issued it, the rating pad of the counter that served it."""
+    return {**ticket_view(t), "public_id": t.public_id}
+
+
+def new_ticket_view(ticket_id: int, code: str, number: int, service, group, issued_at: datetime) -> dict:  # noqa: ANN001
     """ticket_view of a ticket just issued, from the rows the issuer already holds."""
-    return _ticket_dict(ticket_id, public_id, code, number, service, group, TicketStatus.waiting,
+    return _ticket_dict(ticket_id, code, number, service, group, TicketStatus.waiting,
                         issued_at.astimezone(timezone.utc), None, None, None, 0)  # UTC, as the database gives it back
 
 
-def _ticket_dict(ticket_id: int, public_id: str, code: str, number: int, service, group, status: TicketStatus,  # noqa: ANN001, PLR0913
+def _ticket_dict(ticket_id: int, code: str, number: int, service, group, status: TicketStatus,  # noqa: ANN001, PLR0913
                  issued_at: datetime, called_at: datetime | None, started_at: datetime | None, counter: int | None,
                  recalls: int) -> dict:
     return {
         "id": ticket_id,
-        "public_id": public_id,
         "code": code,
         "number": number,
         "service": service.code,
