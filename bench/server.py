@@ -121,12 +121,15 @@ def raise_open_files() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
+POST_TIMEOUT_S = 60
+
+
 def post(url: str, path: str, token: str, body: dict | None = None) -> dict:
     """POST JSON with a bearer token; an HTTP error stops the benchmark with its body."""
     req = urllib.request.Request(url + path, data=json.dumps(body or {}).encode(), method="POST",
                                  headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310  loopback only
+        with urllib.request.urlopen(req, timeout=POST_TIMEOUT_S) as resp:  # noqa: S310  loopback only
             return json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         raise RuntimeError(f"{path}: HTTP {exc.code} {exc.read().decode(errors='replace')[:300]}") from None
