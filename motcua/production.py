@@ -7,8 +7,9 @@ to simple-websocket, which frames in pure Python (wsproto) and keeps a reader gr
 socket; that took about a quarter more CPU and time per display and per change.
 
 Socket.IO's long-polling transport needs every request of a session to reach the same
-process, and gunicorn hands connections to its workers blindly; so N processes are N single-worker gunicorns on ports P, P+1, ... P+N-1, and
-the proxy in front keeps each client on one of them (nginx `ip_hash`, docs/deployment.md).
+process, and gunicorn hands connections to its workers blindly; so N processes are N
+single-worker gunicorns on ports P, P+1, ... P+N-1, and the proxy in front keeps each client on
+one of them (nginx `ip_hash`, docs/deployment.md).
 Several processes need Redis: it carries each process's real-time events to the displays
 connected to the others, and lets the rate limits count across processes.
 

@@ -16,18 +16,11 @@ from motcua.models import NumberCounter, Service
 
 def next_number(session: Session, service: Service, day: date) -> int:
     conn = session.connection()
-    stmt = _BUMP.get(conn.dialect.name)
-    if stmt is None:
-        stmt = _BUMP[conn.dialect.name] = _bump(conn.dialect.name)
-    return conn.execute(stmt, {"service_id": service.id, "day": day, "start": service.start_number}).scalar_one()
+    return conn.execute(_BUMP[conn.dialect.name], {"service_id": service.id, "day": day, "start": service.start_number}).scalar_one()
 
 
-_BUMP: dict[str, Insert] = {}  # one statement per dialect, built once: this runs for every ticket
-
-
-def _bump(dialect: str) -> Insert:
+def _bump(insert) -> Insert:  # noqa: ANN001  a dialect's insert()
     counters = NumberCounter.__table__
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
         insert(counters)
         .values(service_id=bindparam("service_id"), business_day=bindparam("day"), last_number=bindparam("start"))
@@ -35,3 +28,7 @@ def _bump(dialect: str) -> Insert:
                                set_={"last_number": counters.c.last_number + 1})
         .returning(counters.c.last_number)
     )
+
+
+# One statement per dialect, built once: this runs for every ticket.
+_BUMP: dict[str, Insert] = {"postgresql": _bump(postgresql.insert), "sqlite": _bump(sqlite.insert)}
