@@ -214,6 +214,10 @@ def init_app(app: Flask, db: Database, *, redis_url: str | None = None) -> Socke
         logger=False,
         engineio_logger=False,
     )
+    if async_mode == "gevent":
+        from motcua import writer_queue
+
+        writer_queue.install(socketio.server.eio)
     presence = Presence(socketio, db)
     _register_handlers(socketio, presence)
     socketio.start_background_task(presence.run)
