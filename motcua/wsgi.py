@@ -8,7 +8,7 @@ MOTCUA_INSTANCE, DATABASE_URL, REDIS_URL, ...), as for `motcua serve`."""
 import gc
 import logging
 
-from motcua import dayend
+from motcua import dayend, production
 from motcua.app import create_app
 
 if not logging.getLogger().handlers:
@@ -18,7 +18,7 @@ if not logging.getLogger().handlers:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 app = create_app()
-GC_REFRESH_S = 3600  # see _keep_full_collections_short
+GC_REFRESH_S = 3600  # see production.keep_full_collections_short
 
 
 def _take_turns(wsgi_app):  # noqa: ANN001, ANN202
@@ -47,33 +47,10 @@ if dayend.enabled():
     dayend.start(app)  # in every process: the claim in the database lets one of them run each day end
 
 
-def _keep_full_collections_short(refresh_s: float) -> None:
-    """The collector's full passes walk every object the worker holds: with a thousand displays
-    connected they took 40-120 ms, about every 10 s, and a call whose fan-out they hit reached its
-    last displays that much later. After each full pass, what survived it is long-lived (the
-    app, the sockets of connected displays): freeze it, so the next passes walk only what is
-    newer. A cycle that dies once frozen is not reclaimed by those passes; once every
-    `refresh_s` everything is unfrozen and collected in one pass, then frozen again."""
-    import gevent
-
-    def after_full_pass(phase: str, info: dict) -> None:
-        if phase == "stop" and info["generation"] == 2:
-            gc.freeze()
-
-    def refresh() -> None:
-        while True:
-            gevent.sleep(refresh_s)
-            gc.unfreeze()
-            gc.collect()  # freezes again through the callback
-
-    gc.callbacks.append(after_full_pass)
-    gevent.spawn(refresh)
-
-
 # Everything loaded so far (Flask, SQLAlchemy, the rooms, translations) lives as long as the
 # worker: keep it out of the collector's full passes, which otherwise walk it mid-request
 # (SQLite, 50 clients: p99 394 -> 290 ms, same throughput).
 gc.collect()
 gc.freeze()
 if gevent_worker:
-    _keep_full_collections_short(GC_REFRESH_S)
+    production.keep_full_collections_short(GC_REFRESH_S)

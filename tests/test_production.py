@@ -267,3 +267,33 @@ def test_metrics_are_not_public(client, monkeypatch) -> None:  # noqa: ANN001
     headers = {"Authorization": "Bearer s3cret-metrics-token"}
     assert "motcua_database_up" in scrape(client, headers=headers, environ_base={"REMOTE_ADDR": "192.0.2.10"})
     assert client.get("/metrics", headers={"Authorization": "Bearer s3cret-metrics-tokeN"}, environ_base={"REMOTE_ADDR": "192.0.2.10"}).status_code == 401
+
+
+def test_full_collections_freeze_what_survives_and_the_refresh_reclaims_frozen_cycles() -> None:
+    """production.keep_full_collections_short, in a process of its own (it changes the collector
+    for the whole process): after a full pass its survivors are frozen, later passes leave them
+    alone, and the periodic refresh still reclaims a cycle that died while frozen."""
+    script = """
+import gc, weakref
+import gevent
+from motcua.production import keep_full_collections_short
+
+class Node:
+    pass
+
+keep_full_collections_short(0.3)
+node = Node()
+node.me = node  # a cycle: only the collector can reclaim it
+ref = weakref.ref(node)
+gc.collect()
+assert gc.get_freeze_count() > 0, "nothing frozen after a full pass"
+del node
+gc.collect()
+assert ref() is not None, "a frozen object was walked by a full pass"
+gevent.sleep(1)
+assert ref() is None, "the refresh did not reclaim the frozen cycle"
+assert gc.get_freeze_count() > 0, "nothing frozen after the refresh"
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert out.stdout.strip() == "ok", out.stderr[-2000:]
