@@ -96,11 +96,27 @@ def _counter_action(number: int, action, *, open_first: bool = False):  # noqa: 
             raise QueueError("not_your_counter", f"Bạn không phụ trách quầy {number}.", f"You do not hold counter {number}.", status=403)
         if open_first and c.clerk_id is None and user.role == Role.clerk:
             counters.open_counter(s, c, user)  # a clerk's first call opens the counter for them
+        recorded = len(s.info.get("events", ()))
         result = action(s, c, user)
-        ticket = result if isinstance(result, Ticket) or result is None else None
+        # Ticket actions answer with the ticket (call next with its id), counter actions with the counter.
+        ticket = result if isinstance(result, (Ticket, int)) else None
+        shown = _shown(s, c, recorded)
+        if shown is not None and (ticket is None or "ticket" in shown):
+            return jsonify(ticket=shown["ticket"] if ticket is not None else None, counter=shown["counter"])
+        if isinstance(ticket, int):
+            ticket = s.get(Ticket, ticket)
         s.flush()
         s.expire(c, ["current_ticket", "clerk"])  # see counters._publish_counter
         return jsonify(ticket=ticket_view(ticket) if ticket else None, counter=counter_view(c))
+
+
+def _shown(s, c, recorded: int) -> dict | None:  # noqa: ANN001
+    """What the action's last change showed of the counter and its ticket, if it recorded one: every
+    action records its change last, so that is the answer too, and need not be built again."""
+    new = s.info.get("events", [])[recorded:]
+    if new and new[-1].office_id == c.office_id and new[-1].data.get("counter", {}).get("number") == c.number:
+        return new[-1].data
+    return None
 
 
 def _counter_doc(action: str, summary: str, body=None):  # noqa: ANN001, ANN202
@@ -120,7 +136,7 @@ def counter_close(number: int):  # noqa: ANN201
 
 @_counter_doc("next", "Call the next citizen; {ticket: null} when nobody waits")
 def counter_next(number: int):  # noqa: ANN201
-    return _counter_action(number, lambda s, c, u: counters.call_next(s, c, u), open_first=True)
+    return _counter_action(number, lambda s, c, u: counters.call_next_id(s, c, u), open_first=True)
 
 
 @_counter_doc("recall", "Call the current number again")

@@ -11,22 +11,30 @@ the same ticket: the loser of a race sees 0 rows and picks again.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from motcua.engine import changes, clock
 from motcua.engine.errors import QueueError, conflict, not_found
 from motcua.engine.estimates import forget_mean
 from motcua.engine.tickets import find_service, log_event
-from motcua.engine.views import call_view, counter_view, service_view, ticket_view
+from motcua.engine.views import call_dict, call_view, counter_dict, counter_view, service_view, ticket_dict, ticket_view
 from motcua.models import (
     Counter,
     CounterEvent,
+    CounterService,
     CounterStatus,
     Office,
+    PriorityGroup,
     Role,
+    Service,
     Ticket,
+    TicketEvent,
     TicketLeg,
     TicketStatus,
     User,
@@ -34,9 +42,81 @@ from motcua.models import (
 
 CLAIM_ATTEMPTS = 20
 
+# Call next, start and finish happen for every citizen, and a call reaches the hall displays only
+# after its transaction: they run as Core statements built once (as issuing does), build their
+# views from the rows those statements return, and keep the session's objects in step (_synced).
+_tickets, _legs, _events, _counters = Ticket.__table__, TicketLeg.__table__, TicketEvent.__table__, Counter.__table__
+_counter_services, _services, _groups = CounterService.__table__, Service.__table__, PriorityGroup.__table__
+
+# The counter's fields as the Counter.services relationship loads them (same query, same order),
+# then the fields' rows (service_view and issue_blocker read them as they read a Service).
+_SERVED = select(_counter_services.c.service_id, _counter_services.c.weight).where(
+    _counter_services.c.counter_id == bindparam("counter_id"))
+_SERVICES = select(_services).where(_services.c.id.in_(bindparam("ids", expanding=True)))
+
+_is_prio = _tickets.c.priority_group_id.is_not(None)
+_HEADS = (
+    select(_tickets.c.service_id, _is_prio, func.min(_tickets.c.queue_key))
+    .where(
+        _tickets.c.office_id == bindparam("office_id"),  # leads the queue index: without it, every ticket ever is scanned
+        _tickets.c.business_day == bindparam("day"),
+        _tickets.c.status == TicketStatus.waiting,
+        _tickets.c.service_id.in_(bindparam("served", expanding=True)),
+    )
+    .group_by(_tickets.c.service_id, _is_prio)
+)
+_GROUP_CODE = select(_groups.c.code).where(_groups.c.id == _tickets.c.priority_group_id).scalar_subquery()
+_CALLED_TICKET = (_tickets.c.id, _tickets.c.code, _tickets.c.number, _tickets.c.service_id, _tickets.c.issued_at,
+                  _tickets.c.priority_group_id, _GROUP_CODE.label("priority"))
+
+
+def _claim_head_stmt(prio: bool):  # noqa: ANN202
+    """The atomic claim of a class's head: UPDATE … WHERE status = 'waiting', so of two counters
+    picking the same head one gets no row back and picks again."""
+    head = _tickets.alias("head")
+    first = (
+        select(head.c.id)
+        .where(
+            head.c.office_id == bindparam("office"), head.c.service_id == bindparam("service"), head.c.business_day == bindparam("day"),
+            head.c.status == TicketStatus.waiting, head.c.priority_group_id.is_not(None) if prio else head.c.priority_group_id.is_(None),
+        )
+        .order_by(head.c.queue_key, head.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (update(_tickets).where(_tickets.c.id == first, _tickets.c.status == TicketStatus.waiting)
+            .values(status=TicketStatus.called, counter_id=bindparam("counter")).returning(*_CALLED_TICKET))
+
+
+_CLAIM_HEAD = {prio: _claim_head_stmt(prio) for prio in (True, False)}
+_TICKET_STATUS = update(_tickets).where(_tickets.c.id == bindparam("ticket")).values(status=bindparam("to", type_=_tickets.c.status.type))
+
+
+def _last_leg_stmt(*columns: str):  # noqa: ANN202
+    """Set these columns (bound by their names) of the ticket's open leg, its last, and return
+    what ticket_view shows of it."""
+    last = _legs.alias("last")
+    seq = select(func.max(last.c.seq)).where(last.c.ticket_id == bindparam("ticket")).scalar_subquery()
+    return (update(_legs).where(_legs.c.ticket_id == bindparam("ticket"), _legs.c.seq == seq)
+            .values({name: bindparam(name) for name in columns})
+            .returning(_legs.c.id, _legs.c.called_at, _legs.c.started_at, _legs.c.recalls))
+
+
+_LEG_CALLED = _last_leg_stmt("called_at", "counter_id", "clerk_id", "out_of_order")
+_LEG_STARTED = _last_leg_stmt("started_at")
+_LEG_SERVED = _last_leg_stmt("finished_at", "outcome")
+_COUNTER_CALLED = (update(_counters).where(_counters.c.id == bindparam("counter"))
+                   .values(current_ticket_id=bindparam("ticket"), priority_streak=bindparam("streak")))
+_COUNTER_FREED = update(_counters).where(_counters.c.id == bindparam("counter")).values(current_ticket_id=None)
+_EVENT = _events.insert()
+
+
+# Built once: every counter action starts here, and building the statement cost more than running it.
+_FIND_COUNTER = select(Counter).where(Counter.office_id == bindparam("office_id"), Counter.number == bindparam("number"), Counter.active)
+
 
 def find_counter(session: Session, office: Office, number: int) -> Counter:
-    c = session.scalar(select(Counter).where(Counter.office_id == office.id, Counter.number == number, Counter.active))
+    c = session.scalar(_FIND_COUNTER, {"office_id": office.id, "number": number})
     if c is None:
         raise not_found(f"quầy số {number}", f"Counter {number}", "unknown_counter")
     return c
@@ -123,29 +203,17 @@ def _settle_current(session: Session, c: Counter, user: User | None, now: dateti
         )
 
 
-def _heads(session: Session, c: Counter, day) -> list[tuple[int, bool, float]]:
-    served = [cs.service_id for cs in c.services]
-    is_prio = Ticket.priority_group_id.is_not(None)
-    rows = session.execute(
-        select(Ticket.service_id, is_prio, func.min(Ticket.queue_key))
-        .where(
-            Ticket.office_id == c.office_id,
-            Ticket.business_day == day,
-            Ticket.status == TicketStatus.waiting,
-            Ticket.service_id.in_(served),
-        )
-        .group_by(Ticket.service_id, is_prio)
-    ).all()
+def _heads(conn: Connection, c: Counter, day, served: list[int]) -> list[tuple[int, bool, float]]:
+    rows = conn.execute(_HEADS, {"office_id": c.office_id, "day": day, "served": served})
     return [(sid, bool(p), key) for sid, p, key in rows]
 
 
-def _pick(c: Counter, heads: list[tuple[int, bool, float]], ratio: int, now_ts: float) -> tuple[int, bool, float] | None:
+def _pick(streak: int, heads: list[tuple[int, bool, float]], weights: dict[int, float], ratio: int, now_ts: float) -> tuple[int, bool, float] | None:
     if not heads:
         return None
     prio = [h for h in heads if h[1]]
     ordinary = [h for h in heads if not h[1]]
-    pool = prio if prio and (c.priority_streak < ratio or not ordinary) else ordinary
-    weights = {cs.service_id: cs.weight for cs in c.services}
+    pool = prio if prio and (streak < ratio or not ordinary) else ordinary
     return max(pool, key=lambda h: (weights[h[0]] * (now_ts - h[2]), -h[2]))
 
 
@@ -187,38 +255,100 @@ def _take(session: Session, c: Counter, t: Ticket, user: User | None, now: datet
     c.current_ticket_id = t.id
 
 
+def _core(session: Session) -> Connection:
+    """The connection for Core statements, once the session's pending changes are written
+    (flushed later, they would land on top of ours)."""
+    session.flush()
+    return session.connection()
+
+
+def _synced(session: Session, model: type, pk: int, **values: Any) -> None:
+    """Core wrote these columns: an object of that row the session holds must say the same."""
+    obj = session.identity_map.get(identity_key(model, pk))
+    if obj is not None:
+        for key, value in values.items():
+            set_committed_value(obj, key, value)
+
+
+def _log(conn: Connection, t, kind: str, before: TicketStatus, after: TicketStatus, now: datetime, user: User | None, c: Counter) -> int:  # noqa: ANN001
+    """log_event's row, written by Core: the same columns (data NULL as JSON, like the ORM's)."""
+    row = dict(office_id=c.office_id, ticket_id=t.id, kind=kind, at=now, from_status=before.value, to_status=after.value,
+               service_id=t.service_id, counter_id=c.id, user_id=user.id if user else None, device_id=None, reason=None, data=None)
+    return conn.execute(_EVENT, row).inserted_primary_key[0]
+
+
+def _fields(conn: Connection, c: Counter, also: int | None = None) -> tuple[list[Row], dict[int, Row]]:
+    """The counter's fields (id, weight) in Counter.services order, and the rows of those fields
+    and of `also` (the ticket's, which the counter may not serve) by id."""
+    served = conn.execute(_SERVED, {"counter_id": c.id}).all()
+    ids = [s.service_id for s in served] + ([also] if also is not None else [])
+    return served, {s.id: s for s in conn.execute(_SERVICES, {"ids": ids})}
+
+
+def _shown(session: Session, c: Counter, served: list[Row], services: dict[int, Row], ticket: dict | None) -> dict:
+    """counter_view, from what the action holds: the clerk is in the session already (the user)."""
+    clerk = session.get(User, c.clerk_id) if c.clerk_id is not None else None
+    return counter_dict(c, clerk, [services[s.service_id].code for s in served], dict(ticket) if ticket else None)
+
+
+def _write_leg(session: Session, conn: Connection, ticket_id: int, stmt, **values: Any) -> Row:  # noqa: ANN001
+    """Set the open leg's columns with one of the _LEG_ statements; a leg object the session holds follows."""
+    leg = conn.execute(stmt, {"ticket": ticket_id, **values}).one()
+    _synced(session, TicketLeg, leg.id, **values)
+    return leg
+
+
+def _set_current(session: Session, c: Counter, ticket_id: int | None, **values: Any) -> None:
+    """Core moved the counter's current ticket (and streak): so does the counter object."""
+    for key, value in dict(values, current_ticket_id=ticket_id).items():
+        set_committed_value(c, key, value)
+    session.expire(c, ["current_ticket"])
+
+
 def call_next(session: Session, c: Counter, user: User | None, now: datetime | None = None) -> Ticket | None:
+    ticket_id = call_next_id(session, c, user, now)
+    # The caller gets the ticket as the database now has it (refreshed if the session held it).
+    return session.get(Ticket, ticket_id, populate_existing=True) if ticket_id is not None else None
+
+
+def call_next_id(session: Session, c: Counter, user: User | None, now: datetime | None = None) -> int | None:
+    """call_next, answering with the called ticket's id: the API answers with the change's views
+    and need not load the ticket (a query, before the commit that lets the displays know)."""
     now = now or clock.now()
     _require_open(c)
     _settle_current(session, c, user, now)
     office = session.get(Office, c.office_id)
     day = clock.business_day(now, office.timezone)
     ratio = int(office.settings.get("priority_ratio", 2))
+    conn = _core(session)
+    served, services = _fields(conn, c)
+    weights = {s.service_id: s.weight for s in served}
     for _ in range(CLAIM_ATTEMPTS):
-        head = _pick(c, _heads(session, c, day), ratio, now.timestamp())
+        head = _pick(c.priority_streak, _heads(conn, c, day, list(weights)), weights, ratio, now.timestamp())
         if head is None:
             return None
-        service_id, prio, key = head
-        t_id = session.scalar(
-            select(Ticket.id)
-            .where(
-                Ticket.office_id == c.office_id,  # leads the queue index: without it, every ticket ever is scanned
-                Ticket.service_id == service_id,
-                Ticket.business_day == day,
-                Ticket.status == TicketStatus.waiting,
-                Ticket.priority_group_id.is_not(None) if prio else Ticket.priority_group_id.is_(None),
-            )
-            .order_by(Ticket.queue_key, Ticket.id)
-            .limit(1)
-        )
-        if t_id is not None and _claim(session, t_id, c):
+        service_id, prio, _key = head
+        t = conn.execute(_CLAIM_HEAD[prio], {"office": c.office_id, "service": service_id, "day": day, "counter": c.id}).first()
+        if t is not None:
             break
     else:
         raise QueueError("busy", "Hệ thống đang bận, vui lòng bấm lại.", "The queue is busy, please press again.", status=503)
-    t = session.get(Ticket, t_id, populate_existing=True)
-    c.priority_streak = c.priority_streak + 1 if prio else 0
-    _take(session, c, t, user, now, out_of_order=False)
-    return _announce(session, c, t, "called", now, user)
+    leg = _write_leg(session, conn, t.id, _LEG_CALLED, called_at=now, counter_id=c.id,
+                     clerk_id=user.id if user else c.clerk_id, out_of_order=False)
+    event_id = _log(conn, t, "called", TicketStatus.waiting, TicketStatus.called, now, user, c)
+    streak = c.priority_streak + 1 if prio else 0
+    conn.execute(_COUNTER_CALLED, {"counter": c.id, "ticket": t.id, "streak": streak})
+    _set_current(session, c, t.id, priority_streak=streak)
+
+    service = services[t.service_id]
+    view = ticket_dict(t.id, t.code, t.number, service, t.priority, TicketStatus.called, t.issued_at, now, leg.started_at, c.number, leg.recalls)
+    changes.record(session, c.office_id, "ticket.called", {
+        "counter": _shown(session, c, served, services, view),
+        "call": call_dict(event_id, "called", t.code, c.number, now),
+        "ticket": view,
+        "service": service_view(session, office, service, now),
+    })
+    return t.id
 
 
 def call_number(session: Session, c: Counter, code: str, reason: str, user: User | None, now: datetime | None = None) -> Ticket:
@@ -258,21 +388,41 @@ def recall(session: Session, c: Counter, user: User | None, now: datetime | None
 def start(session: Session, c: Counter, user: User | None, now: datetime | None = None) -> Ticket:
     now = now or clock.now()
     t = _current(c, TicketStatus.called)
-    t.leg.started_at = now
-    log_event(session, t, "started", TicketStatus.serving, now, user=user, counter=c)
-    _publish_counter(session, c, "ticket.started", {"ticket": ticket_view(t)})
+    conn = _core(session)
+    leg = _move(session, conn, c, t, "started", TicketStatus.serving, now, user, _LEG_STARTED, started_at=now)
+    _publish_step(session, conn, c, t, "ticket.started", leg.called_at, now, leg.recalls, current=True)
     return t
 
 
 def finish(session: Session, c: Counter, user: User | None, now: datetime | None = None) -> Ticket:
     now = now or clock.now()
     t = _current(c, TicketStatus.serving)
-    t.leg.finished_at, t.leg.outcome = now, "served"
     forget_mean(session, t.service_id)
-    log_event(session, t, "finished", TicketStatus.done, now, user=user, counter=c)
-    c.current_ticket_id = None
-    _publish_counter(session, c, "ticket.finished", {"ticket": ticket_view(t)})
+    conn = _core(session)
+    leg = _move(session, conn, c, t, "finished", TicketStatus.done, now, user, _LEG_SERVED, finished_at=now, outcome="served")
+    conn.execute(_COUNTER_FREED, {"counter": c.id})
+    _set_current(session, c, None)
+    _publish_step(session, conn, c, t, "ticket.finished", leg.called_at, leg.started_at, leg.recalls, current=False)
     return t
+
+
+def _move(session: Session, conn: Connection, c: Counter, t: Ticket, kind: str, to: TicketStatus, now: datetime,  # noqa: PLR0913
+          user: User | None, leg_stmt, **leg_values: Any) -> Row:  # noqa: ANN001
+    """What log_event and the leg's attributes did by ORM: the status, the leg, the log entry."""
+    conn.execute(_TICKET_STATUS, {"ticket": t.id, "to": to})
+    _log(conn, t, kind, t.status, to, now, user, c)
+    set_committed_value(t, "status", to)
+    return _write_leg(session, conn, t.id, leg_stmt, **leg_values)
+
+
+def _publish_step(session: Session, conn: Connection, c: Counter, t: Ticket, kind: str, called_at: datetime | None,  # noqa: PLR0913
+                  started_at: datetime | None, recalls: int, *, current: bool) -> None:
+    """The change of a start or finish: the ticket's view, and the counter's (with it while current)."""
+    served, services = _fields(conn, c, also=t.service_id)
+    group = t.priority_group
+    view = ticket_dict(t.id, t.code, t.number, services[t.service_id], group.code if group else None, t.status, t.issued_at,
+                       called_at, started_at, t.counter.number if t.counter else None, recalls)
+    changes.record(session, c.office_id, kind, {"counter": _shown(session, c, served, services, view if current else None), "ticket": view})
 
 
 def no_show(session: Session, c: Counter, user: User | None, now: datetime | None = None) -> Ticket:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from motcua.engine import clock
-from motcua.engine.estimates import Eta, Throughput, eta, throughput
-from motcua.models import Counter, Office, Service, Ticket, TicketEvent, TicketStatus
+from motcua.engine.estimates import OPEN_COUNTERS, Eta, Throughput, eta, throughput
+from motcua.models import Counter, Office, Service, Ticket, TicketEvent, TicketStatus, User
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -20,8 +20,9 @@ def ticket_view(t: Ticket) -> dict:
     """A ticket as displays, counters and the change stream show it: never its public id, which
     lets whoever holds it follow and cancel the ticket (see holder_ticket_view)."""
     leg = t.leg
-    return _ticket_dict(t.id, t.code, t.number, t.service, t.priority_group, t.status, t.issued_at,
-                        leg.called_at, leg.started_at, t.counter.number if t.counter else None, leg.recalls)
+    group = t.priority_group
+    return ticket_dict(t.id, t.code, t.number, t.service, group.code if group else None, t.status, t.issued_at,
+                       leg.called_at, leg.started_at, t.counter.number if t.counter else None, leg.recalls)
 
 
 def holder_ticket_view(t: Ticket) -> dict:
@@ -32,20 +33,21 @@ def holder_ticket_view(t: Ticket) -> dict:
 
 def new_ticket_view(ticket_id: int, code: str, number: int, service, group, issued_at: datetime) -> dict:  # noqa: ANN001
     """ticket_view of a ticket just issued, from the rows the issuer already holds."""
-    return _ticket_dict(ticket_id, code, number, service, group, TicketStatus.waiting,
-                        issued_at.astimezone(timezone.utc), None, None, None, 0)  # UTC, as the database gives it back
+    return ticket_dict(ticket_id, code, number, service, group.code if group else None, TicketStatus.waiting,
+                       issued_at.astimezone(timezone.utc), None, None, None, 0)  # UTC, as the database gives it back
 
 
-def _ticket_dict(ticket_id: int, code: str, number: int, service, group, status: TicketStatus,  # noqa: ANN001, PLR0913
-                 issued_at: datetime, called_at: datetime | None, started_at: datetime | None, counter: int | None,
-                 recalls: int) -> dict:
+def ticket_dict(ticket_id: int, code: str, number: int, service, priority: str | None, status: TicketStatus,  # noqa: ANN001, PLR0913
+                issued_at: datetime, called_at: datetime | None, started_at: datetime | None, counter: int | None,
+                recalls: int) -> dict:
+    """ticket_view from its parts (`service` has code and name), for callers holding rows, not objects."""
     return {
         "id": ticket_id,
         "code": code,
         "number": number,
         "service": service.code,
         "service_name": service.name,
-        "priority": group.code if group else None,
+        "priority": priority,
         "status": status.value,
         "issued_at": iso(issued_at),
         "called_at": iso(called_at),
@@ -57,14 +59,19 @@ def _ticket_dict(ticket_id: int, code: str, number: int, service, group, status:
 
 def counter_view(c: Counter) -> dict:
     t = c.current_ticket
+    return counter_dict(c, c.clerk, [cs.service.code for cs in c.services], ticket_view(t) if t else None)
+
+
+def counter_dict(c: Counter, clerk: User | None, services: list[str], ticket: dict | None) -> dict:
+    """counter_view from its parts, for actions that already hold the fields' codes and the ticket's view."""
     return {
         "number": c.number,
         "name": c.label,
         "status": c.status.value,
         "pause_reason": c.pause_reason,
-        "clerk": (c.clerk.full_name or c.clerk.username) if c.clerk else None,
-        "services": [cs.service.code for cs in c.services],
-        "ticket": ticket_view(t) if t else None,
+        "clerk": (clerk.full_name or clerk.username) if clerk else None,
+        "services": services,
+        "ticket": ticket,
     }
 
 
@@ -76,6 +83,13 @@ def waiting_count(session: Session, office_id: int, service_id: int, day: date) 
             Ticket.status == TicketStatus.waiting
         )
     ) or 0
+
+
+# A field's waiting tickets and the open counters serving it, in one statement (service_view needs both).
+_tickets = Ticket.__table__
+_WAITING_AND_OPEN = select(func.count(), OPEN_COUNTERS.scalar_subquery()).where(
+    _tickets.c.office_id == bindparam("office_id"), _tickets.c.service_id == bindparam("service_id"),
+    _tickets.c.business_day == bindparam("day"), _tickets.c.status == TicketStatus.waiting)
 
 
 def ahead_of(session: Session, t: Ticket) -> int:
@@ -103,7 +117,12 @@ def service_view(session: Session, office: Office, s: Service, now: datetime, *,
     Callers that already counted the waiting tickets or measured throughput pass them in."""
     from motcua.engine.tickets import issue_blocker  # the issuing rules live with issuing
 
-    if waiting is None:
+    if waiting is None and tp is None:
+        day = clock.business_day(now, office.timezone)
+        params = {"office_id": office.id, "service_id": s.id, "day": day}
+        waiting, open_counters = session.connection().execute(_WAITING_AND_OPEN, params).one()
+        tp = throughput(session, s, now, open_counters)
+    elif waiting is None:
         waiting = waiting_count(session, office.id, s.id, clock.business_day(now, office.timezone))
     est: Eta = eta(tp or throughput(session, s, now), waiting)
     blocker = issue_blocker(session, office, s, now)
@@ -123,4 +142,9 @@ def service_view(session: Session, office: Office, s: Service, now: datetime, *,
 
 def call_view(e: TicketEvent, code: str, counter_number: int | None) -> dict:
     """A call or recall as displays announce it; `id` lets a display speak each call once."""
-    return {"id": e.id, "kind": e.kind, "code": code, "counter": counter_number, "at": iso(e.at)}
+    return call_dict(e.id, e.kind, code, counter_number, e.at)
+
+
+def call_dict(event_id: int, kind: str, code: str, counter_number: int | None, at: datetime) -> dict:
+    """call_view from the logged event's id, kind and time."""
+    return {"id": event_id, "kind": kind, "code": code, "counter": counter_number, "at": iso(at)}
