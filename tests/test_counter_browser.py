@@ -104,7 +104,10 @@ def test_clerk_calls_displays_show_it_keypad_works_and_the_pad_rates_only_after_
     expect(page.locator(".wt-prio")).to_contain_text("Người cao tuổi")
     expect(waiting).not_to_contain_text("C001")
 
-    # Keyboard shortcut 3 (as a USB keypad sends it): start.
+    # Keyboard shortcut 3 (as a USB keypad sends it): start. The call's change can show the number
+    # before the call's own answer lands, and until then every action is held (one at a time): a
+    # clerk presses when "Bắt đầu" lights up, and so does this test.
+    expect(button(page, "Bắt đầu")).to_be_enabled(timeout=WAIT)
     page.keyboard.press("Numpad3")
     expect(page.locator("#cur-state")).to_have_text("Đang phục vụ", timeout=WAIT)
     expect(page.locator("#cur-elapsed-label")).to_have_text("Thời gian phục vụ")
@@ -140,6 +143,7 @@ def test_clerk_calls_displays_show_it_keypad_works_and_the_pad_rates_only_after_
     button(page, "Gọi số tiếp theo").click()
     expect(page.locator("#cur-code")).to_have_text("A003", timeout=WAIT)
     expect(page.locator("#cur-priority")).to_contain_text("Người cao tuổi")
+    expect(button(page, "Bắt đầu")).to_be_enabled(timeout=WAIT)
     page.keyboard.press("3")
     expect(page.locator("#cur-state")).to_have_text("Đang phục vụ", timeout=WAIT)
     button(page, "Kết thúc").click()
