@@ -49,9 +49,6 @@ class WriterQueue:
             # Waiter.switch must run on the hub: wake the longest-waiting getter from there.
             self._hub.loop.run_callback(self._getters.popleft().switch, None)
 
-    def put_nowait(self, item: Any) -> None:
-        self.put(item)
-
     def get(self, block: bool = True, timeout: float | None = None) -> Any:  # noqa: FBT001, FBT002
         items = self._items
         if items:
@@ -80,9 +77,6 @@ class WriterQueue:
                 pass  # a put already took it off the list
             if timer is not None:
                 timer.close()
-
-    def get_nowait(self) -> Any:
-        return self.get(block=False)
 
     def task_done(self) -> None:
         if self._unfinished <= 0:

@@ -11,7 +11,7 @@ from motcua.api import api_route
 from motcua.api import schemas as S
 from motcua.app import state
 from motcua.auth import STAFF, Principal
-from motcua.engine import clock, counters, tickets
+from motcua.engine import changes, clock, counters, tickets
 from motcua.engine.errors import QueueError
 from motcua.engine.snapshot import snapshot
 from motcua.engine.views import counter_view, holder_ticket_view, service_view, ticket_view
@@ -96,7 +96,7 @@ def _counter_action(number: int, action, *, open_first: bool = False):  # noqa: 
             raise QueueError("not_your_counter", f"Bạn không phụ trách quầy {number}.", f"You do not hold counter {number}.", status=403)
         if open_first and c.clerk_id is None and user.role == Role.clerk:
             counters.open_counter(s, c, user)  # a clerk's first call opens the counter for them
-        recorded = len(s.info.get("events", ()))
+        recorded = len(changes.recorded(s))
         result = action(s, c, user)
         # Ticket actions answer with the ticket (call next with its id), counter actions with the counter.
         ticket = result if isinstance(result, (Ticket, int)) else None
@@ -113,7 +113,7 @@ def _counter_action(number: int, action, *, open_first: bool = False):  # noqa: 
 def _shown(s, c, recorded: int) -> dict | None:  # noqa: ANN001
     """What the action's last change showed of the counter and its ticket, if it recorded one: every
     action records its change last, so that is the answer too, and need not be built again."""
-    new = s.info.get("events", [])[recorded:]
+    new = changes.recorded(s)[recorded:]
     if new and new[-1].office_id == c.office_id and new[-1].data.get("counter", {}).get("number") == c.number:
         return new[-1].data
     return None

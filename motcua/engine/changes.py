@@ -34,3 +34,8 @@ def record(session: Session, office_id: int, kind: str, data: dict[str, Any], lo
     change = Change(kind, office_id, seq, data, local or {})
     session.info.setdefault("events", []).append(change)
     return change
+
+
+def recorded(session: Session) -> list[Change]:
+    """The changes recorded in this transaction so far, oldest first (published after its commit)."""
+    return session.info.get("events", [])

@@ -285,7 +285,7 @@ def _fields(conn: Connection, c: Counter, also: int | None = None) -> tuple[list
     return served, {s.id: s for s in conn.execute(_SERVICES, {"ids": ids})}
 
 
-def _shown(session: Session, c: Counter, served: list[Row], services: dict[int, Row], ticket: dict | None) -> dict:
+def _counter_now(session: Session, c: Counter, served: list[Row], services: dict[int, Row], ticket: dict | None) -> dict:
     """counter_view, from what the action holds: the clerk is in the session already (the user)."""
     clerk = session.get(User, c.clerk_id) if c.clerk_id is not None else None
     return counter_dict(c, clerk, [services[s.service_id].code for s in served], dict(ticket) if ticket else None)
@@ -333,6 +333,7 @@ def call_next_id(session: Session, c: Counter, user: User | None, now: datetime 
             break
     else:
         raise QueueError("busy", "Hệ thống đang bận, vui lòng bấm lại.", "The queue is busy, please press again.", status=503)
+    _synced(session, Ticket, t.id, status=TicketStatus.called, counter_id=c.id)
     leg = _write_leg(session, conn, t.id, _LEG_CALLED, called_at=now, counter_id=c.id,
                      clerk_id=user.id if user else c.clerk_id, out_of_order=False)
     event_id = _log(conn, t, "called", TicketStatus.waiting, TicketStatus.called, now, user, c)
@@ -343,7 +344,7 @@ def call_next_id(session: Session, c: Counter, user: User | None, now: datetime 
     service = services[t.service_id]
     view = ticket_dict(t.id, t.code, t.number, service, t.priority, TicketStatus.called, t.issued_at, now, leg.started_at, c.number, leg.recalls)
     changes.record(session, c.office_id, "ticket.called", {
-        "counter": _shown(session, c, served, services, view),
+        "counter": _counter_now(session, c, served, services, view),
         "call": call_dict(event_id, "called", t.code, c.number, now),
         "ticket": view,
         "service": service_view(session, office, service, now),
@@ -422,7 +423,7 @@ def _publish_step(session: Session, conn: Connection, c: Counter, t: Ticket, kin
     group = t.priority_group
     view = ticket_dict(t.id, t.code, t.number, services[t.service_id], group.code if group else None, t.status, t.issued_at,
                        called_at, started_at, t.counter.number if t.counter else None, recalls)
-    changes.record(session, c.office_id, kind, {"counter": _shown(session, c, served, services, view if current else None), "ticket": view})
+    changes.record(session, c.office_id, kind, {"counter": _counter_now(session, c, served, services, view if current else None), "ticket": view})
 
 
 def no_show(session: Session, c: Counter, user: User | None, now: datetime | None = None) -> Ticket:
