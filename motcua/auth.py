@@ -4,6 +4,7 @@ bearer token. Views declare what they accept with `@requires(...)`."""
 from __future__ import annotations
 
 import functools
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from motcua.engine import clock
 from motcua.engine.errors import QueueError
+from motcua.prepared import Prepared
 from motcua.models import ApiToken, Device, DeviceKind, Office, Role, User
 from motcua.security import check_password, token_hash
 
@@ -57,24 +59,26 @@ def _forbidden() -> QueueError:
     return QueueError("forbidden", "Bạn không có quyền làm việc này.", "You are not allowed to do this.", status=403)
 
 
-# Every API request resolves its bearer token: plain Core reads, built once.
-_DEVICE_BY_TOKEN = select(Device.id, Device.kind, Device.office_id).where(
-    Device.token_hash == bindparam("digest"), Device.revoked_at.is_(None))
-_USER_BY_TOKEN = (select(User.id, User.role, User.office_id).join(ApiToken, ApiToken.user_id == User.id)
-                  .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None), User.active))
+# Every API request resolves its bearer token: prepared reads.
+_DEVICE_BY_TOKEN = Prepared(select(Device.id, Device.kind, Device.office_id).where(
+    Device.token_hash == bindparam("digest"), Device.revoked_at.is_(None)))
+_USER_BY_TOKEN = Prepared(select(User.id, User.role, User.office_id).join(ApiToken, ApiToken.user_id == User.id)
+                          .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None), User.active))
 
 
 def principal_from_token(session: Session, token: str) -> Principal | None:
     digest = token_hash(token)
     if token.startswith("dev_"):
-        d = session.connection().execute(_DEVICE_BY_TOKEN, {"digest": digest}).first()
+        d = _DEVICE_BY_TOKEN.first(session.connection(), {"digest": digest})
         return Principal(None, d.id, None, d.kind, d.office_id, "token") if d is not None else None
-    u = session.connection().execute(_USER_BY_TOKEN, {"digest": digest}).first()
+    u = _USER_BY_TOKEN.first(session.connection(), {"digest": digest})
     return Principal(u.id, None, u.role, None, u.office_id, "token") if u is not None else None
 
 
-def current_principal() -> Principal | None:
-    """Bearer token first (devices and scripts), then the browser session."""
+def current_principal(session: Session | None = None) -> Principal | None:
+    """Bearer token first (devices and scripts), then the browser session. A view that is about
+    to open its write transaction passes its session, so the token is read in it and not in a
+    read transaction of its own (the hot writes: issuing, calling)."""
     if "principal" in g:
         return g.principal
     from motcua.app import state
@@ -82,7 +86,7 @@ def current_principal() -> Principal | None:
     principal = None
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        with state().db.read() as s:
+        with nullcontext(session) if session is not None else state().db.read() as s:
             principal = principal_from_token(s, header[7:].strip())
         if principal is None:
             raise QueueError("bad_token", "Mã truy cập không hợp lệ hoặc đã bị thu hồi.", "The token is invalid or revoked.", status=401)
@@ -92,8 +96,9 @@ def current_principal() -> Principal | None:
     return principal
 
 
-def check(*, roles: frozenset[Role] = frozenset(), devices: frozenset[DeviceKind] = frozenset()) -> Principal:
-    p = current_principal()
+def check(*, roles: frozenset[Role] = frozenset(), devices: frozenset[DeviceKind] = frozenset(),
+          session: Session | None = None) -> Principal:
+    p = current_principal(session)
     if p is None:
         raise _unauthorized()
     if p.via == "session" and request.method not in ("GET", "HEAD", "OPTIONS"):

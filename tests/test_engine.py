@@ -93,7 +93,7 @@ def test_holiday_is_refused(db, d: Driver) -> None:  # noqa: ANN001
 
 
 def test_daily_quota_stops_issuing_and_leaves_no_gap(db, d: Driver) -> None:  # noqa: ANN001
-    from motcua.models import Service
+    from motcua.models import NumberCounter, Service
 
     with db.write() as s:
         s.scalar(select(Service).where(Service.code == "DD")).daily_quota = 2
@@ -104,6 +104,7 @@ def test_daily_quota_stops_issuing_and_leaves_no_gap(db, d: Driver) -> None:  # 
     # The refused attempt consumed no number: the next day starts clean and today stays at 2.
     with db.read() as s:
         assert sorted(s.scalars(select(Ticket.number).where(Ticket.service_id == Ticket.series_id)).all()) == [1, 2]
+        assert s.scalars(select(NumberCounter.last_number)).all() == [2]  # the refused draw rolled back
 
 
 def test_unknown_field_and_priority_group(d: Driver) -> None:

@@ -47,18 +47,19 @@ def list_services():  # noqa: ANN201
 
 @api_route("/tickets", "POST", summary="Issue a ticket (kiosk device token or staff)", auth="kiosk, clerk, manager, admin", body=S.IssueTicket, response=S.IssuedTicket, status=201)
 def issue_ticket(body: S.IssueTicket):  # noqa: ANN201
-    p = auth.check(roles=STAFF, devices=KIOSK)
     db = state().db
-    # Keys are per device, so two kiosks can never collide on one.
-    key = f"{p.device_id or 'u' + str(p.user_id)}:{body.idempotency_key}" if body.idempotency_key else None
     for attempt in range(2):
         try:
             with db.write() as s:
+                p = auth.check(roles=STAFF, devices=KIOSK, session=s)
+                # Keys are per device, so two kiosks can never collide on one.
+                key = f"{p.device_id or 'u' + str(p.user_id)}:{body.idempotency_key}" if body.idempotency_key else None
                 issued = tickets.issue_ticket(s, auth.office_id_for(p, s, body.office), body.service, priority=body.priority,
-                                              idempotency_key=key, device_id=p.device_id, user_id=p.user_id)
+                                              idempotency_key=key, device_id=p.device_id, user_id=p.user_id,
+                                              look_for_replay=attempt > 0)
             break
         except IntegrityError:
-            # Two requests with the same idempotency key raced on PostgreSQL: the loser finds the winner's ticket.
+            # A repeated key (a double tap, a kiosk's retry, or two requests racing): the retry finds the first ticket.
             if attempt or not body.idempotency_key:
                 raise
     view = dict(issued.view, public_id=issued.public_id, waiting_ahead=issued.waiting_ahead, eta_minutes=issued.eta.as_list(), eta_text=issued.eta.text(),

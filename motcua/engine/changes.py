@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from motcua.models import Office
+from motcua.prepared import Prepared
 
 
 @dataclass(frozen=True)
@@ -24,13 +25,13 @@ class Change:
 
 
 _offices = Office.__table__
-_BUMP = (update(_offices).where(_offices.c.id == bindparam("office_id")).values(event_seq=_offices.c.event_seq + 1)
-         .returning(_offices.c.event_seq))
+_BUMP = Prepared(update(_offices).where(_offices.c.id == bindparam("office_id")).values(event_seq=_offices.c.event_seq + 1)
+                 .returning(_offices.c.event_seq))
 
 
 def record(session: Session, office_id: int, kind: str, data: dict[str, Any], local: dict[str, Any] | None = None) -> Change:
-    # Core UPDATE on the session's connection: the ORM's bulk-update bookkeeping is not needed here.
-    seq = session.connection().execute(_BUMP, {"office_id": office_id}).scalar_one()
+    # A prepared UPDATE on the session's connection: every change of every office runs it.
+    seq = _BUMP.scalar(session.connection(), {"office_id": office_id})
     change = Change(kind, office_id, seq, data, local or {})
     session.info.setdefault("events", []).append(change)
     return change

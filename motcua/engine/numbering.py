@@ -12,11 +12,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from motcua.models import NumberCounter, Service
+from motcua.prepared import Prepared
 
 
 def next_number(session: Session, service: Service, day: date) -> int:
     conn = session.connection()
-    return conn.execute(_BUMP[conn.dialect.name], {"service_id": service.id, "day": day, "start": service.start_number}).scalar_one()
+    return _BUMP[conn.dialect.name].scalar(conn, {"service_id": service.id, "day": day, "start": service.start_number})
 
 
 def _bump(insert) -> Insert:  # noqa: ANN001  a dialect's insert()
@@ -31,4 +32,4 @@ def _bump(insert) -> Insert:  # noqa: ANN001  a dialect's insert()
 
 
 # One statement per dialect, built once: this runs for every ticket.
-_BUMP: dict[str, Insert] = {"postgresql": _bump(postgresql.insert), "sqlite": _bump(sqlite.insert)}
+_BUMP: dict[str, Prepared] = {"postgresql": Prepared(_bump(postgresql.insert)), "sqlite": Prepared(_bump(sqlite.insert))}

@@ -15,6 +15,7 @@ from motcua.engine.errors import QueueError, conflict, not_found
 from motcua.engine.estimates import OPEN_COUNTERS, Eta, eta, throughput
 from motcua.engine.numbering import next_number
 from motcua.engine.views import ahead_of, counter_view, holder_ticket_view, iso, new_ticket_view, service_view, ticket_view
+from motcua.prepared import Prepared
 from motcua.models import (
     OPEN_STATUSES,
     Counter,
@@ -86,21 +87,31 @@ def unknown_priority(code: str) -> QueueError:
     return QueueError("unknown_priority", f"Không có nhóm ưu tiên '{code}'.", f"There is no priority group '{code}'.", status=422)
 
 
-def issue_blocker(session: Session, office: Office, service: Service, now: datetime) -> tuple[str, str, str] | None:
-    """Why this field cannot issue a ticket now, or None."""
+QUOTA_REACHED = ("quota_reached", "Đã hết số thứ tự của lĩnh vực này trong hôm nay.", "Today's tickets for this field have run out.")
+
+
+def issue_blocker(session: Session, office: Office, service: Service, now: datetime, *,
+                  last_number: int | None | EllipsisType = ...) -> tuple[str, str, str] | None:
+    """Why this field cannot issue a ticket now, or None. `last_number` is today's last number
+    when the caller already knows it (None: none drawn yet); otherwise it is read."""
     if not service.active:
         return ("service_inactive", "Lĩnh vực này tạm ngừng nhận hồ sơ.", "This field is not taking tickets at the moment.")
     reason = clock.closed_reason(office.settings, service.issuing_windows, now, office.timezone)
     if reason:
         return reason
     if service.daily_quota:
-        day = clock.business_day(now, office.timezone)
-        last = session.scalar(
-            select(NumberCounter.last_number).where(NumberCounter.service_id == service.id, NumberCounter.business_day == day)
-        )
-        if last is not None and last - service.start_number + 1 >= service.daily_quota:
-            return ("quota_reached", "Đã hết số thứ tự của lĩnh vực này trong hôm nay.", "Today's tickets for this field have run out.")
+        if last_number is ...:
+            day = clock.business_day(now, office.timezone)
+            last_number = session.scalar(
+                select(NumberCounter.last_number).where(NumberCounter.service_id == service.id, NumberCounter.business_day == day)
+            )
+        if quota_used_up(service, last_number):
+            return QUOTA_REACHED
     return None
+
+
+def quota_used_up(service: Service, last_number: int | None) -> bool:
+    return bool(service.daily_quota) and last_number is not None and last_number - service.start_number + 1 >= service.daily_quota
 
 
 @dataclass(frozen=True)
@@ -116,21 +127,29 @@ class Issued:
     print_job_id: int | None
 
 
-# Issuing is the hottest write (a morning queue of kiosks), so it runs as a handful of Core
-# statements on the session's connection: the ORM's unit of work cost more than the database.
+# Issuing is the hottest write (a morning queue of kiosks), so it runs as a handful of prepared
+# statements on the session's connection: the ORM's unit of work, and then Core's per-statement
+# machinery, cost more than the database (motcua.prepared).
 _tickets, _legs, _events, _jobs = Ticket.__table__, TicketLeg.__table__, TicketEvent.__table__, PrintJob.__table__
 _services, _offices, _groups, _devices = Service.__table__, Office.__table__, PriorityGroup.__table__, Device.__table__
-_SERVICE = (select(_services, _offices.c.timezone.label("office_timezone"), _offices.c.settings.label("office_settings"))
-            .join(_offices, _offices.c.id == _services.c.office_id)
-            .where(_services.c.office_id == bindparam("office_id"), _services.c.code == bindparam("code")))
-_GROUP = select(_groups).where(_groups.c.office_id == bindparam("office_id"), _groups.c.code == bindparam("code"), _groups.c.active)
-_REPLAY = select(_tickets.c.id).where(_tickets.c.office_id == bindparam("office_id"), _tickets.c.idempotency_key == bindparam("key"))
-_WAITING = select(func.count(), func.count(_tickets.c.priority_group_id), OPEN_COUNTERS.scalar_subquery()).where(
+_SERVICE = Prepared(
+    select(_services, _offices.c.timezone.label("office_timezone"), _offices.c.settings.label("office_settings"))
+    .join(_offices, _offices.c.id == _services.c.office_id)
+    .where(_services.c.office_id == bindparam("office_id"), _services.c.code == bindparam("code")))
+_GROUP = Prepared(select(_groups).where(_groups.c.office_id == bindparam("office_id"), _groups.c.code == bindparam("code"), _groups.c.active))
+_REPLAY = Prepared(select(_tickets.c.id).where(_tickets.c.office_id == bindparam("office_id"), _tickets.c.idempotency_key == bindparam("key")))
+_WAITING = Prepared(select(func.count(), func.count(_tickets.c.priority_group_id), OPEN_COUNTERS.scalar_subquery()).where(
     _tickets.c.office_id == bindparam("office_id"), _tickets.c.service_id == bindparam("service_id"), _tickets.c.business_day == bindparam("day"),
-    _tickets.c.status == TicketStatus.waiting)
-_TICKETS_INSERT, _LEGS_INSERT, _EVENTS_INSERT, _JOBS_INSERT = (t.insert() for t in (_tickets, _legs, _events, _jobs))
-_SEEN = (update(_devices).where(_devices.c.id == bindparam("device_id")).values(last_seen_at=bindparam("now"))
-         .returning(_devices.c.printer_id, _devices.c.backup_printer_id))
+    _tickets.c.status == TicketStatus.waiting))
+_TICKET_INSERT = Prepared(_tickets.insert().returning(_tickets.c.id), keys=(
+    "public_id", "office_id", "series_id", "service_id", "business_day", "number", "code", "priority_group_id", "status",
+    "queue_key", "issued_at", "idempotency_key", "device_id", "issued_by_id", "waiting_ahead", "eta_low", "eta_high"))
+_LEG_INSERT = Prepared(_legs.insert(), keys=("ticket_id", "office_id", "business_day", "seq", "service_id", "priority", "queued_at"))
+_EVENT_INSERT = Prepared(_events.insert(), keys=("office_id", "ticket_id", "kind", "at", "from_status", "to_status", "service_id",
+                                                  "user_id", "device_id", "data"))
+_JOB_INSERT = Prepared(_jobs.insert().returning(_jobs.c.id), keys=("ticket_id", "printer_id", "backup_printer_id", "created_at", "updated_at"))
+_SEEN = Prepared(update(_devices).where(_devices.c.id == bindparam("device_id")).values(last_seen_at=bindparam("now"))
+                 .returning(_devices.c.printer_id, _devices.c.backup_printer_id))
 
 
 def issue_ticket(
@@ -143,59 +162,67 @@ def issue_ticket(
     device_id: int | None = None,
     user_id: int | None = None,
     now: datetime | None = None,
+    look_for_replay: bool = True,
 ) -> Issued:
     """Issue a ticket in the session's write transaction. The same idempotency key answers with
-    the first ticket; the device (if any) is marked seen and its printer gets a durable job."""
+    the first ticket; the device (if any) is marked seen and its printer gets a durable job.
+
+    look_for_replay=False skips that lookup for a caller that retries on IntegrityError: a
+    repeated key then fails the ticket's insert (a unique key), and the retry finds the first
+    ticket. Every kiosk request carries a key and almost none repeats, so this saves a read."""
     now = now or clock.now()
     conn = session.connection()
-    if idempotency_key:
-        first = conn.execute(_REPLAY, {"office_id": office_id, "key": idempotency_key}).scalar()
+    if idempotency_key and look_for_replay:
+        first = _REPLAY.scalar(conn, {"office_id": office_id, "key": idempotency_key})
         if first is not None:
             return replayed(session, first)
     # Rows stand in for the ORM objects: the issuing rules only read their columns.
-    service = conn.execute(_SERVICE, {"office_id": office_id, "code": service_code}).first()
+    service = _SERVICE.first(conn, {"office_id": office_id, "code": service_code})
     if service is None:
         raise unknown_service(service_code)
     office = SimpleNamespace(id=office_id, timezone=service.office_timezone, settings=service.office_settings)
     group = None
     if priority:
-        group = conn.execute(_GROUP, {"office_id": office_id, "code": priority}).first()
+        group = _GROUP.first(conn, {"office_id": office_id, "code": priority})
         if group is None:
             raise unknown_priority(priority)
-    blocker = issue_blocker(session, office, service, now)
+    # The quota is checked against the number drawn below: drawing returns the day's count anyway.
+    blocker = issue_blocker(session, office, service, now, last_number=None)
     if blocker:
-        raise QueueError(blocker[0], blocker[1], blocker[2], status=409 if blocker[0] == "quota_reached" else 403)
+        raise QueueError(blocker[0], blocker[1], blocker[2], status=403)
 
     day = clock.business_day(now, office.timezone)
     number = next_number(session, service, day)
+    if quota_used_up(service, number - 1 if number > service.start_number else None):
+        raise QueueError(*QUOTA_REACHED, status=409)  # the write rolls back, and the number with it
     # The new ticket is last of its class, so those ahead are counted before it exists.
-    waiting, priority_waiting, open_counters = conn.execute(_WAITING, {"office_id": office_id, "service_id": service.id, "day": day}).one()
+    waiting, priority_waiting, open_counters = _WAITING.first(conn, {"office_id": office_id, "service_id": service.id, "day": day})
     ahead = waiting if group is None else priority_waiting
     tp = throughput(session, service, now, open_counters)
     est = eta(tp, ahead)
     public_id = secrets.token_urlsafe(16)
     code = Service.format_number(service, number)
-    ticket_id = conn.execute(_TICKETS_INSERT, dict(
+    ticket_id = _TICKET_INSERT.scalar(conn, dict(
         public_id=public_id, office_id=office_id, series_id=service.id, service_id=service.id, business_day=day,
         number=number, code=code, priority_group_id=group.id if group else None, status=TicketStatus.waiting,
         queue_key=now.timestamp(), issued_at=now, idempotency_key=idempotency_key, device_id=device_id,
         issued_by_id=user_id, waiting_ahead=ahead, eta_low=est.low, eta_high=est.high,
-    )).inserted_primary_key[0]
-    conn.execute(_LEGS_INSERT, dict(ticket_id=ticket_id, office_id=office_id, business_day=day, seq=1,
-                                      service_id=service.id, priority=group is not None, queued_at=now))
-    conn.execute(_EVENTS_INSERT, dict(office_id=office_id, ticket_id=ticket_id, kind="issued", at=now, from_status=None,
-                                        to_status=TicketStatus.waiting.value, service_id=service.id, user_id=user_id,
-                                        device_id=device_id, data={"priority": priority}))
+    ))
+    _LEG_INSERT.run(conn, dict(ticket_id=ticket_id, office_id=office_id, business_day=day, seq=1,
+                               service_id=service.id, priority=group is not None, queued_at=now))
+    _EVENT_INSERT.run(conn, dict(office_id=office_id, ticket_id=ticket_id, kind="issued", at=now, from_status=None,
+                                 to_status=TicketStatus.waiting.value, service_id=service.id, user_id=user_id,
+                                 device_id=device_id, data={"priority": priority}))
     job_id = printer_id = None
     if device_id is not None:
-        printer_id, backup_id = conn.execute(_SEEN, {"device_id": device_id, "now": now}).one()
+        printer_id, backup_id = _SEEN.first(conn, {"device_id": device_id, "now": now})
         if printer_id is not None:
             # Printing happens after the commit (the spooler); the job row makes it durable.
-            job_id = conn.execute(_JOBS_INSERT, dict(ticket_id=ticket_id, printer_id=printer_id, backup_printer_id=backup_id,
-                                                       created_at=now, updated_at=now)).inserted_primary_key[0]
+            job_id = _JOB_INSERT.scalar(conn, dict(ticket_id=ticket_id, printer_id=printer_id, backup_printer_id=backup_id,
+                                                   created_at=now, updated_at=now))
     view = new_ticket_view(ticket_id, code, number, service, group, now)
     changes.record(session, office_id, "ticket.issued",
-                   {"ticket": view, "service": service_view(session, office, service, now, waiting=waiting + 1, tp=tp),
+                   {"ticket": view, "service": service_view(session, office, service, now, waiting=waiting + 1, tp=tp, last_number=number),
                     "print_job": job_id, "printer": printer_id if job_id else None},
                    local={"public_id": public_id})  # for the ticket's QR code; never broadcast
     return Issued(ticket_id, public_id, True, view, ahead, est, job_id)

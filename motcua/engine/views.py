@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from types import EllipsisType
 
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
@@ -112,9 +113,11 @@ def ahead_of(session: Session, t: Ticket) -> int:
     ) or 0
 
 
-def service_view(session: Session, office: Office, s: Service, now: datetime, *, waiting: int | None = None, tp: Throughput | None = None) -> dict:
+def service_view(session: Session, office: Office, s: Service, now: datetime, *, waiting: int | None = None,
+                 tp: Throughput | None = None, last_number: int | None | EllipsisType = ...) -> dict:
     """A field as the kiosk and displays show it: waiting, estimate for a new ticket, open or why not.
-    Callers that already counted the waiting tickets or measured throughput pass them in."""
+    Callers that already counted the waiting tickets, measured throughput or drew today's last
+    number pass them in."""
     from motcua.engine.tickets import issue_blocker  # the issuing rules live with issuing
 
     if waiting is None and tp is None:
@@ -125,7 +128,7 @@ def service_view(session: Session, office: Office, s: Service, now: datetime, *,
     elif waiting is None:
         waiting = waiting_count(session, office.id, s.id, clock.business_day(now, office.timezone))
     est: Eta = eta(tp or throughput(session, s, now), waiting)
-    blocker = issue_blocker(session, office, s, now)
+    blocker = issue_blocker(session, office, s, now, last_number=last_number)
     return {
         "code": s.code,
         "name": s.name,
