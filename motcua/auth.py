@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from motcua.engine import clock
 from motcua.engine.errors import QueueError
-from motcua.prepared import Prepared
 from motcua.models import ApiToken, Device, DeviceKind, Office, Role, User
+from motcua.prepared import Prepared
 from motcua.security import check_password, token_hash
 
 login_manager = LoginManager()

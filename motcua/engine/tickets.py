@@ -7,15 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import EllipsisType, SimpleNamespace
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from motcua.engine import changes, clock
 from motcua.engine.errors import QueueError, conflict, not_found
-from motcua.engine.estimates import OPEN_COUNTERS, Eta, eta, throughput
+from motcua.engine.estimates import Eta, eta, throughput
 from motcua.engine.numbering import next_number
-from motcua.engine.views import ahead_of, counter_view, holder_ticket_view, iso, new_ticket_view, service_view, ticket_view
-from motcua.prepared import Prepared
+from motcua.engine.views import PRIORITY_WAITING, WAITING_AND_OPEN, ahead_of, counter_view, holder_ticket_view, iso, new_ticket_view, service_view, ticket_view
 from motcua.models import (
     OPEN_STATUSES,
     Counter,
@@ -31,6 +30,7 @@ from motcua.models import (
     TicketStatus,
     User,
 )
+from motcua.prepared import Prepared
 
 
 def log_event(
@@ -138,9 +138,6 @@ _SERVICE = Prepared(
     .where(_services.c.office_id == bindparam("office_id"), _services.c.code == bindparam("code")))
 _GROUP = Prepared(select(_groups).where(_groups.c.office_id == bindparam("office_id"), _groups.c.code == bindparam("code"), _groups.c.active))
 _REPLAY = Prepared(select(_tickets.c.id).where(_tickets.c.office_id == bindparam("office_id"), _tickets.c.idempotency_key == bindparam("key")))
-_WAITING = Prepared(select(func.count(), func.count(_tickets.c.priority_group_id), OPEN_COUNTERS.scalar_subquery()).where(
-    _tickets.c.office_id == bindparam("office_id"), _tickets.c.service_id == bindparam("service_id"), _tickets.c.business_day == bindparam("day"),
-    _tickets.c.status == TicketStatus.waiting))
 _TICKET_INSERT = Prepared(_tickets.insert().returning(_tickets.c.id), keys=(
     "public_id", "office_id", "series_id", "service_id", "business_day", "number", "code", "priority_group_id", "status",
     "queue_key", "issued_at", "idempotency_key", "device_id", "issued_by_id", "waiting_ahead", "eta_low", "eta_high"))
@@ -196,8 +193,9 @@ def issue_ticket(
     if quota_used_up(service, number - 1 if number > service.start_number else None):
         raise QueueError(*QUOTA_REACHED, status=409)  # the write rolls back, and the number with it
     # The new ticket is last of its class, so those ahead are counted before it exists.
-    waiting, priority_waiting, open_counters = _WAITING.first(conn, {"office_id": office_id, "service_id": service.id, "day": day})
-    ahead = waiting if group is None else priority_waiting
+    where = {"office_id": office_id, "service_id": service.id, "day": day}
+    waiting, open_counters = WAITING_AND_OPEN.first(conn, where)
+    ahead = waiting if group is None else PRIORITY_WAITING.scalar(conn, where)
     tp = throughput(session, service, now, open_counters)
     est = eta(tp, ahead)
     public_id = secrets.token_urlsafe(16)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from motcua.engine import clock
 from motcua.engine.estimates import OPEN_COUNTERS, Eta, Throughput, eta, throughput
 from motcua.models import Counter, Office, Service, Ticket, TicketEvent, TicketStatus, User
+from motcua.prepared import Prepared
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -86,11 +87,15 @@ def waiting_count(session: Session, office_id: int, service_id: int, day: date) 
     ) or 0
 
 
-# A field's waiting tickets and the open counters serving it, in one statement (service_view needs both).
+# A field's waiting tickets and the open counters serving it, in one statement (service_view and
+# issuing need both). It counts on the queue index alone: counting priority_group_id too would
+# read every waiting row (0.75 ms against 0.16 ms with 2,000 waiting), so priority tickets are
+# counted apart, and only when a priority ticket is issued.
 _tickets = Ticket.__table__
-_WAITING_AND_OPEN = select(func.count(), OPEN_COUNTERS.scalar_subquery()).where(
-    _tickets.c.office_id == bindparam("office_id"), _tickets.c.service_id == bindparam("service_id"),
-    _tickets.c.business_day == bindparam("day"), _tickets.c.status == TicketStatus.waiting)
+_WAITING = (_tickets.c.office_id == bindparam("office_id"), _tickets.c.service_id == bindparam("service_id"),
+            _tickets.c.business_day == bindparam("day"), _tickets.c.status == TicketStatus.waiting)
+WAITING_AND_OPEN = Prepared(select(func.count(), OPEN_COUNTERS.scalar_subquery()).where(*_WAITING))
+PRIORITY_WAITING = Prepared(select(func.count()).where(*_WAITING, _tickets.c.priority_group_id.is_not(None)))
 
 
 def ahead_of(session: Session, t: Ticket) -> int:
@@ -123,7 +128,7 @@ def service_view(session: Session, office: Office, s: Service, now: datetime, *,
     if waiting is None and tp is None:
         day = clock.business_day(now, office.timezone)
         params = {"office_id": office.id, "service_id": s.id, "day": day}
-        waiting, open_counters = session.connection().execute(_WAITING_AND_OPEN, params).one()
+        waiting, open_counters = WAITING_AND_OPEN.first(session.connection(), params)
         tp = throughput(session, s, now, open_counters)
     elif waiting is None:
         waiting = waiting_count(session, office.id, s.id, clock.business_day(now, office.timezone))
