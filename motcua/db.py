@@ -11,8 +11,10 @@ engine queued on it, so nothing is announced or printed for a transaction that r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import fcntl
+import os
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -59,6 +61,48 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+class WriterLock:
+    """SQLite lets one writer in at a time and makes the others sleep in growing back-off steps
+    (1, 2, 5, 10 … ms), which starves some of them: a p99 of seconds at 10 clients. Writers queue
+    here instead: on a lock among this process's threads, then on an flock of a file beside the
+    database among processes (`--workers 2`, a CLI command), so a waiting writer wakes the moment
+    the last one commits. The kernel drops the flock of a process that dies. BEGIN IMMEDIATE and
+    the busy timeout still guard writers that do not take it (migrations, other tools).
+    Reentrant: a write inside a write of the same thread goes straight through."""
+
+    def __init__(self, database_path: str | None) -> None:
+        self._threads = threading.RLock()
+        self._path = f"{database_path}-writer" if database_path else None
+        self._fd: int | None = None
+        self._pid = 0  # a forked worker opens its own file: an inherited one would share the lock
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        try:
+            if self._depth == 0 and self._path is not None:
+                if self._fd is None or self._pid != os.getpid():
+                    self._fd, self._pid = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600), os.getpid()
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+        self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0 and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 class Database:
     """One per app: engines, session factories and the after-commit event subscribers."""
 
@@ -70,10 +114,7 @@ class Database:
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(writer, expire_on_commit=False)
         self.subscribers: list[Subscriber] = []
-        # SQLite lets one writer in at a time and makes the others sleep in growing back-off
-        # steps, which starves some of them (p99 of seconds at 10 clients). Writers of this
-        # process queue on a lock instead; BEGIN IMMEDIATE still guards other processes.
-        self._write_lock = threading.RLock() if self.is_sqlite else None
+        self._write_lock = WriterLock(self.engine.url.database) if self.is_sqlite else None
 
     def subscribe(self, fn: Subscriber) -> None:
         self.subscribers.append(fn)
@@ -104,6 +145,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._write_lock is not None:
+            self._write_lock.close()
 
 
 def is_unavailable(exc: BaseException) -> bool:

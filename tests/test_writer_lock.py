@@ -1,0 +1,89 @@
+"""SQLite writers queue on motcua.db.WriterLock, across threads and across processes."""
+
+from __future__ import annotations
+
+import fcntl
+import multiprocessing
+import os
+import threading
+from pathlib import Path
+
+from motcua.db import WriterLock
+
+
+def _bump_file(db_path: str, counter: Path, times: int) -> None:
+    """A read-modify-write of a plain file: only exclusion keeps every increment."""
+    lock = WriterLock(db_path)
+    for _ in range(times):
+        with lock:
+            n = int(counter.read_text())
+            counter.write_text(str(n + 1))
+    lock.close()
+
+
+def test_processes_and_threads_take_turns(tmp_path: Path) -> None:
+    db_path, counter = str(tmp_path / "motcua.db"), tmp_path / "counter"
+    counter.write_text("0")
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_bump_file, args=(db_path, counter, 300)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    shared = WriterLock(db_path)  # one lock, as one Database gives its threads
+
+    def bump() -> None:
+        for _ in range(300):
+            with shared:
+                counter.write_text(str(int(counter.read_text()) + 1))
+
+    threads = [threading.Thread(target=bump) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    assert int(counter.read_text()) == 6 * 300
+
+
+def _held_elsewhere(path: str) -> bool:
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops a lock this probe took
+    return False
+
+
+def test_a_nested_write_keeps_the_lock_until_the_outer_one_ends(tmp_path: Path) -> None:
+    lock = WriterLock(str(tmp_path / "motcua.db"))
+    path = str(tmp_path / "motcua.db-writer")
+    with lock:
+        with lock:
+            assert _held_elsewhere(path)
+        assert _held_elsewhere(path)  # the inner exit did not let another process in
+    assert not _held_elsewhere(path)
+    lock.close()
+
+
+def test_a_forked_worker_takes_its_own_lock(tmp_path: Path) -> None:
+    lock = WriterLock(str(tmp_path / "motcua.db"))
+    with lock:  # the parent opens the file before forking, as a preloading server may
+        pass
+    parent_holds, child_done = multiprocessing.get_context("fork").Event(), multiprocessing.get_context("fork").Event()
+
+    def child() -> None:
+        parent_holds.wait(10)
+        with lock:  # must wait for the parent, not share its open file and walk in
+            child_done.set()
+
+    p = multiprocessing.get_context("fork").Process(target=child)
+    p.start()
+    with lock:
+        parent_holds.set()
+        assert not child_done.wait(0.5)
+    p.join(10)
+    assert p.exitcode == 0 and child_done.is_set()
+    lock.close()
