@@ -88,8 +88,8 @@ def cancel_ticket(public_id: str, body: S.CancelTicket):  # noqa: ANN201
 
 
 def _counter_action(number: int, action, *, open_first: bool = False):  # noqa: ANN001, ANN202
-    p = auth.check(roles=STAFF)
     with state().db.write() as s:
+        p = auth.check(roles=STAFF, session=s)  # the token is read in the call's own transaction
         office = auth.office_for(p, s, request.args.get("office"))
         c = counters.find_counter(s, office, number)
         user = s.get(User, p.user_id)
