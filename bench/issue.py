@@ -264,7 +264,7 @@ def main() -> None:
     args = ap.parse_args()
     bench_server.raise_open_files()
     rows = []
-    for setup in (Setup("SQLite", "threads"), Setup("SQLite", "gevent")):
+    for setup in (Setup("SQLite", "threads"), Setup("SQLite", "gevent"), Setup("SQLite", "gevent", workers=2)):
         rows += bench_setup(setup, None, args.seconds, args.rate)
     if not args.no_postgres:
         url = fresh_pg_database()
@@ -278,7 +278,9 @@ def main() -> None:
     text = "\n".join([
         f"`POST /api/v1/tickets` over HTTP on loopback, {args.seconds:.0f} s per row, after a warm-up; each request with its own "
         "idempotency key, fields in turn. The load generator (one asyncio process, HTTP/1.1 keep-alive) shares the 2 cores "
-        "with the server. PostgreSQL runs two `--prod` processes with Redis, the clients spread over both. "
+        "with the server. Two `--prod` processes (SQLite's last rows, and PostgreSQL) share Redis for the displays' "
+        "changes and the rate limits, the clients spread over both; on SQLite their writers queue on one lock "
+        "(motcua.db.WriterLock). "
         "Command: `python -m bench.issue`.", "",
         "*Closed* loop: each client sends its next request when the last is answered, so the server is saturated and "
         "the tickets/s column is its capacity; latency there is clients ÷ throughput (Little's law). *Open* loop: Poisson "
