@@ -39,19 +39,21 @@ from motcua.models import (
     TicketStatus,
     User,
 )
+from motcua.prepared import Prepared
 
 CLAIM_ATTEMPTS = 20
 
 # Call next, start and finish happen for every citizen, and a call reaches the hall displays only
-# after its transaction: they run as Core statements built once (as issuing does), build their
-# views from the rows those statements return, and keep the session's objects in step (_synced).
+# after its transaction: they run as prepared statements (as issuing does; the two IN-lists stay
+# Core), build their views from the rows those statements return, and keep the session's objects
+# in step (_synced).
 _tickets, _legs, _events, _counters = Ticket.__table__, TicketLeg.__table__, TicketEvent.__table__, Counter.__table__
 _counter_services, _services, _groups = CounterService.__table__, Service.__table__, PriorityGroup.__table__
 
 # The counter's fields as the Counter.services relationship loads them (same query, same order),
 # then the fields' rows (service_view and issue_blocker read them as they read a Service).
-_SERVED = select(_counter_services.c.service_id, _counter_services.c.weight).where(
-    _counter_services.c.counter_id == bindparam("counter_id"))
+_SERVED = Prepared(select(_counter_services.c.service_id, _counter_services.c.weight).where(
+    _counter_services.c.counter_id == bindparam("counter_id")))
 _SERVICES = select(_services).where(_services.c.id.in_(bindparam("ids", expanding=True)))
 
 _is_prio = _tickets.c.priority_group_id.is_not(None)
@@ -84,12 +86,12 @@ def _claim_head_stmt(prio: bool):  # noqa: ANN202
         .limit(1)
         .scalar_subquery()
     )
-    return (update(_tickets).where(_tickets.c.id == first, _tickets.c.status == TicketStatus.waiting)
-            .values(status=TicketStatus.called, counter_id=bindparam("counter")).returning(*_CALLED_TICKET))
+    return Prepared(update(_tickets).where(_tickets.c.id == first, _tickets.c.status == TicketStatus.waiting)
+                    .values(status=TicketStatus.called, counter_id=bindparam("counter")).returning(*_CALLED_TICKET))
 
 
 _CLAIM_HEAD = {prio: _claim_head_stmt(prio) for prio in (True, False)}
-_TICKET_STATUS = update(_tickets).where(_tickets.c.id == bindparam("ticket")).values(status=bindparam("to", type_=_tickets.c.status.type))
+_TICKET_STATUS = Prepared(update(_tickets).where(_tickets.c.id == bindparam("ticket")).values(status=bindparam("to", type_=_tickets.c.status.type)))
 
 
 def _last_leg_stmt(*columns: str):  # noqa: ANN202
@@ -97,18 +99,19 @@ def _last_leg_stmt(*columns: str):  # noqa: ANN202
     what ticket_view shows of it."""
     last = _legs.alias("last")
     seq = select(func.max(last.c.seq)).where(last.c.ticket_id == bindparam("ticket")).scalar_subquery()
-    return (update(_legs).where(_legs.c.ticket_id == bindparam("ticket"), _legs.c.seq == seq)
-            .values({name: bindparam(name) for name in columns})
-            .returning(_legs.c.id, _legs.c.called_at, _legs.c.started_at, _legs.c.recalls))
+    return Prepared(update(_legs).where(_legs.c.ticket_id == bindparam("ticket"), _legs.c.seq == seq)
+                    .values({name: bindparam(name) for name in columns})
+                    .returning(_legs.c.id, _legs.c.called_at, _legs.c.started_at, _legs.c.recalls))
 
 
 _LEG_CALLED = _last_leg_stmt("called_at", "counter_id", "clerk_id", "out_of_order")
 _LEG_STARTED = _last_leg_stmt("started_at")
 _LEG_SERVED = _last_leg_stmt("finished_at", "outcome")
-_COUNTER_CALLED = (update(_counters).where(_counters.c.id == bindparam("counter"))
-                   .values(current_ticket_id=bindparam("ticket"), priority_streak=bindparam("streak")))
-_COUNTER_FREED = update(_counters).where(_counters.c.id == bindparam("counter")).values(current_ticket_id=None)
-_EVENT = _events.insert()
+_COUNTER_CALLED = Prepared(update(_counters).where(_counters.c.id == bindparam("counter"))
+                           .values(current_ticket_id=bindparam("ticket"), priority_streak=bindparam("streak")))
+_COUNTER_FREED = Prepared(update(_counters).where(_counters.c.id == bindparam("counter")).values(current_ticket_id=None))
+_EVENT = Prepared(_events.insert().returning(_events.c.id), keys=(
+    "office_id", "ticket_id", "kind", "at", "from_status", "to_status", "service_id", "counter_id", "user_id", "device_id", "reason", "data"))
 
 
 # Built once: every counter action starts here, and building the statement cost more than running it.
@@ -274,13 +277,13 @@ def _log(conn: Connection, t, kind: str, before: TicketStatus, after: TicketStat
     """log_event's row, written by Core: the same columns (data NULL as JSON, like the ORM's)."""
     row = dict(office_id=c.office_id, ticket_id=t.id, kind=kind, at=now, from_status=before.value, to_status=after.value,
                service_id=t.service_id, counter_id=c.id, user_id=user.id if user else None, device_id=None, reason=None, data=None)
-    return conn.execute(_EVENT, row).inserted_primary_key[0]
+    return _EVENT.scalar(conn, row)
 
 
 def _fields(conn: Connection, c: Counter, also: int | None = None) -> tuple[list[Row], dict[int, Row]]:
     """The counter's fields (id, weight) in Counter.services order, and the rows of those fields
     and of `also` (the ticket's, which the counter may not serve) by id."""
-    served = conn.execute(_SERVED, {"counter_id": c.id}).all()
+    served = _SERVED.all(conn, {"counter_id": c.id})
     ids = [s.service_id for s in served] + ([also] if also is not None else [])
     return served, {s.id: s for s in conn.execute(_SERVICES, {"ids": ids})}
 
@@ -293,7 +296,7 @@ def _counter_now(session: Session, c: Counter, served: list[Row], services: dict
 
 def _write_leg(session: Session, conn: Connection, ticket_id: int, stmt, **values: Any) -> Row:  # noqa: ANN001
     """Set the open leg's columns with one of the _LEG_ statements; a leg object the session holds follows."""
-    leg = conn.execute(stmt, {"ticket": ticket_id, **values}).one()
+    leg = stmt.first(conn, {"ticket": ticket_id, **values})
     _synced(session, TicketLeg, leg.id, **values)
     return leg
 
@@ -328,7 +331,7 @@ def call_next_id(session: Session, c: Counter, user: User | None, now: datetime 
         if head is None:
             return None
         service_id, prio, _key = head
-        t = conn.execute(_CLAIM_HEAD[prio], {"office": c.office_id, "service": service_id, "day": day, "counter": c.id}).first()
+        t = _CLAIM_HEAD[prio].first(conn, {"office": c.office_id, "service": service_id, "day": day, "counter": c.id})
         if t is not None:
             break
     else:
@@ -338,7 +341,7 @@ def call_next_id(session: Session, c: Counter, user: User | None, now: datetime 
                      clerk_id=user.id if user else c.clerk_id, out_of_order=False)
     event_id = _log(conn, t, "called", TicketStatus.waiting, TicketStatus.called, now, user, c)
     streak = c.priority_streak + 1 if prio else 0
-    conn.execute(_COUNTER_CALLED, {"counter": c.id, "ticket": t.id, "streak": streak})
+    _COUNTER_CALLED.run(conn, {"counter": c.id, "ticket": t.id, "streak": streak})
     _set_current(session, c, t.id, priority_streak=streak)
 
     service = services[t.service_id]
@@ -401,7 +404,7 @@ def finish(session: Session, c: Counter, user: User | None, now: datetime | None
     forget_mean(session, t.service_id)
     conn = _core(session)
     leg = _move(session, conn, c, t, "finished", TicketStatus.done, now, user, _LEG_SERVED, finished_at=now, outcome="served")
-    conn.execute(_COUNTER_FREED, {"counter": c.id})
+    _COUNTER_FREED.run(conn, {"counter": c.id})
     _set_current(session, c, None)
     _publish_step(session, conn, c, t, "ticket.finished", leg.called_at, leg.started_at, leg.recalls, current=False)
     return t
@@ -410,7 +413,7 @@ def finish(session: Session, c: Counter, user: User | None, now: datetime | None
 def _move(session: Session, conn: Connection, c: Counter, t: Ticket, kind: str, to: TicketStatus, now: datetime,  # noqa: PLR0913
           user: User | None, leg_stmt, **leg_values: Any) -> Row:  # noqa: ANN001
     """What log_event and the leg's attributes did by ORM: the status, the leg, the log entry."""
-    conn.execute(_TICKET_STATUS, {"ticket": t.id, "to": to})
+    _TICKET_STATUS.run(conn, {"ticket": t.id, "to": to})
     _log(conn, t, kind, t.status, to, now, user, c)
     set_committed_value(t, "status", to)
     return _write_leg(session, conn, t.id, leg_stmt, **leg_values)
