@@ -157,3 +157,35 @@ def test_8_counters_never_call_the_same_ticket_on_postgresql(make_app, pg_url: s
     config.write_text(EIGHT_COUNTERS, encoding="utf-8")
     app, _ = make_app(config=config, database_url=pg_url)
     _eight_counters_race(app.extensions["motcua"].db, rounds=15)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_one_key_sent_by_8_kiosk_threads_at_once_makes_one_ticket(request, database: str) -> None:  # noqa: ANN001
+    """A double tap, or a kiosk retrying while its first request still runs: the first request
+    issues, every other one fails the key's unique insert and answers with that first ticket;
+    the numbers those drew roll back with them."""
+    from motcua.models import NumberCounter
+
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else None
+    app, demos = request.getfixturevalue("make_app")(database_url=url)  # set up after the database, so stopped before it goes
+    kiosk = demos["demo"].kiosk
+    start = threading.Barrier(8)
+    answers: list = []
+
+    def tap() -> None:
+        client = app.test_client()
+        start.wait()
+        r = client.post("/api/v1/tickets", json={"service": "CT", "idempotency_key": "double-tap-0001"}, headers=kiosk)
+        answers.append((r.status_code, r.get_json()))
+
+    threads = [threading.Thread(target=tap) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(status for status, _ in answers) == [200] * 7 + [201]
+    assert len({body["id"] for _, body in answers}) == 1
+    db = app.extensions["motcua"].db
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 1
+        assert s.scalars(select(NumberCounter.last_number)).all() == [1]
