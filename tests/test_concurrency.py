@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import threading
+import time
 from collections import defaultdict
 
 import pytest
@@ -75,7 +76,7 @@ def _issue_from_processes(app, url: str, tmp_path, processes: int, each: int) ->
     assert_gap_free(app.extensions["motcua"].db, processes * each)
 
 
-def test_4_processes_issue_gap_free_on_postgresql(make_app, pg_url: str, tmp_path) -> None:  # noqa: ANN001
+def test_4_processes_issue_gap_free_on_postgresql(pg_url: str, make_app, tmp_path) -> None:  # noqa: ANN001
     app, _ = make_app(database_url=pg_url)
     _issue_from_processes(app, pg_url, tmp_path, 4, 150)
 
@@ -152,7 +153,7 @@ def test_8_counters_never_call_the_same_ticket_on_sqlite(make_app, tmp_path) -> 
     _eight_counters_race(app.extensions["motcua"].db, rounds=15)
 
 
-def test_8_counters_never_call_the_same_ticket_on_postgresql(make_app, pg_url: str, tmp_path) -> None:  # noqa: ANN001
+def test_8_counters_never_call_the_same_ticket_on_postgresql(pg_url: str, make_app, tmp_path) -> None:  # noqa: ANN001
     config = tmp_path / "eight.toml"
     config.write_text(EIGHT_COUNTERS, encoding="utf-8")
     app, _ = make_app(config=config, database_url=pg_url)
@@ -164,7 +165,7 @@ def test_one_key_sent_by_8_kiosk_threads_at_once_makes_one_ticket(request, datab
     """A double tap, or a kiosk retrying while its first request still runs: the first request
     issues, every other one fails the key's unique insert and answers with that first ticket;
     the numbers those drew roll back with them."""
-    from motcua.models import NumberCounter
+    from motcua.models import NumberCounter, PrintJob
 
     url = request.getfixturevalue("pg_url") if database == "postgresql" else None
     app, demos = request.getfixturevalue("make_app")(database_url=url)  # set up after the database, so stopped before it goes
@@ -189,3 +190,12 @@ def test_one_key_sent_by_8_kiosk_threads_at_once_makes_one_ticket(request, datab
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(Ticket)) == 1
         assert s.scalars(select(NumberCounter.last_number)).all() == [1]
+    # The one ticket prints once; let the spooler finish it before the database goes.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with db.read() as s:
+            statuses = s.scalars(select(PrintJob.status)).all()
+        if statuses and all(st not in ("pending", "printing") for st in statuses):
+            break
+        time.sleep(0.05)
+    assert len(statuses) == 1

@@ -140,7 +140,7 @@ def test_two_schedulers_race_on_sqlite(app, tmp_path) -> None:  # noqa: ANN001
 
 
 @pytest.mark.postgres
-def test_two_schedulers_race_on_postgresql(make_app, pg_url, tmp_path) -> None:  # noqa: ANN001
+def test_two_schedulers_race_on_postgresql(pg_url, make_app, tmp_path) -> None:  # noqa: ANN001
     app, _ = make_app(database_url=pg_url)
     race_two_schedulers(pg_url, app, tmp_path)
 

@@ -335,7 +335,7 @@ def test_api_is_in_the_openapi_document(client) -> None:  # noqa: ANN001
 
 
 @pytest.mark.postgres
-def test_concurrent_duplicate_ratings_on_postgresql_give_one_rating_and_a_clean_409(make_app, pg_url) -> None:  # noqa: ANN001
+def test_concurrent_duplicate_ratings_on_postgresql_give_one_rating_and_a_clean_409(pg_url, make_app) -> None:  # noqa: ANN001
     app, demos = make_app(database_url=pg_url)
     demo = demos["demo"]
     client = app.test_client()

@@ -478,7 +478,7 @@ def check_report_api_errors(app, client, demo) -> None:  # noqa: ANN001
 
 
 @pytest.mark.postgres
-def test_the_same_day_on_postgresql(make_app, pg_url) -> None:  # noqa: ANN001
+def test_the_same_day_on_postgresql(pg_url, make_app) -> None:  # noqa: ANN001
     """Local hours, durations and percentiles come out the same on PostgreSQL."""
     app, demos = make_app(database_url=pg_url)
     client = app.test_client()
