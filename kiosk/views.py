@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from kiosk import qr
 from kiosk.strings import english, in_locale, kiosk_strings, setup_text, status_strings
-from motcua.api.routes import status_url
 from motcua.app import state
 from motcua.engine import clock, tickets
 from motcua.engine.errors import QueueError
@@ -73,7 +72,7 @@ def _ticket_url(public_id: str) -> str:
             t = tickets.find_ticket(s, public_id)
         except QueueError:
             abort(404)
-        return status_url(t.public_id)
+        return state().status_url(t.public_id)
 
 
 @bp.get("/kiosk/qr/<public_id>.svg")

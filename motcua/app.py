@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
@@ -43,6 +43,15 @@ class Motcua:
     instance: Path
     settings: dict
     db: Database
+
+    def status_url(self, public_id: str) -> str:
+        """The address behind a ticket's QR code (the kiosk room serves /t/<id>). It must open on
+        the citizen's phone: public_url when set, else the address the request came to (the
+        kiosk's own), else the server's host and port (jobs printed again at start-up)."""
+        base = self.settings.get("public_url")
+        if not base:
+            base = request.host_url if has_request_context() else f"http://{self.settings['host']}:{self.settings['port']}/"
+        return f"{base.rstrip('/')}/t/{public_id}"
 
 
 def state(app: Flask | None = None) -> Motcua:

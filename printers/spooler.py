@@ -19,6 +19,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -93,7 +94,7 @@ class Spooler:
                 threading.Thread(target=self._worker, args=(q,), name=f"spooler-{printer_id}", daemon=True).start()
             return q
 
-    def recover(self, base_url: str) -> int:
+    def recover(self, status_url: Callable[[str], str]) -> int:
         """At start: jobs a crash left pending are printed if still fresh, dropped otherwise."""
         with self.db.read() as s:
             rows = s.execute(select(PrintJob.id, PrintJob.printer_id).where(PrintJob.status.in_(("pending", "printing")))).all()
@@ -102,7 +103,7 @@ class Spooler:
         for job_id, printer_id in rows:
             with self.db.read() as s:
                 public_id = s.scalar(select(Ticket.public_id).join(PrintJob, PrintJob.ticket_id == Ticket.id).where(PrintJob.id == job_id))
-            self.submit(job_id, printer_id, f"{base_url.rstrip('/')}/t/{public_id}")
+            self.submit(job_id, printer_id, status_url(public_id))
         return len(rows)
 
     def stop(self) -> None:

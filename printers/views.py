@@ -32,6 +32,5 @@ def reprint(public_id: str):  # noqa: ANN201
         s.add(job)
         s.flush()
         job_id, printer_id = job.id, job.printer_id
-    base = current_app.extensions["motcua.base_url"]()
-    current_app.extensions["motcua.spooler"].submit(job_id, printer_id, f"{base.rstrip('/')}/t/{public_id}")
+    current_app.extensions["motcua.spooler"].submit(job_id, printer_id, state().status_url(public_id))
     return jsonify(print_job=job_id, status="pending"), 202

@@ -22,12 +22,6 @@ DISPLAYS = frozenset(DeviceKind)
 OFFICE_PARAM = {"name": "office", "in": "query", "required": False, "schema": {"type": "string"}, "description": "Office code"}
 
 
-def status_url(public_id: str) -> str:
-    """The address behind the ticket's QR code (the kiosk room serves /t/<id>)."""
-    base = state().settings.get("public_url") or request.host_url
-    return f"{base.rstrip('/')}/t/{public_id}"
-
-
 # ---- fields and tickets ---------------------------------------------------------------
 
 
@@ -63,7 +57,7 @@ def issue_ticket(body: S.IssueTicket):  # noqa: ANN201
             if attempt or not body.idempotency_key:
                 raise
     view = dict(issued.view, public_id=issued.public_id, waiting_ahead=issued.waiting_ahead, eta_minutes=issued.eta.as_list(), eta_text=issued.eta.text(),
-                eta_text_en=issued.eta.text_en(), status_url=status_url(issued.public_id), print_job=issued.print_job_id)
+                eta_text_en=issued.eta.text_en(), status_url=state().status_url(issued.public_id), print_job=issued.print_job_id)
     return jsonify(view), 201 if issued.created else 200
 
 
