@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -22,6 +22,7 @@ from manager import config_forms as F
 from manager import config_service as cs
 from manager.access import page_office, visible_offices
 from manager.dashboard import thresholds
+from motcua import realtime
 from motcua.app import state
 from motcua.auth import login_required_page
 from motcua.config import WEEKDAYS
@@ -574,6 +575,7 @@ def device_token(did: int):  # noqa: ANN201
         s.flush()
         cs.apply(s, office, current_user.id, "device", d.name, "token_issued", before, {**_device_snapshot(d), "token": "new"})
         url, name = device_page_url(d, token), d.name
+    realtime.cut_revoked(current_app)  # the screen reopens with its new token
     with db.read() as s:
         office = page_office(s)
         return _show_secret(s, office, _("Mã mới của thiết bị %(name)s", name=name), token,
@@ -593,6 +595,7 @@ def device_revoke(did: int):  # noqa: ANN201
             d.revoked_at = clock.now()
             cs.apply(s, office, current_user.id, "device", d.name, "revoke", before, _device_snapshot(d))
         name = d.name
+    realtime.cut_revoked(current_app)
     return _done(_("Đã thu hồi mã của thiết bị %(name)s.", name=name), ".devices", office)
 
 
@@ -738,6 +741,7 @@ def user_tokens_revoke(uid: int):  # noqa: ANN201
         if live:
             cs.apply(s, office, current_user.id, "user", u.username, "revoke_tokens", {"api_tokens": len(live)}, {"api_tokens": 0})
         name = u.username
+    realtime.cut_revoked(current_app)
     return _done(_("Đã thu hồi mã API của %(name)s.", name=name), ".users", office)
 
 

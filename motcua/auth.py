@@ -75,6 +75,18 @@ def principal_from_token(session: Session, token: str) -> Principal | None:
     return Principal(u.id, None, u.role, None, u.office_id, "token") if u is not None else None
 
 
+def live_token_digests(session: Session, digests: list[str]) -> set[str]:
+    """Which of these token digests still open the door (the rules of principal_from_token):
+    sockets opened with a token are cut when theirs no longer does."""
+    live: set[str] = set()
+    for i in range(0, len(digests), 500):  # bound the IN-list
+        chunk = digests[i:i + 500]
+        live.update(session.scalars(select(Device.token_hash).where(Device.token_hash.in_(chunk), Device.revoked_at.is_(None))))
+        live.update(session.scalars(select(ApiToken.token_hash).join(User, User.id == ApiToken.user_id).where(
+            ApiToken.token_hash.in_(chunk), ApiToken.revoked_at.is_(None), User.active)))
+    return live
+
+
 def current_principal(session: Session | None = None) -> Principal | None:
     """Bearer token first (devices and scripts), then the browser session. A view that is about
     to open its write transaction passes its session, so the token is read in it and not in a

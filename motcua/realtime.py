@@ -72,6 +72,10 @@ def emit_change(socketio: SocketIO, change: Change) -> None:
         socketio.emit("rating_request", {"ticket": change.data["ticket"]}, to=counter_room(change.office_id, counter["number"]), namespace=NAMESPACE)
 
 
+def _socket_token(auth: dict | None) -> str | None:
+    return (auth or {}).get("token") or request.args.get("token")
+
+
 def _principal_for_socket(auth: dict | None):  # noqa: ANN202
     """Device token, staff session, or a citizen's public ticket id (read-only, own office)."""
     from sqlalchemy import select
@@ -81,7 +85,7 @@ def _principal_for_socket(auth: dict | None):  # noqa: ANN202
     from motcua.models import Ticket
 
     auth = auth or {}
-    token = auth.get("token") or request.args.get("token")
+    token = _socket_token(auth)
     with state().db.read() as s:
         if token:
             p = principal_from_token(s, token)
@@ -132,13 +136,40 @@ def send_snapshot(socketio: SocketIO, office_id: int) -> None:
 
 class Presence:
     """Devices with an open socket in this process; their last_seen_at is refreshed every
-    minute, so a display that is connected but idle is never reported offline."""
+    minute, so a display that is connected but idle is never reported offline. Sockets opened
+    with a token are cut when the token is revoked or replaced: at once in the process where a
+    manager did it (cut_revoked), within TOKEN_CHECK_S in every other."""
 
     INTERVAL_S = 60
+    TOKEN_CHECK_S = 10
 
     def __init__(self, socketio: SocketIO, db: Database) -> None:
         self.socketio, self.db = socketio, db
         self.connected: dict[str, int] = {}
+        self.tokens: dict[str, str] = {}  # sid -> digest of the token the socket opened with
+
+    def cut_revoked(self) -> int:
+        """Disconnect this process's sockets whose token no longer opens the door."""
+        from motcua.auth import live_token_digests
+
+        held = dict(self.tokens)
+        if not held:
+            return 0
+        with self.db.read() as s:
+            live = live_token_digests(s, sorted(set(held.values())))
+        cut = [sid for sid, digest in held.items() if digest not in live]
+        for sid in cut:
+            self.tokens.pop(sid, None)
+            self.socketio.server.disconnect(sid, namespace=NAMESPACE)
+        return len(cut)
+
+    def guard(self) -> None:
+        while True:
+            self.socketio.sleep(self.TOKEN_CHECK_S)
+            try:
+                self.cut_revoked()
+            except Exception:  # noqa: BLE001  a database hiccup must not end the guard
+                log.warning("could not check the sockets' tokens", exc_info=True)
 
     def run(self) -> None:
         from sqlalchemy import update
@@ -182,11 +213,16 @@ def _register_handlers(socketio: SocketIO, presence: Presence) -> None:
             with state().db.write() as s:
                 touch_device(s, p.device_id)
             presence.connected[request.sid] = p.device_id
+        if p.via == "token":
+            from motcua.security import token_hash
+
+            presence.tokens[request.sid] = token_hash(_socket_token(auth))
         send_snapshot(socketio, office_id)
 
     @socketio.on("disconnect", namespace=NAMESPACE)
     def _disconnect(*_args):  # noqa: ANN002, ANN202
         presence.connected.pop(request.sid, None)
+        presence.tokens.pop(request.sid, None)
 
     @socketio.on("snapshot", namespace=NAMESPACE)
     def _snapshot(_data=None):  # noqa: ANN001, ANN202
@@ -195,6 +231,12 @@ def _register_handlers(socketio: SocketIO, presence: Presence) -> None:
         office_id = flask_session.get("socket_office")
         if office_id is not None:
             send_snapshot(socketio, office_id)
+
+
+def cut_revoked(app: Flask) -> int:
+    """After a token was revoked or replaced: close the sockets it opened in this process."""
+    presence = app.extensions.get("motcua.presence")
+    return presence.cut_revoked() if presence is not None else 0
 
 
 def get_socketio(app: Flask) -> SocketIO:
@@ -221,11 +263,13 @@ def init_app(app: Flask, db: Database, *, redis_url: str | None = None) -> Socke
     presence = Presence(socketio, db)
     _register_handlers(socketio, presence)
     socketio.start_background_task(presence.run)
+    socketio.start_background_task(presence.guard)
     dispatcher = Dispatcher(socketio)
     db.subscribe(dispatcher)
     socketio.start_background_task(dispatcher.run)
     app.extensions["motcua.socketio"] = socketio
     app.extensions["motcua.dispatcher"] = dispatcher
+    app.extensions["motcua.presence"] = presence
     return socketio
 
 

@@ -231,3 +231,29 @@ def test_alert_thresholds_and_rating_scale(app, demo) -> None:  # noqa: ANN001
 
     settings = one(app, Office, code="demo").settings
     assert settings["announcement_repeat"] == 1 and settings["rating_seconds"] == 45 and settings["rating_low_count"] == 2
+
+
+def test_revoking_or_replacing_a_token_closes_the_sockets_it_opened(app, demo, db) -> None:  # noqa: ANN001
+    client = manager_client(app, demo)
+    sio = get_socketio(app)
+
+    def screen(name: str):  # noqa: ANN202
+        c = sio.test_client(app, namespace="/display", auth={"token": demo.devices[name]})
+        assert c.is_connected("/display")
+        return c
+
+    pad_name = next(n for n in demo.devices if n not in ("Màn hình sảnh", "Màn hình quầy 1") and not n.startswith("Kiosk"))
+    hall, board, pad = screen("Màn hình sảnh"), screen("Màn hình quầy 1"), screen(pad_name)
+
+    # In the process where the manager acts: at once.
+    post(client, f"/manager/config/devices/{one(app, Device, name='Màn hình sảnh').id}/token", {}, form_url="/manager/config/devices")
+    assert not hall.is_connected("/display") and board.is_connected("/display")
+    post(client, f"/manager/config/devices/{one(app, Device, name='Màn hình quầy 1').id}/revoke", {}, form_url="/manager/config/devices")
+    assert not board.is_connected("/display") and pad.is_connected("/display")
+
+    # Revoked elsewhere (another process, the CLI): this process's guard finds it on its next round.
+    with db.write() as s:
+        s.scalar(select(Device).where(Device.name == pad_name)).revoked_at = clock.now()
+    assert pad.is_connected("/display")
+    assert app.extensions["motcua.presence"].cut_revoked() == 1
+    assert not pad.is_connected("/display")
