@@ -12,6 +12,7 @@ engine queued on it, so nothing is announced or printed for a transaction that r
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -108,6 +109,9 @@ class Database:
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
+        # Every process of one deployment has the same database, and no two deployments do:
+        # what they share in Redis (rate-limit counters, the Socket.IO channel) is keyed by this.
+        self.deployment = hashlib.sha256(url.encode()).hexdigest()[:12]
         self.engine = make_engine(url, **engine_kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine

@@ -79,9 +79,9 @@ def init_app(app: Flask, redis_url: str | None) -> Limiter:
         key_func=get_remote_address,
         app=app,
         storage_uri=redis_url or "memory://",
-        # Keyed by the database: every process and host of one service counts together in Redis,
-        # while test apps (each with its own database) never share counters.
-        key_prefix="motcua:" + hashlib.sha256(app.extensions["motcua"].settings["database_url"].encode()).hexdigest()[:12],
+        # Keyed by the deployment: every process and host of one service counts together in
+        # Redis, while test apps (each with its own database) never share counters.
+        key_prefix="motcua:" + app.extensions["motcua"].db.deployment,
         headers_enabled=True,
         swallow_errors=True,  # a Redis outage must not lock everyone out
         in_memory_fallback_enabled=bool(redis_url),

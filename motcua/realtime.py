@@ -250,6 +250,7 @@ def init_app(app: Flask, db: Database, *, redis_url: str | None = None) -> Socke
         app,
         async_mode=async_mode,
         message_queue=redis_url,
+        channel=f"motcua-{db.deployment}",  # two deployments on one Redis never see each other's calls
         cors_allowed_origins=[],  # same origin only
         ping_interval=10,
         ping_timeout=10,

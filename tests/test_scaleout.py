@@ -190,3 +190,22 @@ def test_rate_limits_count_across_processes(make_app, redis_url: str, monkeypatc
     codes = [app.test_client().post("/api/v1/tickets", json={"service": "CT"}, headers=kiosk).status_code for app in [first, second] * 3]
     assert codes == [201, 201, 201, 201, 429, 429]
     second.extensions["motcua"].db.dispose()
+
+
+def test_two_deployments_on_one_redis_never_hear_each_other(redis_url: str, live_server_factory) -> None:  # noqa: ANN001
+    """Two offices' servers (each its own database) share a Redis: both demo offices have office
+    id 1, so on a shared Socket.IO channel one's hall would announce the other's calls."""
+    env = {"REDIS_URL": redis_url, "MOTCUA_DAYEND": "off"}
+    a, b = live_server_factory(extra_env=env), live_server_factory(extra_env=env)
+    on_a = Display().connect(a.url, a.demo.devices["Màn hình sảnh"])
+    on_b = Display().connect(b.url, b.demo.devices["Màn hình sảnh"])
+    try:
+        assert issue(a.url, a.demo, "CT").status_code == 201
+        called = requests.post(f"{a.url}/api/v1/counters/2/next", headers=a.demo.clerk(2).headers, timeout=10).json()["ticket"]
+        wait_until(lambda: on_a.heard(called["code"]), what="A's display to hear A's call")
+        time.sleep(1.0)  # B's display would have heard it by now, through Redis
+        with on_b.lock:
+            assert on_b.calls == [] and on_b.state["recent_calls"] == []
+    finally:
+        on_a.close()
+        on_b.close()
