@@ -162,6 +162,11 @@ def page(browser, request):
     )
     try:
         yield pg
+        # Every page runs under the strict Content-Security-Policy (no inline script): a page
+        # that still relies on one breaks silently for users, so any refusal fails its test.
+        refused = [line for line in console if "Content Security Policy" in line]
+        if refused:
+            pytest.fail("the Content-Security-Policy refused something:\n" + "\n".join(refused))
     finally:
         try:
             if _failed(request.node) and not pg.is_closed():

@@ -102,3 +102,35 @@ def test_manager_dashboard_report_and_download(page, server) -> None:  # noqa: A
         page.click("#dl-tickets")
     log = list(openpyxl.load_workbook(io.BytesIO(info.value.path().read_bytes()))["Nhật ký"].iter_rows(values_only=True))
     assert len(log) == 12 and log[1][1] == "A001" and log[4][25] == "Chờ lâu quá"
+
+
+def test_pages_work_without_inline_script(page, live_server) -> None:  # noqa: ANN001
+    """Confirmations, select-to-filter and printing come from page.js under a CSP that refuses
+    inline handlers (the page fixture fails the test on any refusal)."""
+    base, demo = live_server.url, live_server.demo
+    sign_in(page, base, demo.manager)
+    hall = {"Authorization": f"Bearer {demo.devices['Màn hình sảnh']}"}
+
+    def hall_works() -> bool:
+        return requests.get(f"{base}/api/v1/queue", headers=hall, timeout=10).status_code == 200
+
+    page.goto(f"{base}/manager/config/devices")
+    revoke = page.locator("tr", has_text="Màn hình sảnh").locator("button", has_text="Thu hồi")
+    page.once("dialog", lambda d: d.dismiss())
+    revoke.click()
+    page.wait_for_timeout(300)
+    assert hall_works() and page.url.endswith("/manager/config/devices")  # cancelled: nothing sent
+    page.once("dialog", lambda d: d.accept())
+    with page.expect_navigation():
+        revoke.click()
+    assert not hall_works()
+
+    page.goto(f"{base}/manager/config/audit")
+    with page.expect_navigation():
+        page.select_option("select[name=entity]", "device")
+    assert "entity=device" in page.url and page.locator("#audit").inner_text().count("Màn hình sảnh") >= 1
+
+    page.goto(f"{base}/manager/reports/monthly")
+    page.evaluate("window.print = () => { window.__printed = true; }")
+    page.click("button[data-print]")
+    assert page.evaluate("window.__printed") is True
