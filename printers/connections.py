@@ -19,6 +19,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -219,9 +220,9 @@ def send(spec: PrinterSpec, data: bytes, *, name: str | None = None) -> Path | N
     elif spec.connection == "lp":
         _send_lp(spec, data, name)
     elif spec.connection == "serial":
-        _send_serial(spec, data)
+        off_the_hub(lambda: _send_serial(spec, data))
     elif spec.connection == "usb":
-        _send_usb(spec, data)
+        off_the_hub(lambda: _send_usb(spec, data))
     else:  # file, cups: blocking calls without a timeout of their own
         run_with_deadline(lambda: _send_plain(spec, data, name), spec.timeout, f"{spec.connection} {spec.target}")
     return None
@@ -382,13 +383,39 @@ def _remaining(deadline: float) -> float:
     return left
 
 
+def _gevent_pool():  # noqa: ANN202
+    """gevent's pool of native threads when gevent has patched this process (`--prod`), else None."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None or not monkey.is_module_patched("threading"):
+        return None
+    import gevent
+
+    return gevent.get_hub().threadpool
+
+
+def off_the_hub(fn: Callable[[], T]) -> T:
+    """Run device I/O that waits in the kernel (USB, serial): under gevent a greenlet doing it
+    would stop the whole process, so a native thread of gevent's pool does it there."""
+    pool = _gevent_pool()
+    return pool.apply(fn) if pool is not None else fn()
+
+
 def run_with_deadline(fn: Callable[[], T], timeout: float, what: str) -> T:
     """Run a blocking call in a worker thread and stop waiting after ``timeout``.
 
     For calls with no timeout of their own (a write to /dev/usb/lp0 of a printer that
-    is off, a CUPS submission). A stuck call keeps its daemon thread; the caller gets
-    PrintTimeout and should stop sending to that printer until it recovers.
+    is off, a CUPS submission). A stuck call keeps its thread; the caller gets
+    PrintTimeout and should stop sending to that printer until it recovers. Under gevent
+    the thread is a native one of gevent's pool (see off_the_hub).
     """
+    pool = _gevent_pool()
+    if pool is not None:
+        import gevent
+
+        try:
+            return pool.spawn(fn).get(timeout=timeout)
+        except gevent.Timeout:
+            raise PrintTimeout(f"{what}: no progress within {timeout:g} s") from None
     outcome: dict[str, object] = {}
 
     def run() -> None:

@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -297,3 +298,35 @@ print("ok")
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_prod_server_serves_on_while_a_device_file_printer_blocks(live_server_factory, tmp_path: Path) -> None:  # noqa: ANN001
+    """A printer on a device file (/dev/usb/lp0) or USB blocks in the kernel, where gevent cannot
+    switch: such writes run on gevent's thread pool, so the process serves on meanwhile. Here the
+    device is a FIFO that nobody reads yet: opening it for writing blocks until someone does."""
+    fifo = tmp_path / "lp0"
+    os.mkfifo(fifo)
+    text = DEMO_CONFIG.read_text(encoding="utf-8")
+    text = re.sub(r'connection = "preview"\ntarget = "previews"', f'connection = "file"\ntarget = "{fifo}"\ntimeout = 20', text, count=1)
+    assert str(fifo) in text
+    config = tmp_path / "file-printer.toml"
+    config.write_text(text, encoding="utf-8")
+    server = live_server_factory(config=config, extra_env={"MOTCUA_PROD": "1", "MOTCUA_DAYEND": "off"})
+
+    r = requests.post(f"{server.url}/api/v1/tickets", json={"service": "HT"}, headers=server.demo.kiosk, timeout=10)
+    assert r.status_code == 201, r.text
+    job = r.json()["print_job"]
+    wait_for(lambda: job_status(server, job) == "printing", what="the spooler to take the job")
+    for _ in range(5):
+        assert requests.get(f"{server.url}/api/v1/services", timeout=5).status_code == 200
+        assert requests.post(f"{server.url}/api/v1/tickets", json={"service": "CT"}, headers=server.demo.kiosk, timeout=5).status_code == 201
+    assert job_status(server, job) == "printing"
+    received = bytearray()
+    with open(fifo, "rb") as device:  # the printer comes on: the blocked write goes through
+        reader = threading.Thread(target=lambda: received.extend(device.read()), daemon=True)
+        reader.start()
+        final = wait_for(lambda: (s := job_status(server, job)) in ("printed", "failed", "dropped") and s, what="the job to finish")
+        reader.join(10)
+    assert final == "printed"
+    assert bytes(received).startswith(b"\x1b@")
