@@ -60,12 +60,12 @@ def test_gunicorn_command_is_one_gevent_worker_per_port() -> None:
 # ---- a gunicorn + gevent server ----------------------------------------------------------
 
 
-def network_printer_config(tmp_path: Path, target: str) -> Path:
-    """The demo office with its kiosk printing to a LAN printer (the test's TCP sink), 2 s timeout."""
+def printer_config(tmp_path: Path, connection: str, target: str, timeout: float) -> Path:
+    """The demo office with its kiosk printing through `connection` to `target`."""
     text = DEMO_CONFIG.read_text(encoding="utf-8")
-    text = re.sub(r'connection = "preview"\ntarget = "previews"', f'connection = "network"\ntarget = "{target}"\ntimeout = 2', text, count=1)
+    text = re.sub(r'connection = "preview"\ntarget = "previews"', f'connection = "{connection}"\ntarget = "{target}"\ntimeout = {timeout:g}', text, count=1)
     assert target in text
-    path = tmp_path / "network-printer.toml"
+    path = tmp_path / f"{connection}-printer.toml"
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -86,11 +86,29 @@ def wait_for(predicate, timeout: float = 30, what: str = "condition"):  # noqa: 
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def a_job_stuck_while_the_process_serves(server: LiveServer) -> int:
+    """Issue a ticket whose printer does not take it, and show that the same process still
+    answers everyone else while the spooler waits; returns the stuck job's id."""
+    r = requests.post(f"{server.url}/api/v1/tickets", json={"service": "HT"}, headers=server.demo.kiosk, timeout=10)
+    assert r.status_code == 201, r.text
+    job = r.json()["print_job"]
+    wait_for(lambda: job_status(server, job) == "printing", what="the spooler to take the job")
+    for _ in range(5):
+        assert requests.get(f"{server.url}/api/v1/services", timeout=5).status_code == 200
+        assert requests.post(f"{server.url}/api/v1/tickets", json={"service": "CT"}, headers=server.demo.kiosk, timeout=5).status_code == 201
+    assert job_status(server, job) == "printing"
+    return job
+
+
+def final_status(server: LiveServer, job: int) -> str:
+    return wait_for(lambda: (s := job_status(server, job)) in ("printed", "failed", "dropped") and s, what="the job to finish")
+
+
 @pytest.mark.slow
 def test_prod_server_runs_gevent_and_prints_cooperatively(live_server_factory, escpos_sink, tmp_path: Path) -> None:  # noqa: ANN001
     """Under gevent the spooler's threads are greenlets: a printer that accepts and never
     answers must not stop the process from serving everyone else."""
-    config = network_printer_config(tmp_path, escpos_sink.target)
+    config = printer_config(tmp_path, "network", escpos_sink.target, 2)
     server = live_server_factory(config=config, extra_env={"MOTCUA_PROD": "1", "MOTCUA_DAYEND": "off"})
     health = requests.get(f"{server.url}/healthz", timeout=10).json()
     assert health["status"] == "ok" and health["realtime"] == "gevent" and health["checks"]["database"]["ok"]
@@ -98,18 +116,9 @@ def test_prod_server_runs_gevent_and_prints_cooperatively(live_server_factory, e
     assert "gunicorn" in server.log.read_text(errors="replace")
 
     escpos_sink.set_mode("hang")
-    r = requests.post(f"{server.url}/api/v1/tickets", json={"service": "HT"}, headers=server.demo.kiosk, timeout=10)
-    assert r.status_code == 201, r.text
-    job = r.json()["print_job"]
-    wait_for(lambda: job_status(server, job) == "printing", what="the spooler to take the job")
-    # The spooler is stuck on the silent printer; the same process still answers.
-    for _ in range(5):
-        assert requests.get(f"{server.url}/api/v1/services", timeout=5).status_code == 200
-        assert requests.post(f"{server.url}/api/v1/tickets", json={"service": "CT"}, headers=server.demo.kiosk, timeout=5).status_code == 201
-    assert job_status(server, job) == "printing"
+    job = a_job_stuck_while_the_process_serves(server)
     escpos_sink.set_mode("ok")
-    final = wait_for(lambda: (s := job_status(server, job)) in ("printed", "failed", "dropped") and s, what="the job to finish")
-    assert final == "printed"
+    assert final_status(server, job) == "printed"
     assert escpos_sink.wait_job(timeout=10).payload.startswith(b"\x1b@")
 
 
@@ -307,26 +316,15 @@ def test_prod_server_serves_on_while_a_device_file_printer_blocks(live_server_fa
     device is a FIFO that nobody reads yet: opening it for writing blocks until someone does."""
     fifo = tmp_path / "lp0"
     os.mkfifo(fifo)
-    text = DEMO_CONFIG.read_text(encoding="utf-8")
-    text = re.sub(r'connection = "preview"\ntarget = "previews"', f'connection = "file"\ntarget = "{fifo}"\ntimeout = 20', text, count=1)
-    assert str(fifo) in text
-    config = tmp_path / "file-printer.toml"
-    config.write_text(text, encoding="utf-8")
+    config = printer_config(tmp_path, "file", str(fifo), 20)
     server = live_server_factory(config=config, extra_env={"MOTCUA_PROD": "1", "MOTCUA_DAYEND": "off"})
 
-    r = requests.post(f"{server.url}/api/v1/tickets", json={"service": "HT"}, headers=server.demo.kiosk, timeout=10)
-    assert r.status_code == 201, r.text
-    job = r.json()["print_job"]
-    wait_for(lambda: job_status(server, job) == "printing", what="the spooler to take the job")
-    for _ in range(5):
-        assert requests.get(f"{server.url}/api/v1/services", timeout=5).status_code == 200
-        assert requests.post(f"{server.url}/api/v1/tickets", json={"service": "CT"}, headers=server.demo.kiosk, timeout=5).status_code == 201
-    assert job_status(server, job) == "printing"
+    job = a_job_stuck_while_the_process_serves(server)
     received = bytearray()
     with open(fifo, "rb") as device:  # the printer comes on: the blocked write goes through
         reader = threading.Thread(target=lambda: received.extend(device.read()), daemon=True)
         reader.start()
-        final = wait_for(lambda: (s := job_status(server, job)) in ("printed", "failed", "dropped") and s, what="the job to finish")
+        final = final_status(server, job)
         reader.join(10)
     assert final == "printed"
     assert bytes(received).startswith(b"\x1b@")
