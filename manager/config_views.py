@@ -694,6 +694,7 @@ def user_edit(uid: int | None = None):  # noqa: ANN201
             office = page_office(s)
             _user_choices(s, office, form)
             return _render_form(s, office, title, form, back, 422, locked={"username"} if uid else set())
+    realtime.cut_revoked(current_app)  # a deactivated user's open pages and tokens stop at once
     if generated:
         with db.read() as s:
             office = page_office(s)

@@ -87,6 +87,12 @@ def live_token_digests(session: Session, digests: list[str]) -> set[str]:
     return live
 
 
+def active_user_ids(session: Session, ids: list[int]) -> set[int]:
+    """Which of these users may still sign in: a staff page's socket closes when its user is
+    deactivated."""
+    return set(session.scalars(select(User.id).where(User.id.in_(ids), User.active))) if ids else set()
+
+
 def current_principal(session: Session | None = None) -> Principal | None:
     """Bearer token first (devices and scripts), then the browser session. A view that is about
     to open its write transaction passes its session, so the token is read in it and not in a

@@ -137,8 +137,9 @@ def send_snapshot(socketio: SocketIO, office_id: int) -> None:
 class Presence:
     """Devices with an open socket in this process; their last_seen_at is refreshed every
     minute, so a display that is connected but idle is never reported offline. Sockets opened
-    with a token are cut when the token is revoked or replaced: at once in the process where a
-    manager did it (cut_revoked), within TOKEN_CHECK_S in every other."""
+    with a token are cut when the token is revoked or replaced, and staff pages' sockets when
+    their user is deactivated: at once in the process where a manager did it (cut_revoked),
+    within TOKEN_CHECK_S in every other."""
 
     INTERVAL_S = 60
     TOKEN_CHECK_S = 10
@@ -147,19 +148,23 @@ class Presence:
         self.socketio, self.db = socketio, db
         self.connected: dict[str, int] = {}
         self.tokens: dict[str, str] = {}  # sid -> digest of the token the socket opened with
+        self.users: dict[str, int] = {}  # sid -> the signed-in user of a staff page's socket
 
     def cut_revoked(self) -> int:
-        """Disconnect this process's sockets whose token no longer opens the door."""
-        from motcua.auth import live_token_digests
+        """Disconnect this process's sockets whose token or user no longer opens the door."""
+        from motcua.auth import active_user_ids, live_token_digests
 
-        held = dict(self.tokens)
-        if not held:
+        tokens, users = dict(self.tokens), dict(self.users)
+        if not tokens and not users:
             return 0
         with self.db.read() as s:
-            live = live_token_digests(s, sorted(set(held.values())))
-        cut = [sid for sid, digest in held.items() if digest not in live]
+            live = live_token_digests(s, sorted(set(tokens.values())))
+            active = active_user_ids(s, sorted(set(users.values())))
+        cut = [sid for sid, digest in tokens.items() if digest not in live]
+        cut += [sid for sid, user_id in users.items() if user_id not in active]
         for sid in cut:
             self.tokens.pop(sid, None)
+            self.users.pop(sid, None)
             self.socketio.server.disconnect(sid, namespace=NAMESPACE)
         return len(cut)
 
@@ -217,12 +222,15 @@ def _register_handlers(socketio: SocketIO, presence: Presence) -> None:
             from motcua.security import token_hash
 
             presence.tokens[request.sid] = token_hash(_socket_token(auth))
+        elif p.via == "session":
+            presence.users[request.sid] = p.user_id
         send_snapshot(socketio, office_id)
 
     @socketio.on("disconnect", namespace=NAMESPACE)
     def _disconnect(*_args):  # noqa: ANN002, ANN202
         presence.connected.pop(request.sid, None)
         presence.tokens.pop(request.sid, None)
+        presence.users.pop(request.sid, None)
 
     @socketio.on("snapshot", namespace=NAMESPACE)
     def _snapshot(_data=None):  # noqa: ANN001, ANN202

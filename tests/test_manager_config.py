@@ -257,3 +257,16 @@ def test_revoking_or_replacing_a_token_closes_the_sockets_it_opened(app, demo, d
     assert pad.is_connected("/display")
     assert app.extensions["motcua.presence"].cut_revoked() == 1
     assert not pad.is_connected("/display")
+
+    # A clerk's counter page (a session socket) closes when the manager deactivates the clerk.
+    clerk = demo.clerk(1)
+    browser = app.test_client()
+    login(browser, clerk)
+    page = sio.test_client(app, namespace="/display", flask_test_client=browser, auth={"counter": 1})
+    other = sio.test_client(app, namespace="/display", auth={"token": demo.devices["Kiosk sảnh"]})
+    assert page.is_connected("/display") and other.is_connected("/display")
+    user = one(app, User, username=clerk.username)
+    r = post(client, f"/manager/config/users/{user.id}", {"username": clerk.username, "full_name": user.full_name or "x",
+                                                          "role": "clerk", "counter": "1"}, form_url=f"/manager/config/users/{user.id}")
+    assert r.status_code == 302 and not one(app, User, username=clerk.username).active
+    assert not page.is_connected("/display") and other.is_connected("/display")
