@@ -45,6 +45,12 @@ class ProductionError(Exception):
     """A production setting that cannot work; the message is Vietnamese, then English."""
 
 
+def gevent_patched() -> bool:
+    """Whether gunicorn's gevent worker has monkey-patched this process (`--prod`)."""
+    monkey = sys.modules.get("gevent.monkey")  # never imported here: a threads server has no gevent loaded
+    return monkey is not None and monkey.is_module_patched("socket")
+
+
 def check(workers: int, settings: dict) -> list[str]:
     """Refuse what cannot work, and return warnings about what works poorly."""
     if workers < 1:

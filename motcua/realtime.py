@@ -284,11 +284,6 @@ def init_app(app: Flask, db: Database, *, redis_url: str | None = None) -> Socke
 
 def _detect_async_mode() -> str:
     """gevent when gunicorn's gevent worker patched the process, threads otherwise."""
-    try:
-        from gevent import monkey
+    from motcua.production import gevent_patched
 
-        if monkey.is_module_patched("socket"):
-            return "gevent"
-    except ImportError:
-        pass
-    return "threading"
+    return "gevent" if gevent_patched() else "threading"

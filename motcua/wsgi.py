@@ -35,12 +35,7 @@ def _take_turns(wsgi_app):  # noqa: ANN001, ANN202
     return turn
 
 
-try:
-    from gevent import monkey
-
-    gevent_worker = monkey.is_module_patched("socket")
-except ImportError:  # gevent is a dependency; a trimmed install still serves with threads
-    gevent_worker = False
+gevent_worker = production.gevent_patched()
 if gevent_worker:
     app.wsgi_app = _take_turns(app.wsgi_app)  # type: ignore[method-assign]
 if dayend.enabled():

@@ -19,7 +19,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -385,8 +384,9 @@ def _remaining(deadline: float) -> float:
 
 def _gevent_pool():  # noqa: ANN202
     """gevent's pool of native threads when gevent has patched this process (`--prod`), else None."""
-    monkey = sys.modules.get("gevent.monkey")
-    if monkey is None or not monkey.is_module_patched("threading"):
+    from motcua.production import gevent_patched
+
+    if not gevent_patched():
         return None
     import gevent
 

@@ -190,7 +190,7 @@ def issue_ticket(
 
     day = clock.business_day(now, office.timezone)
     number = next_number(session, service, day)
-    if quota_used_up(service, number - 1 if number > service.start_number else None):
+    if quota_used_up(service, number - 1):
         raise QueueError(*QUOTA_REACHED, status=409)  # the write rolls back, and the number with it
     # The new ticket is last of its class, so those ahead are counted before it exists.
     where = {"office_id": office_id, "service_id": service.id, "day": day}
