@@ -273,6 +273,20 @@ class NumberCounter(Base):
     last_number: Mapped[int] = mapped_column(Integer)
 
 
+class WaitingCount(Base):
+    """Waiting tickets per field and business day, and how many of them are priority tickets.
+    Triggers on `tickets` keep it (migration 7d2f4c1a9e3b), in the transaction of every change
+    of status, field or priority, however the change is written: issuing and every display's
+    field list read one row instead of counting a queue that may run to thousands."""
+
+    __tablename__ = "waiting_counts"
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    business_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    waiting: Mapped[int] = mapped_column(Integer)
+    priority: Mapped[int] = mapped_column(Integer)
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (

@@ -1,6 +1,6 @@
 """Hypothesis drives random sequences of issue, call, recall, start, finish, no-show, transfer,
 cancel, pause and resume across counters, and checks after every step that no ticket is in two
-places at once and every count adds up."""
+places at once and every count adds up, the kept waiting tallies too."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sqlalchemy import func, select
 
 from motcua.engine.errors import QueueError
-from motcua.models import Counter, CounterStatus, Ticket, TicketEvent, TicketLeg, TicketStatus
+from motcua.models import Counter, CounterStatus, Ticket, TicketEvent, TicketLeg, TicketStatus, WaitingCount
 from tests.engine_support import Driver
 
 FIELDS = ("HT", "CT", "DD", "KD", "XH")
@@ -112,6 +112,14 @@ def test_queue_state_machine(make_app) -> None:  # noqa: ANN001
                     numbers = sorted(t.number for t in all_tickets if t.series_id == series)
                     assert numbers == list(range(1, len(numbers) + 1))
                 assert s.scalar(select(func.count()).select_from(TicketEvent).where(TicketEvent.kind == "issued")) == self.issued
+                # The waiting tallies the triggers keep match the queues.
+                waiting = Tally((t.service_id, t.business_day) for t in all_tickets if t.status == TicketStatus.waiting)
+                priority = Tally((t.service_id, t.business_day) for t in all_tickets
+                                 if t.status == TicketStatus.waiting and t.priority_group_id is not None)
+                for row in s.scalars(select(WaitingCount)):
+                    key = (row.service_id, row.business_day)
+                    assert (row.waiting, row.priority) == (waiting.pop(key, 0), priority[key])
+                assert not waiting  # every queue has its row
 
     QueueMachine.TestCase.settings = settings(
         max_examples=25, stateful_step_count=30, deadline=None,

@@ -193,7 +193,7 @@ def issue_ticket(
     if quota_used_up(service, number - 1):
         raise QueueError(*QUOTA_REACHED, status=409)  # the write rolls back, and the number with it
     # The new ticket is last of its class, so those ahead are counted before it exists.
-    where = {"office_id": office_id, "service_id": service.id, "day": day}
+    where = {"service_id": service.id, "day": day}
     waiting, open_counters = WAITING_AND_OPEN.first(conn, where)
     ahead = waiting if group is None else PRIORITY_WAITING.scalar(conn, where)
     tp = throughput(session, service, now, open_counters)
