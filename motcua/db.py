@@ -23,11 +23,13 @@ from contextlib import contextmanager, nullcontext
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
+
+from motcua.prepared import Prepared
 
 Subscriber = Callable[[list[Any]], None]
 
@@ -45,8 +47,11 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):  # noqa: ANN001
-        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        _BEGIN[conn.get_execution_options().get("sqlite_begin", "DEFERRED")].run(conn)
+
+
+# Every transaction starts with one of these: prepared, they skip Core's per-statement machinery.
+_BEGIN = {mode: Prepared(text(f"BEGIN {mode}")) for mode in ("DEFERRED", "IMMEDIATE")}
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
