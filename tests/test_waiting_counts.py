@@ -81,8 +81,8 @@ def the_day_of_a_queue(db) -> list[str]:  # noqa: ANN001
     step("day end cancels yesterday's queue")
     with db.read() as s:
         ht = _id(s, "HT")
-        assert waiting_count(s, office_id, ht, at(24 * 60).date()) == 1
-        assert waiting_count(s, office_id, ht, MORNING.date()) == 0
+        assert waiting_count(s, ht, at(24 * 60).date()) == 1
+        assert waiting_count(s, ht, MORNING.date()) == 0
     return steps
 
 

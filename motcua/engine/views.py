@@ -77,7 +77,7 @@ def counter_dict(c: Counter, clerk: User | None, services: list[str], ticket: di
     }
 
 
-def waiting_count(session: Session, office_id: int, service_id: int, day: date) -> int:
+def waiting_count(session: Session, service_id: int, day: date) -> int:
     return WAITING_AND_OPEN.first(session.connection(), {"service_id": service_id, "day": day})[0]
 
 
@@ -123,7 +123,7 @@ def service_view(session: Session, office: Office, s: Service, now: datetime, *,
         waiting, open_counters = WAITING_AND_OPEN.first(session.connection(), params)
         tp = throughput(session, s, now, open_counters)
     elif waiting is None:
-        waiting = waiting_count(session, office.id, s.id, clock.business_day(now, office.timezone))
+        waiting = waiting_count(session, s.id, clock.business_day(now, office.timezone))
     est: Eta = eta(tp or throughput(session, s, now), waiting)
     blocker = issue_blocker(session, office, s, now, last_number=last_number)
     return {

@@ -43,7 +43,7 @@ POSTGRESQL = [
         IF TG_OP <> 'DELETE' THEN {_ADD}; END IF;
         RETURN NULL;
     END $$""",
-    f"CREATE TRIGGER tickets_waiting_insert AFTER INSERT ON tickets FOR EACH ROW WHEN (NEW.status = 'waiting') "
+    "CREATE TRIGGER tickets_waiting_insert AFTER INSERT ON tickets FOR EACH ROW WHEN (NEW.status = 'waiting') "
     "EXECUTE FUNCTION tickets_waiting_count()",
     f"CREATE TRIGGER tickets_waiting_update AFTER UPDATE OF {_COLUMNS} ON tickets FOR EACH ROW "
     "WHEN (OLD.status = 'waiting' OR NEW.status = 'waiting') EXECUTE FUNCTION tickets_waiting_count()",
