@@ -1,4 +1,5 @@
-"""SQLite writers queue on motcua.db.WriterLock, across threads and across processes."""
+"""SQLite writers queue on motcua.db.WriterLock, across threads and across processes;
+PostgreSQL writers of one process pass motcua.db.WriterGate a few at a time."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import fcntl
 import multiprocessing
 import os
 import threading
+import time
 from pathlib import Path
 
-from motcua.db import WriterLock
+from motcua.db import WriterGate, WriterLock
 
 
 def _bump_file(db_path: str, counter: Path, times: int) -> None:
@@ -87,3 +89,39 @@ def test_a_forked_worker_takes_its_own_lock(tmp_path: Path) -> None:
     p.join(10)
     assert p.exitcode == 0 and child_done.is_set()
     lock.close()
+
+
+def test_the_gate_lets_its_slots_write_at_once_and_no_more() -> None:
+    gate, inside, most = WriterGate(slots=2), [0], [0]
+    count = threading.Lock()
+
+    def write() -> None:
+        with gate:
+            with count:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.02)
+            with count:
+                inside[0] -= 1
+
+    threads = [threading.Thread(target=write) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert most[0] == 2 and inside[0] == 0
+
+
+def test_a_nested_write_goes_through_a_full_gate() -> None:
+    gate, done = WriterGate(slots=1), threading.Event()
+
+    def nested() -> None:
+        with gate:
+            with gate:  # would wait for itself forever if the gate were not reentrant
+                pass
+        done.set()
+
+    threading.Thread(target=nested, daemon=True).start()
+    assert done.wait(10)
+    with gate:  # and the slot came back
+        pass
