@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from motcua.engine import counters
+from motcua.engine import changes, counters
 from motcua.engine.views import counter_view, service_view, ticket_view
 from motcua.models import Counter, Office, Ticket, TicketEvent, TicketStatus, User
 from tests.engine_support import Driver
@@ -130,3 +130,27 @@ def test_clerk_of_another_user_is_named(db, d: Driver) -> None:  # noqa: ANN001
         manager = s.scalar(select(User).where(User.username == "demo-manager"))
         counters.call_next(s, c, manager, at(2))
     assert seen[-1].data["counter"]["clerk"] == "Clerk1 demo"
+
+
+def _fields_of_counter_2(db) -> tuple[list[str], list[str]]:  # noqa: ANN001
+    """Counter 2's fields as counter_view (the ORM) lists them, and as call next (Core) does.
+    The demo config lists CT before HT for it, and seeds them in that order."""
+    d = Driver(db)
+    d.issue("CT", now=at(0))
+    with db.write() as s:
+        office = d._office(s)
+        c = counters.find_counter(s, office, 2)
+        counters.open_counter(s, c, d.clerk(s, 2), at(1))
+        counters.call_next_id(s, c, d.clerk(s, 2), at(2))
+        called = changes.recorded(s)[-1].data["counter"]["services"]
+    with db.read() as s:
+        return counter_view(counters.find_counter(s, d._office(s), 2))["services"], called
+
+
+def test_a_counters_fields_come_in_one_order_on_sqlite(db) -> None:  # noqa: ANN001
+    assert _fields_of_counter_2(db) == (["HT", "CT"], ["HT", "CT"])
+
+
+def test_a_counters_fields_come_in_the_same_order_on_postgresql(pg_url: str, make_app) -> None:  # noqa: ANN001
+    app, _ = make_app(database_url=pg_url)
+    assert _fields_of_counter_2(app.extensions["motcua"].db) == (["HT", "CT"], ["HT", "CT"])

@@ -53,7 +53,7 @@ _counter_services, _services, _groups = CounterService.__table__, Service.__tabl
 # The counter's fields as the Counter.services relationship loads them (same query, same order),
 # then the fields' rows (service_view and issue_blocker read them as they read a Service).
 _SERVED = Prepared(select(_counter_services.c.service_id, _counter_services.c.weight).where(
-    _counter_services.c.counter_id == bindparam("counter_id")))
+    _counter_services.c.counter_id == bindparam("counter_id")).order_by(_counter_services.c.service_id))
 _SERVICES = select(_services).where(_services.c.id.in_(bindparam("ids", expanding=True)))
 
 _is_prio = _tickets.c.priority_group_id.is_not(None)
