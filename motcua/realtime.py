@@ -242,7 +242,8 @@ def _register_handlers(socketio: SocketIO, presence: Presence) -> None:
 
 
 def cut_revoked(app: Flask) -> int:
-    """After a token was revoked or replaced: close the sockets it opened in this process."""
+    """After a token was revoked or replaced, or a user deactivated: close the sockets they
+    opened in this process."""
     presence = app.extensions.get("motcua.presence")
     return presence.cut_revoked() if presence is not None else 0
 
