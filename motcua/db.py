@@ -143,10 +143,12 @@ class WriterGate:
 def _native_thread_and_sleep() -> tuple[Callable[..., Any], Callable[[float], None]]:
     """The interpreter's own thread start and sleep, also in a gevent-patched process: work run
     there must not share the hub's thread."""
-    try:
-        from gevent import monkey
-    except ImportError:
+    from motcua.production import gevent_patched
+
+    if not gevent_patched():
         return _thread.start_new_thread, time.sleep
+    from gevent import monkey
+
     return monkey.get_original("_thread", "start_new_thread"), monkey.get_original("time", "sleep")
 
 

@@ -78,16 +78,22 @@ def counter_dict(c: Counter, clerk: User | None, services: list[str], ticket: di
 
 
 def waiting_count(session: Session, service_id: int, day: date) -> int:
-    return WAITING_AND_OPEN.first(session.connection(), {"service_id": service_id, "day": day})[0]
+    return WAITING.scalar(session.connection(), {"service_id": service_id, "day": day})
 
 
-# A field's waiting tickets (kept by triggers in waiting_counts, one row per field and day) and
-# the open counters serving it, in one statement: service_view and issuing need both.
+# A field's waiting tickets, kept by triggers in waiting_counts (one row per field and day);
+# service_view and issuing read them with the open counters serving the field, in one statement.
 _counts = WaitingCount.__table__
-_ROW = (_counts.c.service_id == bindparam("service_id"), _counts.c.business_day == bindparam("day"))
-WAITING_AND_OPEN = Prepared(select(func.coalesce(select(_counts.c.waiting).where(*_ROW).scalar_subquery(), 0),
-                                   OPEN_COUNTERS.scalar_subquery()))
-PRIORITY_WAITING = Prepared(select(func.coalesce(select(_counts.c.priority).where(*_ROW).scalar_subquery(), 0)))
+
+
+def _kept(column):  # noqa: ANN001, ANN202
+    row = (_counts.c.service_id == bindparam("service_id"), _counts.c.business_day == bindparam("day"))
+    return func.coalesce(select(column).where(*row).scalar_subquery(), 0)
+
+
+WAITING = Prepared(select(_kept(_counts.c.waiting)))
+WAITING_AND_OPEN = Prepared(select(_kept(_counts.c.waiting), OPEN_COUNTERS.scalar_subquery()))
+PRIORITY_WAITING = Prepared(select(_kept(_counts.c.priority)))
 
 
 def ahead_of(session: Session, t: Ticket) -> int:
