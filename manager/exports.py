@@ -112,7 +112,22 @@ def summary_table(summary: Summary) -> tuple[list[str], list[list[Any]]]:
 # ---- CSV -----------------------------------------------------------------------------------
 
 
+# A spreadsheet reads a cell that begins with one of these as a formula (or, after a tab or
+# carriage return, may do so): citizens' reasons and staff names must stay text (OWASP "CSV
+# injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """Text that a spreadsheet will show as typed and never evaluate: a leading apostrophe
+    before a formula-like start, as OWASP recommends. Numbers never come here, so a negative
+    number stays a number."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _csv_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return neutralise(value)
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
     if isinstance(value, date):
@@ -123,11 +138,12 @@ def _csv_text(value: Any) -> Any:
 
 
 def csv_lines(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
-    """The file as text chunks, BOM first (stream them: a year's log is large)."""
+    """The file as text chunks, BOM first (stream them: a year's log is large). Every CSV of
+    the room is written here, so every cell passes through `_csv_text`."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     buf.write(BOM)
-    w.writerow(header)
+    w.writerow([_csv_text(h) for h in header])
     for row in rows:
         w.writerow([_csv_text(v) for v in row])
         if buf.tell() > 64 * 1024:  # send in chunks, not a syscall per row
@@ -160,7 +176,11 @@ class Book:
 
     def __init__(self) -> None:
         self.file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115  handed to send_file, closed by it
-        self.wb = xlsxwriter.Workbook(self.file, {"constant_memory": True, "remove_timezone": True, "strings_to_urls": False})
+        self.wb = xlsxwriter.Workbook(self.file, {
+            "constant_memory": True, "remove_timezone": True, "strings_to_urls": False,
+            # Text is written with write_string anyway; this keeps any write() of text a string too.
+            "strings_to_formulas": False,
+        })
         wb = self.wb
         self.f_head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#EEF1F4", "border": 1})
         self.f_total = wb.add_format({"bold": True, "top": 1})
