@@ -38,11 +38,13 @@ MIN_PASSWORD = 8
 
 
 class Invalid(Exception):
-    """Validation failed: {field: [messages]} with Vietnamese / English text."""
+    """Validation failed: {field: [messages]} with Vietnamese / English text. `status` is the
+    page's answer: 422 for input to correct, 403 for a change the user's role may not make."""
 
-    def __init__(self, errors: dict[str, list[str]]) -> None:
+    def __init__(self, errors: dict[str, list[str]], status: int = 422) -> None:
         super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
         self.errors = errors
+        self.status = status
 
 
 # Pydantic's messages are English; managers read Vietnamese first.
@@ -81,6 +83,11 @@ def _errors(exc: ValidationError) -> dict[str, list[str]]:
 
 def invalid(field: str, vi: str, en: str) -> Invalid:
     return Invalid({field: [f"{vi} / {en}"]})
+
+
+def refused(field: str, vi: str, en: str) -> Invalid:
+    """A change this user's role may not make (shown on the form, answered 403)."""
+    return Invalid({field: [f"{vi} / {en}"]}, status=403)
 
 
 # ---- validation with config.toml's own models ------------------------------------------------

@@ -1,0 +1,101 @@
+"""What every configuration page shares: the blueprint, who may use it, the page context, and
+the small answers (the form again with its errors, a redirect with a message, a secret shown
+once)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from manager import config_forms as F
+from manager import config_service as cs
+from manager.access import visible_offices
+from motcua.engine import clock
+from motcua.models import Office, Role
+
+# The templates stay in the room's folder, beside the other manager pages.
+bp = Blueprint("manager_config", __name__, url_prefix="/manager/config", template_folder=str(Path(__file__).parent.parent / "templates"))
+ROLES = (Role.manager, Role.admin)
+
+
+def ctx(s: Session, office: Office, **kw: Any) -> dict[str, Any]:
+    return {"office": office, "offices": [(o.code, o.name) for o in visible_offices(s)], "tz": clock.zone(office.timezone),
+            "spans_hint": F.SPANS_HINT, **kw}
+
+
+def office_args(office: Office) -> dict[str, str]:
+    return {"office": office.code} if current_user.office_id is None else {}
+
+
+def show_errors(form: Any, exc: cs.Invalid) -> None:
+    for name, messages in exc.errors.items():
+        target = getattr(form, name, None) if form is not None else None
+        if target is not None and hasattr(target, "errors"):
+            target.errors = list(target.errors) + messages
+        else:
+            form.form_errors.extend(f"{name}: {m}" for m in messages)
+
+
+def get_in_office(s: Session, model: Any, obj_id: int, office: Office) -> Any:
+    """The office's own row by id; 404 for a row of another office."""
+    obj = s.get(model, obj_id)
+    if obj is None or obj.office_id != office.id:
+        abort(404)
+    return obj
+
+
+def render_form(s: Session, office: Office, title: str, form: Any, back: str, status: int = 200, **kw: Any):  # noqa: ANN201
+    return render_template("manager/config/form.html", title=title, form=form, back=back, **ctx(s, office, **kw)), status
+
+
+def done(message: str, endpoint: str, office: Office):  # noqa: ANN201
+    flash(message)
+    return redirect(url_for(endpoint, **office_args(office)))
+
+
+def show_secret(s: Session, office: Office, title: str, secret: str, note: str, url: str | None = None):  # noqa: ANN201
+    """A new token or password, shown once and never cached."""
+    resp = render_template("manager/config/secret.html", title=title, secret=secret, note=note, url=url,
+                           back=url_for(".devices" if url else ".users", **office_args(office)), **ctx(s, office))
+    return resp, 200, {"Cache-Control": "no-store"}
+
+
+def int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "", "None") else None
+    except (TypeError, ValueError):
+        return None
+
+
+@bp.app_template_filter("mgr_value")
+def audit_value(value: Any) -> str:
+    """A before/after value as people read it: 'KD: 1, XH: 2', '07:30-11:30, 13:30-17:30'."""
+    if value is None:
+        return "∅"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {audit_value(v)}" for k, v in value.items()) or "{}"
+    if isinstance(value, list):
+        return ", ".join(audit_value(v) for v in value) or "[]"
+    return str(value)
+
+
+@bp.app_template_filter("mgr_spans")
+def spans_text(spans: list[str] | None) -> str:
+    return ", ".join(spans or [])
+
+
+def _shared_helpers() -> dict[str, Any]:
+    from manager.views import _helpers
+
+    return _helpers()
+
+
+bp.context_processor(_shared_helpers)

@@ -1,0 +1,105 @@
+"""Counters (quầy): the list, and the editor with the fields each counter serves and their weights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from manager import config_forms as F
+from manager import config_service as cs
+from manager.access import page_office
+from manager.config.base import ROLES, bp, ctx
+from manager.config.editor import Editor, Saved
+from motcua.app import state
+from motcua.auth import login_required_page
+from motcua.models import Counter, CounterService, CounterStatus, Office, Service
+
+
+@bp.get("/counters")
+@login_required_page(*ROLES)
+def counters():  # noqa: ANN201
+    with state().db.read() as s:
+        office = page_office(s)
+        rows = s.scalars(select(Counter).where(Counter.office_id == office.id).order_by(Counter.number)).all()
+        for c in rows:
+            c.services, c.clerk  # noqa: B018  load before the session closes
+            for link in c.services:
+                link.service  # noqa: B018
+        return render_template("manager/config/counters.html", rows=rows, **ctx(s, office))
+
+
+def _weights(s: Session, office: Office, c: Counter | None) -> list[tuple[str, str, str]]:
+    """(code, name, weight as typed) of every field of the office."""
+    current = {link.service.code: link.weight for link in c.services} if c else {}
+    out = []
+    for svc in s.scalars(select(Service).where(Service.office_id == office.id).order_by(Service.sort_order, Service.id)):
+        raw = request.form.get(f"weight-{svc.code}") if request.method == "POST" else current.get(svc.code)
+        value = "" if raw in (None, "") else (f"{raw:g}" if isinstance(raw, float) else str(raw))
+        out.append((svc.code, svc.name, value))
+    return out
+
+
+def _chosen_weights(s: Session, office: Office) -> dict[str, float]:
+    chosen: dict[str, float] = {}
+    for svc in s.scalars(select(Service).where(Service.office_id == office.id).order_by(Service.sort_order, Service.id)):
+        raw = (request.form.get(f"weight-{svc.code}") or "").strip().replace(",", ".")
+        if raw:
+            try:
+                chosen[svc.code] = float(raw)
+            except ValueError:
+                raise cs.invalid("fields", f"Trọng số của {svc.code} phải là số", f"the weight of {svc.code} must be a number") from None
+    return chosen
+
+
+class CounterEditor(Editor):
+    model, form_class, entity, list_endpoint = Counter, F.CounterForm, "counter", ".counters"
+
+    def title(self, c: Counter | None) -> str:
+        return _("Sửa %(name)s", name=c.label) if c else _("Thêm quầy")
+
+    def context(self, s: Session, office: Office, c: Counter | None, form: Any) -> dict[str, Any]:
+        return {"weights": _weights(s, office, c)}
+
+    def write(self, s: Session, office: Office, form: Any, c: Counter | None) -> Saved:
+        cc = cs.check_counter({"number": form.number.data, "name": (form.name.data or "").strip(), "fields": _chosen_weights(s, office)})
+        other = s.scalar(select(Counter).where(Counter.office_id == office.id, Counter.number == cc.number))
+        if other is not None and other is not c:
+            raise cs.invalid("number", f"Đã có quầy số {cc.number}", f"counter {cc.number} exists")
+        active = bool(form.active.data)
+        if c is not None and c.active and not active and (c.status != CounterStatus.closed or c.current_ticket_id):
+            raise cs.invalid("active", f"Quầy {c.number} đang mở: cán bộ cần đóng quầy trước", f"counter {c.number} is open: close it first")
+        if c is None:
+            c = Counter(office_id=office.id, number=cc.number, status=CounterStatus.closed, priority_streak=0)
+            s.add(c)
+        c.number, c.name, c.active = cc.number, cc.name, active
+        services = {svc.code: svc for svc in s.scalars(select(Service).where(Service.office_id == office.id))}
+        links = {link.service.code: link for link in c.services}
+        for code, link in links.items():
+            if code not in cc.fields:
+                c.services.remove(link)
+        for code, weight in cc.fields.items():
+            if code in links:
+                links[code].weight = weight
+            else:
+                c.services.append(CounterService(service_id=services[code].id, weight=weight, service=services[code]))
+        return Saved(c)
+
+    def snapshot(self, c: Counter) -> dict[str, Any]:
+        return {"number": c.number, "name": c.name, "active": c.active,
+                "fields": {link.service.code: link.weight for link in sorted(c.services, key=lambda x: x.service.code)}}
+
+    def audit_id(self, c: Counter) -> int:
+        return c.number
+
+    def payload(self, s: Session, office: Office, c: Counter) -> dict[str, Any]:
+        return cs.counter_payload(s, c)
+
+    def message(self, form: Any, c: Counter) -> str:
+        return _("Đã lưu quầy %(n)s.", n=form.number.data)
+
+
+CounterEditor().register(bp, "/counters", "counter", "cid")
