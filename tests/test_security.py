@@ -69,6 +69,7 @@ POLICIES: list[tuple[str, Policy]] = [
     ("/printers/api/", Policy.of({KIOSK, *STAFF}, {ANON, DISPLAY, BOARD, PAD})),
     ("/manager/", MANAGERS_ONLY),
     ("/manager/static/", PUBLIC),
+    ("/manager/config/printers/new", Policy.of({ADMIN})),  # a new printer is its connection and target: admins only
     ("/api/v1/services", PUBLIC),
     ("/api/v1/openapi.json", PUBLIC),
     ("/api/v1/tickets=POST", Policy.of({KIOSK, *STAFF})),
