@@ -7,6 +7,7 @@ server with a message naming the key and the problem.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, field_validator, model_validator
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
@@ -189,8 +190,62 @@ class ServerConfig(_Strict):
     language: Literal["vi", "en"] = "vi"
 
 
+class PrinterTargetsConfig(_Strict):
+    """Where printers may print, whoever configures them (motcua.printer_targets enforces it).
+
+    Paths are matched once symlinks are followed, a ``*`` stays inside one path segment; the
+    instance folder and the config file are never writable through a printer.
+    """
+
+    device_paths: tuple[str, ...] = ("/dev/usb/lp*", "/dev/ttyUSB*", "/dev/ttyACM*", "/dev/ttyS*")
+    preview_folder: str = "previews"  # inside the instance folder
+    # Loopback and the private LAN ranges; never link-local (169.254.169.254 answers cloud metadata).
+    networks: tuple[IPvAnyNetwork, ...] = tuple(ipaddress.ip_network(n) for n in (
+        "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7"))
+    # Raw printing (JetDirect 9100, and 9101-9102 of three-port print servers) and LPD.
+    ports: tuple[int | Annotated[str, Field(pattern=r"^\d{1,5}-\d{1,5}$")], ...] = ("9100-9102", 515)
+    cups_queues: tuple[str, ...] = ("*",)  # queue name patterns; queues exist only where an admin set them up
+    usb_ids: tuple[str, ...] = ("*:*",)  # "vvvv:pppp" patterns in hex
+
+    @field_validator("device_paths")
+    @classmethod
+    def _absolute(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in v:
+            if not pattern.startswith("/") or ".." in pattern.split("/"):
+                raise ValueError(f"'{pattern}': cần đường dẫn tuyệt đối, không có '..' / an absolute path without '..' is needed")
+        return v
+
+    @field_validator("preview_folder")
+    @classmethod
+    def _inside(cls, v: str) -> str:
+        parts = Path(v).parts
+        if not parts or Path(v).is_absolute() or ".." in parts or v.strip() in ("", "."):
+            raise ValueError(f"'{v}': thư mục con của thư mục instance / a folder inside the instance folder")
+        return v
+
+    @field_validator("ports")
+    @classmethod
+    def _ports(cls, v: tuple[int | str, ...]) -> tuple[int | str, ...]:
+        for lo, hi in _port_ranges(v):
+            if not 0 < lo <= hi < 65536:
+                raise ValueError(f"cổng không hợp lệ / bad port range {lo}-{hi}")
+        return v
+
+    def port_ranges(self) -> tuple[tuple[int, int], ...]:
+        return _port_ranges(self.ports)
+
+
+def _port_ranges(ports: tuple[int | str, ...]) -> tuple[tuple[int, int], ...]:
+    ranges = []
+    for p in ports:
+        lo, _, hi = str(p).partition("-")
+        ranges.append((int(lo), int(hi or lo)))
+    return tuple(ranges)
+
+
 class Config(_Strict):
     server: ServerConfig = Field(default_factory=ServerConfig)
+    printer_targets: PrinterTargetsConfig = Field(default_factory=PrinterTargetsConfig)
     offices: list[OfficeConfig] = Field(min_length=1)
 
     @model_validator(mode="after")
