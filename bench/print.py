@@ -85,11 +85,13 @@ def loopback_send(batch: list[TicketContent]) -> tuple[float, float] | None:
         from tests.escpos_sink import EscposSink
     except ImportError:
         return None
-    from printers.connections import PrinterSpec, send
+    from motcua.printer_targets import Allowlist
+    from printers.connections import send
+    from printers.spec import PrinterSpec
 
     sink = EscposSink().start()
     try:
-        spec = PrinterSpec("bench", "network", sink.target)
+        spec = PrinterSpec("bench", "network", sink.target, allow=Allowlist(ports=((sink.port, sink.port),)))
         jobs = [encode_ticket(c, width_dots=576) for c in batch[:50]]
         times = []
         for data in jobs:

@@ -10,11 +10,12 @@ from motcua.engine.changes import Change
 def init_app(app: Flask) -> None:
     """Start the spooler and feed it every committed ticket that has a print job."""
     from motcua.app import csrf, state
+    from motcua.printer_targets import Allowlist
     from printers import views
     from printers.spooler import Spooler
 
     st = state(app)
-    spooler = Spooler(st.db, st.instance)
+    spooler = Spooler(st.db, st.instance, Allowlist.of(st))
     app.extensions["motcua.spooler"] = spooler
 
     def on_changes(changes: list[Change]) -> None:

@@ -21,11 +21,12 @@ def _app(ctx: click.Context):  # noqa: ANN202
 @click.pass_context
 def status(ctx: click.Context) -> None:
     """Ask every printer how it is (online, paper)."""
+    from motcua.printer_targets import Allowlist
     from printers.spooler import Spooler
 
     app = _app(ctx)
     st = app.extensions["motcua"]
-    for name, s in Spooler(st.db, st.instance).check_health().items():
+    for name, s in Spooler(st.db, st.instance, Allowlist.of(st)).check_health().items():
         if s.online is None:
             state = "không kiểm tra được / cannot tell (file, CUPS, preview)"
         elif not s.online:
@@ -42,7 +43,8 @@ def status(ctx: click.Context) -> None:
 def test_page(ctx: click.Context, name: str) -> None:
     """Print a test page (every Vietnamese letter, a ruler) on printer NAME."""
     from motcua.models import Printer
-    from printers.connections import PrintError
+    from motcua.printer_targets import Allowlist
+    from printers.spec import PrintError
     from printers.spooler import print_test_page, spec_for
 
     app = _app(ctx)
@@ -51,7 +53,7 @@ def test_page(ctx: click.Context, name: str) -> None:
         p = s.scalar(select(Printer).where(Printer.name == name))
         if p is None:
             raise click.ClickException(f"Không có máy in {name} / no printer {name}")
-        spec = spec_for(p, st.instance)
+        spec = spec_for(p, st.instance, Allowlist.of(st))
     try:
         written = print_test_page(spec)
     except PrintError as exc:

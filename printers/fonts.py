@@ -29,11 +29,6 @@ _WEIGHT_NAMES = {
 }
 
 
-def font_dir() -> Path:
-    """Folder holding the TTF files."""
-    return Path(_pkg.ROOT) / "files"
-
-
 @lru_cache(maxsize=1)
 def _catalog() -> dict[tuple[int, str], Path]:
     meta = json.loads((Path(_pkg.ROOT) / "metadata.json").read_text(encoding="utf-8"))

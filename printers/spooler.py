@@ -8,6 +8,9 @@ fact that a ticket should have printed; the row records every attempt and error.
   that comes back after an hour);
 - asks the printer's status first where the connection can answer (online, paper), so a
   printer that is out of paper fails fast instead of swallowing the job;
+- never opens a printer whose target is outside the server's allow-list (``[printer_targets]``
+  in config.toml): the refusal is recorded on the job and the printer's health, and the job
+  goes to the backup printer at once, since no retry can help;
 - sends with the printer's short timeout, retries a bounded number of times, then fails over
   to the kiosk's backup printer;
 - claims the job with a conditional UPDATE, so several processes never print one job twice.
@@ -21,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -30,25 +33,27 @@ from motcua.db import Database
 from motcua.engine import clock
 from motcua.engine.estimates import Eta
 from motcua.models import Office, Printer, PrintJob, Ticket
+from motcua.printer_targets import Allowlist
 from printers import layout
-from printers.connections import PrinterSpec, PrintError, send
+from printers.connections import admit, can_report_status, query_status, send
 from printers.encode import encode_image, encode_ticket
-from printers.status import PrinterStatus, query_status
+from printers.spec import PrinterSpec, PrintError, TargetNotAllowed
+from printers.status import PrinterStatus
+from printers.transports.base import refused_status
 
 log = logging.getLogger(__name__)
 
 RETRIES = 2  # attempts per printer beyond the first
 RETRY_DELAY_S = 1.0
-STATUS_CONNECTIONS = ("network", "usb", "serial")
 
 
-def spec_for(p: Printer, instance: Path) -> PrinterSpec:
+def spec_for(p: Printer, instance: Path, allow: Allowlist) -> PrinterSpec:
     target = p.target
     if p.connection == "preview":
         folder = Path(target or "previews")
         target = str(folder if folder.is_absolute() else instance / folder)
     return PrinterSpec(name=p.name, connection=p.connection, target=target, profile=p.profile,
-                       width_dots=p.width_dots, native_qr=p.native_qr, timeout=p.timeout)
+                       width_dots=p.width_dots, native_qr=p.native_qr, timeout=p.timeout, allow=allow)
 
 
 def ticket_content(t: Ticket, office: Office, status_url: str) -> layout.TicketContent:
@@ -73,9 +78,10 @@ class Work:
 
 
 class Spooler:
-    def __init__(self, db: Database, instance: Path, *, retries: int = RETRIES, retry_delay: float = RETRY_DELAY_S) -> None:
+    def __init__(self, db: Database, instance: Path, allow: Allowlist, *, retries: int = RETRIES, retry_delay: float = RETRY_DELAY_S) -> None:
         self.db = db
         self.instance = instance
+        self.allow = allow
         self.retries = retries
         self.retry_delay = retry_delay
         self._queues: dict[int, queue.SimpleQueue[Work | None]] = {}
@@ -136,10 +142,17 @@ class Spooler:
             content = ticket_content(t, office, status_url)
             max_age = timedelta(seconds=int(office.settings.get("print_max_age_seconds", 60)))
             printers = [p for p in (job.printer, job.backup_printer) if p is not None and p.active]
-            specs = [(p.id, spec_for(p, self.instance)) for p in printers]
+            specs = [(p.id, spec_for(p, self.instance, self.allow)) for p in printers]
             created = job.created_at
         last_error = "Không có máy in / no printer"
         for printer_id, spec in specs:
+            try:
+                admit(spec)
+            except TargetNotAllowed as exc:  # names the printer itself
+                last_error = str(exc)
+                self._attempt_failed(job_id, last_error)
+                self._record_health(printer_id, refused_status(exc))
+                continue
             for attempt in range(self.retries + 1):
                 if clock.now() - created > max_age:
                     return self._finish(job_id, "dropped", f"Quá hạn, không in nữa / older than {max_age.seconds} s: not printed late")
@@ -153,12 +166,12 @@ class Spooler:
                     if attempt < self.retries:
                         time.sleep(self.retry_delay)
                     continue
-                self._record_health(printer_id, PrinterStatus(online=True, paper=None, error=None) if spec.connection in STATUS_CONNECTIONS else None)
+                self._record_health(printer_id, PrinterStatus(online=True, paper=None, error=None) if can_report_status(spec) else None)
                 return self._finish(job_id, "printed", None, printed_on=printer_id)
         return self._finish(job_id, "failed", last_error)
 
     def _check_ready(self, printer_id: int, spec: PrinterSpec) -> None:
-        if spec.connection not in STATUS_CONNECTIONS:
+        if not can_report_status(spec):
             return
         status = query_status(spec)
         self._record_health(printer_id, status)
@@ -206,11 +219,11 @@ class Spooler:
     def check_health(self) -> dict[str, PrinterStatus]:
         """Ask every active printer that can answer; used by the CLI and the periodic check."""
         with self.db.read() as s:
-            printers = [(p.id, spec_for(p, self.instance)) for p in s.scalars(select(Printer).where(Printer.active))]
+            printers = [(p.id, spec_for(p, self.instance, self.allow)) for p in s.scalars(select(Printer).where(Printer.active))]
         result = {}
         for printer_id, spec in printers:
-            status = query_status(spec) if spec.connection in STATUS_CONNECTIONS else PrinterStatus(None, None, None)
-            if spec.connection in STATUS_CONNECTIONS:
+            status = query_status(spec) if can_report_status(spec) else PrinterStatus(None, None, None)
+            if can_report_status(spec):
                 self._record_health(printer_id, status)
             result[spec.name] = status
         return result
@@ -218,7 +231,3 @@ class Spooler:
 
 def print_test_page(spec: PrinterSpec) -> Path | None:
     return send(spec, encode_image(layout.render_test_page(spec.name, spec.width_dots), profile=spec.profile), name=f"test-{spec.name}")
-
-
-def job_age(created_at: datetime) -> float:
-    return (clock.now() - created_at).total_seconds()

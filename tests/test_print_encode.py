@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import subprocess
@@ -202,10 +203,12 @@ def test_quiet_does_not_silence_other_threads(capfd: pytest.CaptureFixture[str])
 def test_escpos_import_leaves_root_logging_alone() -> None:
     code = (
         "import logging, printers.connections, printers.status\n"
-        "from printers.connections import PrinterSpec, send\n"
+        "from motcua.printer_targets import Allowlist\n"
+        "from printers.connections import send\n"
+        "from printers.spec import PrinterSpec\n"
         "import tempfile, os\n"
-        "d = tempfile.mkdtemp()\n"
-        "send(PrinterSpec('f', 'file', os.path.join(d, 'out.bin')), b'\\x1b@')\n"
+        "d = os.path.realpath(tempfile.mkdtemp())\n"
+        "send(PrinterSpec('f', 'file', os.path.join(d, 'out.bin'), allow=Allowlist(device_paths=(d + '/*',))), b'\\x1b@')\n"
         "print(len(logging.getLogger().handlers))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
@@ -217,10 +220,13 @@ def test_escpos_import_leaves_root_logging_alone() -> None:
 
 
 def test_driver_logs_go_to_printers_escpos_at_debug(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    from printers.connections import PrinterSpec, send
+    from motcua.printer_targets import Allowlist
+    from printers.connections import send
+    from printers.spec import PrinterSpec
 
     caplog.set_level(logging.DEBUG)
-    send(PrinterSpec("f", "file", str(tmp_path / "out.bin")), b"\x1b@")
+    folder = os.path.realpath(tmp_path)
+    send(PrinterSpec("f", "file", f"{folder}/out.bin", allow=Allowlist(device_paths=(f"{glob.escape(folder)}/*",))), b"\x1b@")
     escpos_records = [r for r in caplog.records if "File" in r.getMessage()]
     assert escpos_records, "the File driver logs on open and close"
     assert {(r.name, r.levelno) for r in escpos_records} == {("printers.escpos", logging.DEBUG)}

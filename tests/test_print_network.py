@@ -13,25 +13,24 @@ from zoneinfo import ZoneInfo
 import pytest
 import zxingcpp
 
+from motcua.printer_targets import Allowlist
 from printers import raster
-from printers.connections import (
+from printers.connections import open_connection, query_status, send
+from printers.encode import encode_ticket
+from printers.layout import TicketContent, render_ticket
+from printers.spec import (
     JobInterrupted,
     PrinterOffline,
     PrinterSpec,
     PrinterUnavailable,
     PrintTimeout,
-    open_connection,
-    send,
 )
-from printers.encode import encode_ticket
-from printers.layout import TicketContent, render_ticket
 from printers.status import (
     PrinterStatus,
     parse_error_cause,
     parse_offline_cause,
     parse_paper_status,
     parse_printer_status,
-    query_status,
 )
 
 if TYPE_CHECKING:
@@ -42,6 +41,8 @@ pytest_plugins = ["tests.escpos_sink"]  # the escpos_sink fixture (also listed b
 URL = "https://motcua.example.gov.vn/t/77"
 TIMEOUT = 0.6
 SLACK = 0.5  # scheduling slack on a busy CI machine
+# The sink listens on an ephemeral loopback port; the serial printer is a pseudo-terminal.
+LOOPBACK = Allowlist(ports=((1024, 65535),), device_paths=("/dev/pts/*",))
 
 
 def ticket() -> TicketContent:
@@ -58,7 +59,7 @@ def ticket() -> TicketContent:
 
 def spec_for(sink: EscposSink, **kw: object) -> PrinterSpec:
     args: dict[str, object] = {"name": "quầy 1", "connection": "network", "target": sink.target,
-                               "timeout": TIMEOUT}
+                               "timeout": TIMEOUT, "allow": LOOPBACK}
     args.update(kw)
     return PrinterSpec(**args)  # type: ignore[arg-type]
 
@@ -278,7 +279,7 @@ def test_serial_printer_on_a_pty() -> None:
     pytest.importorskip("serial")
     printer = PtyPrinter({1: 0x12, 4: 0x1E})
     try:
-        spec = PrinterSpec("serial", "serial", f"{printer.device}@115200", timeout=1)
+        spec = PrinterSpec("serial", "serial", f"{printer.device}@115200", timeout=1, allow=LOOPBACK)
         status = query_status(spec)
         assert (status.online, status.paper) == (True, "near_end")
         send(spec, b"\x1b@serial job\n")
@@ -294,7 +295,7 @@ def test_silent_serial_printer() -> None:
     pytest.importorskip("serial")
     printer = PtyPrinter({})
     try:
-        spec = PrinterSpec("serial", "serial", f"{printer.device}@115200", timeout=0.3)
+        spec = PrinterSpec("serial", "serial", f"{printer.device}@115200", timeout=0.3, allow=LOOPBACK)
         status, took = timed(lambda: query_status(spec))
         assert isinstance(status, PrinterStatus) and status.online is False
         assert took < 0.3 + SLACK

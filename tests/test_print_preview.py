@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import stat
 import time
@@ -14,22 +15,22 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageChops
 
-from printers import connections
-from printers.connections import (
-    PrintError,
-    PrinterSpec,
-    PrinterUnavailable,
-    PrintTimeout,
-    run_with_deadline,
-    safe_name,
-    send,
-    serial_port,
-    usb_ids,
-)
+from motcua.printer_targets import Allowlist, network_address, serial_port, usb_ids
+from printers.connections import send
+from printers.deadline import run_with_deadline
 from printers.encode import ProfileError, encode_image, encode_ticket
 from printers.layout import TicketContent, render_test_page, render_ticket
+from printers.spec import PrintError, PrinterSpec, PrinterUnavailable, PrintTimeout
+from printers.transports.files import escpos_cups
+from printers.transports.preview import safe_name
 
 URL = "https://motcua.example.gov.vn/t/5c1e"
+
+
+def inside(folder: Path) -> Allowlist:
+    """Files and previews allowed inside the test's own folder."""
+    real = os.path.realpath(folder)
+    return Allowlist(device_paths=(f"{glob.escape(real)}/*", f"{glob.escape(real)}/*/*/*"), preview_folder=Path(real))
 
 
 def ticket(code: str = "B012") -> TicketContent:
@@ -53,7 +54,7 @@ def same(a: Image.Image, b: Image.Image) -> bool:
 @pytest.mark.parametrize("width", [576, 384])
 def test_preview_writes_what_would_print(tmp_path: Path, width: int) -> None:
     folder = tmp_path / "preview"  # created on demand
-    spec = PrinterSpec("Kiosk sảnh", "preview", str(folder), width_dots=width)
+    spec = PrinterSpec("Kiosk sảnh", "preview", str(folder), width_dots=width, allow=inside(tmp_path))
     path = send(spec, encode_ticket(ticket(), width_dots=width), name="B012")
     assert path == folder / "B012.png"
     with Image.open(path) as png:
@@ -62,7 +63,7 @@ def test_preview_writes_what_would_print(tmp_path: Path, width: int) -> None:
 
 
 def test_preview_of_native_qr_shows_a_readable_code(tmp_path: Path) -> None:
-    spec = PrinterSpec("kiosk", "preview", str(tmp_path), native_qr=True)
+    spec = PrinterSpec("kiosk", "preview", str(tmp_path), native_qr=True, allow=inside(tmp_path))
     data = encode_ticket(ticket(), width_dots=576, native_qr=True)
     path = send(spec, data, name="native")
     assert path is not None
@@ -72,7 +73,7 @@ def test_preview_of_native_qr_shows_a_readable_code(tmp_path: Path) -> None:
 
 
 def test_preview_names(tmp_path: Path) -> None:
-    spec = PrinterSpec("Quầy số 3", "preview", str(tmp_path), width_dots=384)
+    spec = PrinterSpec("Quầy số 3", "preview", str(tmp_path), width_dots=384, allow=inside(tmp_path))
     page = encode_image(render_test_page("Quầy số 3", 384))
     named = send(spec, page, name="../Trang in thử: Đường/1")
     assert named is not None and named.parent == tmp_path
@@ -85,26 +86,26 @@ def test_preview_names(tmp_path: Path) -> None:
 
 def test_preview_of_nothing_printable_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(PrintError, match="no raster"):
-        send(PrinterSpec("p", "preview", str(tmp_path)), b"\x1b@Xin chao\n")
+        send(PrinterSpec("p", "preview", str(tmp_path), allow=inside(tmp_path)), b"\x1b@Xin chao\n")
 
 
 def test_file_connection_writes_the_bytes(tmp_path: Path) -> None:
     out = tmp_path / "lp0"
     data = encode_ticket(ticket(), width_dots=576)
-    assert send(PrinterSpec("usb-lp", "file", str(out)), data) is None
+    assert send(PrinterSpec("usb-lp", "file", str(out), allow=inside(tmp_path)), data) is None
     assert out.read_bytes() == data
 
 
 def test_file_connection_to_a_missing_device(tmp_path: Path) -> None:
     with pytest.raises(PrinterUnavailable, match="usb-lp"):
-        send(PrinterSpec("usb-lp", "file", str(tmp_path / "no" / "such" / "lp0")), b"\x1b@")
+        send(PrinterSpec("usb-lp", "file", str(tmp_path / "no" / "such" / "lp0"), allow=inside(tmp_path)), b"\x1b@")
 
 
 def test_file_connection_that_blocks_times_out(tmp_path: Path) -> None:
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)  # opening a FIFO for writing blocks until a reader comes: a hung device
     with pytest.raises(PrintTimeout):
-        send(PrinterSpec("stuck", "file", str(fifo), timeout=0.3), b"\x1b@")
+        send(PrinterSpec("stuck", "file", str(fifo), timeout=0.3, allow=inside(tmp_path)), b"\x1b@")
     reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # releases the stuck worker thread
     got, deadline = b"", time.monotonic() + 2
     while got != b"\x1b@" and time.monotonic() < deadline:
@@ -150,7 +151,7 @@ def test_lp_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_cups_without_pycups_says_what_to_install() -> None:
-    if connections.escpos_cups.is_usable():
+    if escpos_cups.is_usable():
         pytest.skip("pycups is installed here")
     with pytest.raises(PrinterUnavailable, match="pycups") as err:
         send(PrinterSpec("cups", "cups", "kiosk"), b"\x1b@")
@@ -171,8 +172,8 @@ def test_spec_validation() -> None:
         PrinterSpec("a", "file", " ")
     with pytest.raises(ValueError, match="timeout"):
         PrinterSpec("a", "file", "/dev/usb/lp0", timeout=0)
-    assert connections.network_address("[::1]:9101") == ("::1", 9101)
-    assert connections.network_address("printer.local") == ("printer.local", 9100)
+    assert network_address("[::1]:9101") == ("::1", 9101)
+    assert network_address("printer.local") == ("printer.local", 9100)
     assert usb_ids("04b8:0e15") == (0x04B8, 0x0E15, None, None)
     assert usb_ids("0x0416:0x5011:81:03") == (0x0416, 0x5011, 0x81, 0x03)
     with pytest.raises(ValueError, match="hex"):
