@@ -67,7 +67,7 @@ def printer_config(tmp_path: Path, connection: str, target: str, timeout: float)
     text = re.sub(r'connection = "preview"\ntarget = "previews"', f'connection = "{connection}"\ntarget = "{target}"\ntimeout = {timeout:g}', text, count=1)
     assert target in text
     # The test printer listens on an ephemeral loopback port; a file printer writes in tmp_path.
-    text += f'\n[printer_targets]\nports = ["1024-65535"]\ndevice_paths = ["{glob.escape(os.path.realpath(tmp_path))}/*"]\n'
+    text = text.split("\n[printer_targets]")[0] + f'\n[printer_targets]\nports = ["1024-65535"]\ndevice_paths = ["{glob.escape(os.path.realpath(tmp_path))}/*"]\n'
     path = tmp_path / f"{connection}-printer.toml"
     path.write_text(text, encoding="utf-8")
     return path

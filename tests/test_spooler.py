@@ -43,7 +43,7 @@ def config_with(tmp_path: Path, main: str, backup: str = "previews", backup_conn
     end = text.index("# Devices get their token")
     text = text[:start] + KIOSK_PRINTERS.format(main=main, backup=backup, backup_conn=backup_conn) + "\n" + text[end:]
     text = text.replace('printer = "kiosk-sanh"', 'printer = "kiosk-sanh"\nbackup_printer = "du-phong"')
-    text += LOOPBACK_PRINTERS
+    text = text.split("\n[printer_targets]")[0] + LOOPBACK_PRINTERS  # the demo's allow-list, wider ports
     path = tmp_path / "printing.toml"
     path.write_text(text, encoding="utf-8")
     return path
