@@ -19,6 +19,11 @@ from printers.transports import transport_for
 from escpos.escpos import Escpos
 
 
+def locate(connection: str, target: str, instance: Path) -> str:
+    """A printer row's target as a PrinterSpec takes it (a preview folder relative to the instance)."""
+    return transport_for(connection).locate(target, instance)
+
+
 def admit(spec: PrinterSpec) -> Admitted:
     """The printer's target as the allow-list lets it be opened, or TargetNotAllowed."""
     return transport_for(spec.connection).admit(spec)

@@ -35,7 +35,7 @@ from motcua.engine.estimates import Eta
 from motcua.models import Office, Printer, PrintJob, Ticket
 from motcua.printer_targets import Allowlist
 from printers import layout
-from printers.connections import admit, can_report_status, query_status, send
+from printers.connections import admit, can_report_status, locate, query_status, send
 from printers.encode import encode_image, encode_ticket
 from printers.spec import PrinterSpec, PrintError, TargetNotAllowed
 from printers.status import PrinterStatus
@@ -48,11 +48,7 @@ RETRY_DELAY_S = 1.0
 
 
 def spec_for(p: Printer, instance: Path, allow: Allowlist) -> PrinterSpec:
-    target = p.target
-    if p.connection == "preview":
-        folder = Path(target or "previews")
-        target = str(folder if folder.is_absolute() else instance / folder)
-    return PrinterSpec(name=p.name, connection=p.connection, target=target, profile=p.profile,
+    return PrinterSpec(name=p.name, connection=p.connection, target=locate(p.connection, p.target, instance), profile=p.profile,
                        width_dots=p.width_dots, native_qr=p.native_qr, timeout=p.timeout, allow=allow)
 
 

@@ -33,6 +33,10 @@ class Transport:
     kind: ClassVar[str]
     reports_status: ClassVar[bool] = False
 
+    def locate(self, target: str, instance: Path) -> str:
+        """The target of a printer row as the spec takes it (previews: relative to the instance)."""
+        return target
+
     def admit(self, spec: PrinterSpec) -> Admitted:
         """The target as the allow-list lets it be opened, or TargetNotAllowed (nothing opened)."""
         try:

@@ -30,6 +30,10 @@ def safe_name(name: str) -> str:
 class PreviewTransport(Transport):
     kind = "preview"
 
+    def locate(self, target: str, instance: Path) -> str:
+        folder = Path(target or "previews")
+        return str(folder if folder.is_absolute() else instance / folder)
+
     def _open(self, spec: PrinterSpec, target: Admitted, profile: object, job_name: str) -> Escpos:
         return Dummy(profile=profile)
 
