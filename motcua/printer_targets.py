@@ -53,6 +53,7 @@ class Allowlist:
     # SQLite database and its -wal/-shm/-writer files) and the config file. Previews go to
     # their own folder inside the instance folder and write only PNG files there.
     protected: tuple[Path, ...] = ()
+    instance: Path | None = None  # relative preview targets are inside it
 
     @classmethod
     def from_config(cls, cfg: PrinterTargetsConfig, instance: Path, *, protect: Iterable[Path] = ()) -> Allowlist:
@@ -65,6 +66,7 @@ class Allowlist:
             cups_queues=tuple(cfg.cups_queues),
             usb_ids=tuple(p.lower() for p in cfg.usb_ids),
             protected=(instance, *(Path(os.path.realpath(p)) for p in protect)),
+            instance=instance,
         )
 
     @classmethod
@@ -218,7 +220,10 @@ def _preview(target: str, allow: Allowlist, timeout: float) -> Admitted:
         raise _refuse(target, "chưa đặt thư mục xem thử", "no preview folder is set")
     if ".." in PurePosixPath(target).parts:
         raise _refuse(target, "không được chứa '..'", "'..' is not allowed")
-    real = Path(os.path.realpath(target))
+    folder = Path(target.strip())
+    if not folder.is_absolute() and allow.instance is not None:  # as stored in the printers table
+        folder = allow.instance / folder
+    real = Path(os.path.realpath(folder))
     if not (real == allow.preview_folder or real.is_relative_to(allow.preview_folder)):
         raise _refuse(target, f"ảnh xem thử chỉ được ghi trong {allow.preview_folder}",
                       f"previews are written only inside {allow.preview_folder}")

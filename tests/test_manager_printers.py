@@ -101,12 +101,17 @@ def test_an_admin_sets_the_connection(app, demo, tmp_path) -> None:  # noqa: ANN
     url = f"/manager/config/printers/{p.id}"
     status, page, token = form_page(client, url)
     assert status == 200 and "disabled" not in re.search(r'<select[^>]*name="connection"[^>]*>', page).group(0)
-    target = str(tmp_path / "lp0")
+    target = "/dev/usb/lp0"  # in the allow-list ([printer_targets]) whether or not it is plugged in
     r = client.post(url, data={"csrf_token": token, **fields_of(p, connection="file", target=target)})
     assert r.status_code == 302, r.get_data(as_text=True)
     now = printer_row(app)
     assert (now.connection, now.target) == ("file", target)
     # The target is still checked: empty or with a NUL byte is refused, and nothing changes.
+    # So is one outside the server's allow-list, for admins too: the database, another host.
+    for connection, bad in (("file", database_path(app)), ("file", str(tmp_path / "lp0")), ("network", "8.8.8.8:9100")):
+        r = client.post(url, data={"csrf_token": token, **fields_of(p, connection=connection, target=bad)})
+        assert r.status_code == 422 and "Đích máy in" in r.get_data(as_text=True)
+        assert printer_row(app).target == target
     for bad in ("", "/dev/usb/lp0\x00x"):
         r = client.post(url, data={"csrf_token": token, **fields_of(p, connection="file", target=bad)})
         assert r.status_code == 422

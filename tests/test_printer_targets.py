@@ -178,3 +178,5 @@ def test_check_target_of_a_running_app(app) -> None:  # noqa: ANN001
     allow = Allowlist.of(st)
     assert check_target("file", str(st.config_path), allow) is not None
     assert check_target("preview", str(Path(st.instance) / "previews"), allow) is None
+    assert check_target("preview", "previews", allow) is None  # as config.toml stores it: inside the instance
+    assert check_target("preview", "../previews", allow) is not None

@@ -20,6 +20,7 @@ from manager.config.editor import Editor, Saved
 from motcua.app import state
 from motcua.auth import login_required_page
 from motcua.models import Office, Printer, Role
+from motcua.printer_targets import Allowlist, check_target
 
 PRINTER_KEYS = ("name", "connection", "target", "profile", "width_dots", "native_qr", "timeout", "active")
 CONNECTION_KEYS = frozenset({"connection", "target"})
@@ -42,6 +43,9 @@ def _check_target(connection: str, target: str) -> str:
         raise cs.invalid("target", "Cần nhập địa chỉ máy in", "the printer needs a target")
     if "\x00" in target:
         raise cs.invalid("target", "Địa chỉ máy in có ký tự không hợp lệ", "the target holds an invalid character")
+    refused = check_target(connection, target, Allowlist.of(state()))
+    if refused is not None:
+        raise cs.invalid("target", refused.message, refused.message_en)
     return target
 
 
