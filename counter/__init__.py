@@ -11,14 +11,13 @@ from pathlib import Path
 
 from flask import Flask
 
+from motcua.rooms import register_room
+
+LINK = ("Quầy làm việc", "Counter", "/counter/")
+
 
 def init_app(app: Flask) -> None:
     """Register this room's pages with the app (called through the motcua.plugins entry point)."""
-    from motcua.app import add_translations
-
     from counter.views import bp
 
-    app.register_blueprint(bp)
-    add_translations(app, Path(__file__).parent / "translations")
-    app.extensions.setdefault("motcua.links", []).append(("Quầy làm việc", "Counter", "/counter/"))
-    app.extensions.setdefault("motcua.homes", {})["clerk"] = "/counter/"
+    register_room(app, bp, links=[LINK], homes={"clerk": "/counter/"}, translations=Path(__file__).parent / "translations")

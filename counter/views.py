@@ -14,12 +14,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from motcua import auth
-from motcua.app import state
 from motcua.auth import STAFF
 from motcua.engine import clock, counters, ratings
 from motcua.engine.errors import QueueError
 from motcua.engine.views import holder_ticket_view
+from motcua.json_errors import queue_error
 from motcua.models import Counter, Device, DeviceKind, Office, PriorityGroup, Role, Service, User
+from motcua.state import state
 
 from counter.presets import call_reasons, pause_reasons, rating_reasons
 from counter.waiting import waiting_for_counter
@@ -30,16 +31,7 @@ bp = Blueprint("counter", __name__, url_prefix="/counter", template_folder="temp
 PADS = frozenset({DeviceKind.rating, DeviceKind.counter_display})
 
 
-def _json_error(exc: QueueError):  # noqa: ANN202
-    body: dict = {"code": exc.code, "message": exc.message, "message_en": exc.message_en}
-    if exc.data:
-        body["details"] = exc.data
-    return jsonify({"error": body}), exc.status
-
-
-@bp.errorhandler(QueueError)
-def _queue_error(exc: QueueError):  # noqa: ANN202
-    return _json_error(exc)
+bp.register_error_handler(QueueError, queue_error)
 
 
 # ---- the clerk's page -------------------------------------------------------------------

@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from motcua.rooms import register_room
+
 LINKS = [("Màn hình sảnh", "Hall display", "/display/"), ("Giọng đọc", "Voice", "/display/voice")]
 
 
@@ -19,12 +21,5 @@ def init_app(app: Any) -> None:
     """Entry point called by the Flask app factory (``motcua.plugins`` group)."""
     from display.views import bp
     from display.voice_admin import bp as voice_bp
-    from motcua.app import add_translations
 
-    app.register_blueprint(bp)
-    app.register_blueprint(voice_bp)
-    links = app.extensions.setdefault("motcua.links", [])
-    for link in LINKS:
-        if link not in links:
-            links.append(link)
-    add_translations(app, Path(__file__).parent / "translations")
+    register_room(app, bp, voice_bp, links=LINKS, translations=Path(__file__).parent / "translations")

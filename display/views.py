@@ -12,11 +12,11 @@ from display import media, packs
 from display.announce import MissingClipsError, VoicePackError
 from display.strings import english, hall_strings
 from motcua import auth
-from motcua.api import use_json_errors
-from motcua.app import state
 from motcua.auth import STAFF, Principal
 from motcua.engine.errors import QueueError
+from motcua.json_errors import use_json_errors
 from motcua.models import Counter, Device, DeviceKind, Office, Ticket, TicketEvent
+from motcua.state import state
 
 log = logging.getLogger(__name__)
 bp = Blueprint("display", __name__, url_prefix="/display", template_folder="templates", static_folder="static", static_url_path="/static")

@@ -30,10 +30,10 @@ from display.announce import (
     validate_clip,
 )
 from display.voice import announcement_text
-from motcua.app import state
 from motcua.auth import login_required_page
 from motcua.engine import clock
 from motcua.models import AuditLog, Office, Role
+from motcua.state import state
 
 log = logging.getLogger(__name__)
 bp = Blueprint("display_voice", __name__, url_prefix="/display/voice", template_folder="templates")

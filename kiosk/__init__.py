@@ -11,6 +11,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from motcua.rooms import register_room
+
 LINK = ("Kiosk lấy số", "Kiosk", "/kiosk/")
 
 
@@ -18,11 +20,5 @@ def init_app(app: Flask) -> None:
     """Register this room's pages with the app (called through the motcua.plugins entry point)."""
     from kiosk.api import bp as api_bp
     from kiosk.views import bp
-    from motcua.app import add_translations
 
-    app.register_blueprint(bp)
-    app.register_blueprint(api_bp)
-    links = app.extensions.setdefault("motcua.links", [])
-    if LINK not in links:
-        links.append(LINK)
-    add_translations(app, Path(__file__).parent / "translations")
+    register_room(app, bp, api_bp, links=[LINK], translations=Path(__file__).parent / "translations")

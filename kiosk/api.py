@@ -7,17 +7,17 @@ reads every failure the same way.
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
-from sqlalchemy.exc import OperationalError
 
 from kiosk.views import kiosk_settings
 from motcua import auth
-from motcua.api import error_response
-from motcua.app import state
-from motcua.engine.errors import QueueError, not_found
+from motcua.engine.errors import not_found
+from motcua.json_errors import use_json_errors
 from motcua.models import Device, DeviceKind, Office, PrintJob
+from motcua.state import state
 
 bp = Blueprint("kiosk_api", __name__, url_prefix="/kiosk/api")
 KIOSK = frozenset({DeviceKind.kiosk})
+use_json_errors(bp)
 
 
 @bp.get("/me")
@@ -48,13 +48,3 @@ def print_job(job_id: int):  # noqa: ANN201
             attempts=job.attempts,
             printed_at=job.printed_at.isoformat() if job.printed_at else None,
         )
-
-
-@bp.errorhandler(QueueError)
-def _queue_error(exc: QueueError):  # noqa: ANN202
-    return error_response(exc.code, exc.message, exc.message_en, exc.status, exc.data or None)
-
-
-@bp.errorhandler(OperationalError)
-def _db_error(exc: OperationalError):  # noqa: ANN202
-    return error_response("busy", "Hệ thống đang bận, vui lòng thử lại.", "The system is busy, please retry.", 503)

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from kiosk import qr
 from kiosk.strings import english, in_locale, kiosk_strings, setup_text, status_strings
-from motcua.app import state
 from motcua.engine import clock, tickets
 from motcua.engine.errors import QueueError
 from motcua.models import Office
+from motcua.state import state
 
 bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static", static_url_path="/kiosk/static")
 

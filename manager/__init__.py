@@ -11,6 +11,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from motcua.rooms import register_room
+
 LINK = ("Quản lý", "Manager", "/manager/")
 
 
@@ -20,16 +22,7 @@ def init_app(app: Flask) -> None:
     from manager.api import register_docs
     from manager.config_views import bp as config_bp
     from manager.views import bp as pages_bp
-    from motcua.app import add_translations
 
-    app.register_blueprint(pages_bp)
-    app.register_blueprint(config_bp)
-    app.register_blueprint(api_bp)
+    register_room(app, pages_bp, config_bp, api_bp, links=[LINK], homes={"manager": "/manager/", "admin": "/manager/"},
+                  translations=Path(__file__).parent / "translations")
     register_docs()
-    links = app.extensions.setdefault("motcua.links", [])
-    if LINK not in links:
-        links.append(LINK)
-    homes = app.extensions.setdefault("motcua.homes", {})
-    homes.setdefault("manager", "/manager/")
-    homes.setdefault("admin", "/manager/")
-    add_translations(app, Path(__file__).parent / "translations")

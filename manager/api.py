@@ -3,29 +3,27 @@ spreadsheets (manager or admin: browser session or a user API token).
 
 The core's API blueprint is registered before rooms load, so these routes live on this room's
 own blueprint under the same prefix, answer errors in the core's JSON shape, and add themselves
-to the OpenAPI document (motcua.api.ROUTES).
+to the OpenAPI document (motcua.api.routing.ROUTES).
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 
 from flask import Blueprint, Response, jsonify, request, send_file, stream_with_context
-from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
 
 from manager import exports, reports
 from motcua import auth
-from motcua.api import HTTP_MESSAGES, ROUTES, RouteDoc, error_response
-from motcua.app import state
+from motcua.api.routing import ROUTES, RouteDoc
 from motcua.auth import MANAGERS
 from motcua.engine import clock
 from motcua.engine.errors import QueueError
+from motcua.json_errors import use_json_errors
 from motcua.models import Office
+from motcua.state import state
 
-log = logging.getLogger(__name__)
 bp = Blueprint("reports_api", __name__, url_prefix="/api/v1/reports")
+use_json_errors(bp, internal=("Lỗi hệ thống khi lập báo cáo, vui lòng thử lại.", "Internal error while making the report, please retry."))
 
 FORMATS = ("json", "csv", "xlsx")
 TICKETS_PAGE = 1000
@@ -61,30 +59,6 @@ def register_docs() -> None:
     for doc in DOCS:
         if (doc.path, doc.method) not in known:
             ROUTES.append(doc)
-
-
-@bp.errorhandler(QueueError)
-def _queue_error(exc: QueueError):  # noqa: ANN202
-    return error_response(exc.code, exc.message, exc.message_en, exc.status, exc.data or None)
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException):  # noqa: ANN202
-    status = exc.code or 500
-    vi, en = HTTP_MESSAGES.get(status, ("Lỗi.", exc.name))
-    return error_response(exc.name.lower().replace(" ", "_"), vi, en, status)
-
-
-@bp.errorhandler(OperationalError)
-def _db_error(exc: OperationalError):  # noqa: ANN202
-    log.warning("reports: database unavailable or busy: %s", exc.orig)
-    return error_response("busy", "Hệ thống đang bận, vui lòng thử lại sau ít phút.", "The system is busy, please retry in a moment.", 503)
-
-
-@bp.errorhandler(Exception)
-def _unexpected(exc: Exception):  # noqa: ANN202
-    log.exception("unexpected error in the reports API")
-    return error_response("internal_error", "Lỗi hệ thống khi lập báo cáo, vui lòng thử lại.", "Internal error while making the report, please retry.", 500)
 
 
 def request_range(office: Office) -> tuple[date, date]:

@@ -12,12 +12,12 @@ from manager import dashboard, exports, reports
 from manager.access import page_office, visible_offices
 from manager.api import xlsx_download
 from motcua import auth
-from motcua.api import error_response
-from motcua.app import state
 from motcua.auth import MANAGERS, login_required_page
 from motcua.engine import clock
 from motcua.engine.errors import QueueError
+from motcua.json_errors import queue_error
 from motcua.models import Role
+from motcua.state import state
 
 bp = Blueprint("manager", __name__, url_prefix="/manager", template_folder="templates", static_folder="static",
                static_url_path="/static")
@@ -29,7 +29,7 @@ OUT_OF_ORDER_SHOWN = 200
 def _queue_error(exc: QueueError):  # noqa: ANN202
     """JSON routes answer in the API's error shape; pages show the message."""
     if request.path.startswith("/manager/api/"):
-        return error_response(exc.code, exc.message, exc.message_en, exc.status, exc.data or None)
+        return queue_error(exc)
     return render_template("error.html", message=(exc.message, exc.message_en)), exc.status
 
 

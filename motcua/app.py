@@ -2,27 +2,27 @@
 
 UI rooms (kiosk, counter, display, printers, manager) plug in through the `motcua.plugins`
 entry-point group: each exposes `init_app(app)`, so the core never imports them by name.
+Only entry points (the CLI, the WSGI module, tests) import this module: what the app shares
+lives in `motcua.state` and `motcua.extensions`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from flask import Flask, g, has_request_context, request
-from flask_babel import Babel
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask, g, request
 
 from motcua import auth, dayend, health, limits, metrics, production, realtime
-from motcua.config import Config, effective_settings, instance_path, load_config
+from motcua.api import bp as api_bp
+from motcua.config import effective_settings, instance_path, load_config
 from motcua.db import Database
+from motcua.extensions import babel, csrf
 from motcua.security import load_or_create_secret_key
+from motcua.state import Motcua
 
 log = logging.getLogger(__name__)
-csrf = CSRFProtect()
-babel = Babel()
 LANGUAGES = ("vi", "en")
 # Everything from this origin only (no CDN, no third-party connections, no framing by others),
 # and no inline script: pages ask for behaviour with data- attributes (motcua/static/js/page.js),
@@ -30,39 +30,6 @@ LANGUAGES = ("vi", "en")
 CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self'; connect-src 'self'; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'; "
        "script-src 'self'; style-src 'self' 'unsafe-inline'")
-
-
-@dataclass
-class Motcua:
-    """Everything the app shares, at app.extensions['motcua']."""
-
-    config: Config
-    config_path: Path
-    instance: Path
-    settings: dict
-    db: Database
-
-    def status_url(self, public_id: str) -> str:
-        """The address behind a ticket's QR code (the kiosk room serves /t/<id>). It must open on
-        the citizen's phone: public_url when set, else the address the request came to (the
-        kiosk's own), else the server's host and port (jobs printed again at start-up)."""
-        base = self.settings.get("public_url")
-        if not base:
-            base = request.host_url if has_request_context() else f"http://{self.settings['host']}:{self.settings['port']}/"
-        return f"{base.rstrip('/')}/t/{public_id}"
-
-
-def state(app: Flask | None = None) -> Motcua:
-    from flask import current_app
-
-    return (app or current_app).extensions["motcua"]
-
-
-def add_translations(app: Flask, folder: Path) -> None:
-    """A room's own catalogue folder (Flask-Babel merges every folder's messages)."""
-    dirs = app.extensions["babel"].translation_directories
-    if str(folder) not in dirs:
-        dirs.append(str(folder))
 
 
 def select_locale() -> str:
@@ -111,8 +78,6 @@ def create_app(
     babel.init_app(app, locale_selector=select_locale)
     auth.init_app(app)
     limits.init_app(app, settings["redis_url"])
-    from motcua.api import bp as api_bp
-
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions (motcua.auth)
     app.register_blueprint(api_bp)
     limits.init_issue_limits(app)

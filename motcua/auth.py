@@ -19,6 +19,7 @@ from motcua.engine.errors import QueueError
 from motcua.models import ApiToken, Device, DeviceKind, Office, Role, User
 from motcua.prepared import Prepared
 from motcua.security import check_password, token_hash
+from motcua.state import state
 
 login_manager = LoginManager()
 bp = Blueprint("auth", __name__)
@@ -99,8 +100,6 @@ def current_principal(session: Session | None = None) -> Principal | None:
     read transaction of its own (the hot writes: issuing, calling)."""
     if "principal" in g:
         return g.principal
-    from motcua.app import state
-
     principal = None
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
@@ -169,8 +168,6 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # noqa: ANN201
-    from motcua.app import state
-
     error = None
     if request.method == "POST":
         with state().db.read() as s:
@@ -233,8 +230,6 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(user_id: str):  # noqa: ANN202
-        from motcua.app import state
-
         with state(app).db.read() as s:
             user = s.get(User, int(user_id))
             return SessionUser(user) if user is not None and user.active else None

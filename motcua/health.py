@@ -17,6 +17,9 @@ from flask import Blueprint, Flask, current_app, jsonify, render_template, reque
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from motcua.json_errors import error_response
+from motcua.state import state
+
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 REDIS_TIMEOUT_S = 1.0
@@ -25,8 +28,6 @@ NAMES = {"database": ("cơ sở dữ liệu", "the database"), "redis": ("Redis"
 
 
 def check_database() -> dict[str, Any]:
-    from motcua.app import state
-
     start = time.perf_counter()
     with state().db.engine.connect() as conn:
         conn.execute(text("SELECT 1"))
@@ -51,8 +52,6 @@ def check_redis(url: str) -> dict[str, Any]:
 
 
 def run_checks() -> dict[str, dict[str, Any]]:
-    from motcua.app import state
-
     checks: dict[str, dict[str, Any]] = {}
     probes = [("database", check_database)]
     redis_url = state().settings.get("redis_url")
@@ -69,8 +68,6 @@ def run_checks() -> dict[str, dict[str, Any]]:
 
 @bp.get("/healthz")
 def healthz():  # noqa: ANN201
-    from motcua.api import error_response
-
     checks = run_checks()
     failed = [name for name, c in checks.items() if not c["ok"]]
     if not failed:
@@ -90,7 +87,6 @@ UNAVAILABLE = ("Hệ thống tạm thời gián đoạn, vui lòng thử lại s
 
 def _database_unavailable(exc: OperationalError):  # noqa: ANN202
     """Pages and room endpoints without their own handler (the API has one: same answer)."""
-    from motcua.api import error_response
     from motcua.db import is_unavailable
 
     log.warning("database %s: %s", "unavailable" if is_unavailable(exc) else "busy", exc.orig)

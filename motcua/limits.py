@@ -26,6 +26,7 @@ from flask_login import current_user
 from limits import parse_many
 
 from motcua.config import ConfigError
+from motcua.json_errors import error_response
 
 # Failed sign-ins per address and username; a successful one costs nothing.
 LOGIN_LIMIT = "5 per minute;30 per hour"
@@ -95,8 +96,6 @@ def init_app(app: Flask, redis_url: str | None) -> Limiter:
     @app.errorhandler(429)
     def _too_many(exc):  # noqa: ANN001, ANN202
         if request.path.startswith("/api/"):
-            from motcua.api import error_response
-
             return error_response("too_many_requests", "Quá nhiều yêu cầu, vui lòng thử lại sau.", "Too many requests, try again later.", 429)
         message = ("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.", "Too many failed sign-ins. Try again in a few minutes.")
         return render_template("error.html", message=message), 429

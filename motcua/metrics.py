@@ -38,6 +38,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from motcua.json_errors import error_response
+from motcua.state import state
+
 log = logging.getLogger(__name__)
 
 CALL_ENDPOINTS = {"api.counter_next": "next", "api.counter_call": "call"}
@@ -66,8 +69,6 @@ class DatabaseCollector(Collector):
         self._lock = threading.Lock()
 
     def collect(self) -> Iterator[Metric]:
-        from motcua.app import state
-
         up = GaugeMetricFamily("motcua_database_up", "1 when the database answered this scrape")
         try:
             with state(self.app).db.read() as s:
@@ -222,8 +223,6 @@ def init_app(app: Flask) -> None:
     def metrics():  # noqa: ANN202
         ok, status = allowed()
         if not ok:
-            from motcua.api import error_response
-
             if status == 401:
                 return error_response("bad_token", "Mã truy cập số liệu không đúng.", "The metrics token is wrong.", 401)
             return error_response("forbidden", "Số liệu chỉ xem được từ máy chủ hoặc với mã truy cập (MOTCUA_METRICS_TOKEN).",

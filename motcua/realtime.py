@@ -23,6 +23,7 @@ from flask_socketio import SocketIO, join_room
 
 from motcua.db import Database
 from motcua.engine.changes import Change
+from motcua.state import state
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/display"
@@ -80,7 +81,6 @@ def _principal_for_socket(auth: dict | None):  # noqa: ANN202
     """Device token, staff session, or a citizen's public ticket id (read-only, own office)."""
     from sqlalchemy import select
 
-    from motcua.app import state
     from motcua.auth import Principal, principal_from_token
     from motcua.models import Ticket
 
@@ -112,7 +112,6 @@ def _principal_for_socket(auth: dict | None):  # noqa: ANN202
 def _office_for_socket(p, auth: dict | None) -> int | None:  # noqa: ANN001
     from sqlalchemy import select
 
-    from motcua.app import state
     from motcua.models import Office
 
     code = (auth or {}).get("office") or request.args.get("office")
@@ -125,7 +124,6 @@ def _office_for_socket(p, auth: dict | None) -> int | None:  # noqa: ANN001
 
 
 def send_snapshot(socketio: SocketIO, office_id: int) -> None:
-    from motcua.app import state
     from motcua.engine.snapshot import snapshot
     from motcua.models import Office
 
@@ -212,7 +210,6 @@ def _register_handlers(socketio: SocketIO, presence: Presence) -> None:
 
         flask_session["socket_office"] = office_id
         if p.device_id is not None:
-            from motcua.app import state
             from motcua.auth import touch_device
 
             with state().db.write() as s:

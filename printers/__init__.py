@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Flask
 
 from motcua.engine.changes import Change
+from motcua.rooms import register_room
+from motcua.state import state
 
 
 def init_app(app: Flask) -> None:
     """Start the spooler and feed it every committed ticket that has a print job."""
-    from motcua.app import csrf, state
     from motcua.printer_targets import Allowlist
     from printers import views
     from printers.spooler import Spooler
@@ -27,6 +28,5 @@ def init_app(app: Flask) -> None:
     st.db.subscribe(on_changes)
     if not app.testing:
         spooler.recover(st.status_url)
-    csrf.exempt(views.bp)  # bearer tokens; auth.check validates CSRF for cookie sessions
-    app.register_blueprint(views.bp)
+    register_room(app, bearer=[views.bp])
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 
 from motcua import auth
-from motcua.api import use_json_errors
-from motcua.app import state
 from motcua.auth import STAFF
 from motcua.engine import clock, tickets
 from motcua.engine.errors import QueueError
+from motcua.json_errors import use_json_errors
 from motcua.models import Device, DeviceKind, PrintJob
+from motcua.state import state
 
 bp = Blueprint("printers", __name__, url_prefix="/printers")
 use_json_errors(bp)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select
 
-from motcua.api import ROUTES
+from motcua.api.routing import ROUTES
 from motcua.models import Ticket, TicketEvent, User
 from tests.conftest import REPO, login
 

@@ -14,9 +14,9 @@ from manager import config_service as cs
 from manager.access import page_office
 from manager.config.base import ROLES, bp, ctx
 from manager.config.editor import Editor, Saved
-from motcua.app import state
 from motcua.auth import login_required_page
 from motcua.models import Counter, CounterService, CounterStatus, Office, Service
+from motcua.state import state
 
 
 @bp.get("/counters")

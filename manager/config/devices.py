@@ -17,11 +17,11 @@ from manager.access import page_office
 from manager.config.base import ROLES, bp, ctx, done, get_in_office, int_or_none, show_secret
 from manager.config.editor import Editor, Saved, Secret
 from motcua import realtime
-from motcua.app import state
 from motcua.auth import login_required_page
 from motcua.engine import clock
 from motcua.models import Counter, Device, DeviceKind, Office, Printer
 from motcua.security import new_token, token_hash
+from motcua.state import state
 
 
 def device_snapshot(d: Device) -> dict[str, Any]:

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from manager import config_service as cs
 from manager.access import page_office
 from manager.config.base import ROLES, done, get_in_office, office_args, render_form, show_errors, show_secret
-from motcua.app import state
 from motcua.auth import login_required_page
 from motcua.models import Office
+from motcua.state import state
 
 
 @dataclass(frozen=True)

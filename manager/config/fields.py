@@ -14,10 +14,10 @@ from manager import config_service as cs
 from manager.access import page_office
 from manager.config.base import ROLES, bp, ctx, spans_text
 from manager.config.editor import Editor, Saved
-from motcua.app import state
 from motcua.auth import login_required_page
 from motcua.config import WEEKDAYS
 from motcua.models import Office, Service
+from motcua.state import state
 
 FIELD_KEYS = ("code", "name", "name_en", "prefix", "start_number", "digits", "daily_quota", "service_minutes", "issuing_windows", "active", "sort_order")
 

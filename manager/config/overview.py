@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from manager.access import page_office
 from manager.config.base import ROLES, bp, ctx, int_or_none
 from manager.dashboard import thresholds
-from motcua.app import state
 from motcua.auth import login_required_page
 from motcua.engine import clock
 from motcua.models import AuditLog, Counter, Device, Printer, PriorityGroup, Service, User
+from motcua.state import state
 
 AUDIT_PAGE = 50
 ENTITY_NAMES = {

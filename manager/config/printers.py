@@ -17,10 +17,10 @@ from manager import config_service as cs
 from manager.access import page_office
 from manager.config.base import ROLES, bp, ctx
 from manager.config.editor import Editor, Saved
-from motcua.app import state
 from motcua.auth import login_required_page
 from motcua.models import Office, Printer, Role
 from motcua.printer_targets import Allowlist, check_target
+from motcua.state import state
 
 PRINTER_KEYS = ("name", "connection", "target", "profile", "width_dots", "native_qr", "timeout", "active")
 CONNECTION_KEYS = frozenset({"connection", "target"})

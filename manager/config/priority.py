@@ -15,9 +15,9 @@ from manager.access import page_office
 from manager.config.base import ROLES, bp, ctx, done, show_errors
 from manager.config.editor import Editor, Saved
 from manager.config.settings import save_settings
-from motcua.app import state
 from motcua.auth import login_required_page
 from motcua.models import Office, PriorityGroup
+from motcua.state import state
 
 GROUP_KEYS = ("code", "name", "name_en", "active", "sort_order")
 

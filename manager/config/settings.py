@@ -17,10 +17,10 @@ from manager import config_service as cs
 from manager.access import page_office
 from manager.config.base import ROLES, bp, done, int_or_none, office_args, render_form, show_errors, spans_text
 from manager.dashboard import thresholds
-from motcua.app import state
 from motcua.auth import login_required_page
 from motcua.config import WEEKDAYS
 from motcua.models import Office, Service
+from motcua.state import state
 
 
 def save_settings(updates: dict[str, Any]) -> None:

@@ -19,11 +19,11 @@ from manager.access import page_office
 from manager.config.base import ROLES, bp, ctx, done, int_or_none, show_secret
 from manager.config.editor import Editor, Saved, Secret
 from motcua import realtime
-from motcua.app import state
 from motcua.auth import login_required_page
 from motcua.engine import clock
 from motcua.models import ApiToken, Counter, Office, Role, User
 from motcua.security import hash_password
+from motcua.state import state
 
 
 def may_edit(user: User | None) -> bool:

@@ -7,7 +7,7 @@ import re
 from pydantic import BaseModel
 
 from motcua import __version__
-from motcua.api import ROUTES
+from motcua.api.routing import ROUTES
 from motcua.api.schemas import ErrorBody
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")

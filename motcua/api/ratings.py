@@ -6,11 +6,11 @@ from flask import jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
 from motcua import auth
-from motcua.api import api_route
-from motcua.app import state
+from motcua.api.routing import api_route
 from motcua.engine import clock, ratings, tickets
 from motcua.engine.errors import QueueError
 from motcua.models import Device, DeviceKind
+from motcua.state import state
 
 RATING_PADS = frozenset({DeviceKind.rating})
 

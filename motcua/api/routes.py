@@ -7,15 +7,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from motcua import auth
-from motcua.api import api_route
 from motcua.api import schemas as S
-from motcua.app import state
+from motcua.api.openapi import document
+from motcua.api.routing import api_route
 from motcua.auth import STAFF, Principal
 from motcua.engine import changes, clock, counters, tickets
 from motcua.engine.errors import QueueError
 from motcua.engine.snapshot import snapshot
 from motcua.engine.views import counter_view, holder_ticket_view, service_view, ticket_view
 from motcua.models import DeviceKind, Office, PriorityGroup, Role, Service, Ticket, User
+from motcua.state import state
 
 KIOSK = frozenset({DeviceKind.kiosk})
 DISPLAYS = frozenset(DeviceKind)
@@ -187,8 +188,6 @@ def queue_snapshot():  # noqa: ANN201
 
 @api_route("/openapi.json", "GET", summary="This document", auth="public")
 def openapi():  # noqa: ANN201
-    from motcua.api.openapi import document
-
     return jsonify(document())
 
 

@@ -1,0 +1,40 @@
+"""What the app shares: its config, settings, instance folder and database, at
+app.extensions['motcua'], read with `state()`.
+
+It lives apart from the app factory so that any module (the API, auth, real time, the rooms) can
+read it without importing the factory, which imports them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, current_app, has_request_context, request
+
+from motcua.config import Config
+from motcua.db import Database
+
+
+@dataclass
+class Motcua:
+    """Everything the app shares, at app.extensions['motcua']."""
+
+    config: Config
+    config_path: Path
+    instance: Path
+    settings: dict
+    db: Database
+
+    def status_url(self, public_id: str) -> str:
+        """The address behind a ticket's QR code (the kiosk room serves /t/<id>). It must open on
+        the citizen's phone: public_url when set, else the address the request came to (the
+        kiosk's own), else the server's host and port (jobs printed again at start-up)."""
+        base = self.settings.get("public_url")
+        if not base:
+            base = request.host_url if has_request_context() else f"http://{self.settings['host']}:{self.settings['port']}/"
+        return f"{base.rstrip('/')}/t/{public_id}"
+
+
+def state(app: Flask | None = None) -> Motcua:
+    return (app or current_app).extensions["motcua"]
