@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from motcua import auth
 from motcua.auth import STAFF
-from motcua.engine import clock, counters, ratings
+from motcua.devices import mark_seen
+from motcua.engine import counters, ratings
 from motcua.engine.errors import QueueError
 from motcua.engine.views import holder_ticket_view
 from motcua.json_errors import queue_error
@@ -120,7 +121,7 @@ def device_info():  # noqa: ANN201
     with state().db.write() as s:
         d = s.get(Device, p.device_id)
         office = s.get(Office, d.office_id)
-        d.last_seen_at = clock.now()
+        mark_seen(s, d.id)
         c = s.get(Counter, d.counter_id) if d.counter_id else None
         out: dict = {
             "device": {"name": d.name, "kind": d.kind.value},

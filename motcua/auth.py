@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -14,7 +13,6 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from motcua.engine import clock
 from motcua.engine.errors import QueueError
 from motcua.models import ApiToken, Device, DeviceKind, Office, Role, User
 from motcua.prepared import Prepared
@@ -215,12 +213,6 @@ def office_id_for(principal: Principal, session: Session, code: str | None = Non
     if len(offices) == 1:
         return offices[0]
     raise QueueError("office_required", "Hãy chọn đơn vị (tham số office).", "Name the office (the office parameter).", status=422)
-
-
-def touch_device(session: Session, device_id: int, now: datetime | None = None) -> None:
-    d = session.get(Device, device_id)
-    if d is not None:
-        d.last_seen_at = now or clock.now()
 
 
 def init_app(app: Flask) -> None:

@@ -22,6 +22,7 @@ from flask_login import current_user
 from flask_socketio import SocketIO, join_room
 
 from motcua.db import Database
+from motcua.devices import mark_seen
 from motcua.engine.changes import Change
 from motcua.state import state
 
@@ -175,11 +176,6 @@ class Presence:
                 log.warning("could not check the sockets' tokens", exc_info=True)
 
     def run(self) -> None:
-        from sqlalchemy import update
-
-        from motcua.engine import clock
-        from motcua.models import Device
-
         while True:
             self.socketio.sleep(self.INTERVAL_S)
             ids = set(self.connected.values())
@@ -187,7 +183,7 @@ class Presence:
                 continue
             try:
                 with self.db.write() as s:
-                    s.execute(update(Device).where(Device.id.in_(ids)).values(last_seen_at=clock.now()))
+                    mark_seen(s, *ids)
             except Exception:  # noqa: BLE001  a database hiccup must not end the heartbeat
                 log.warning("could not refresh device presence", exc_info=True)
 
@@ -210,10 +206,8 @@ def _register_handlers(socketio: SocketIO, presence: Presence) -> None:
 
         flask_session["socket_office"] = office_id
         if p.device_id is not None:
-            from motcua.auth import touch_device
-
             with state().db.write() as s:
-                touch_device(s, p.device_id)
+                mark_seen(s, p.device_id)
             presence.connected[request.sid] = p.device_id
         if p.via == "token":
             from motcua.security import token_hash

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from motcua import auth
 from motcua.api.routing import api_route
+from motcua.devices import mark_seen
 from motcua.engine import clock, ratings, tickets
 from motcua.engine.errors import QueueError
 from motcua.models import Device, DeviceKind
@@ -49,6 +50,6 @@ def create_rating(body: RateTicket):  # noqa: ANN201
             raise QueueError("unknown_ticket", "Không tìm thấy phiếu.", "Ticket not found.", status=404)
         now = clock.now()
         r = ratings.rate(s, ticket, body.score, body.reason, device=device, now=now)
-        device.last_seen_at = now
+        mark_seen(s, device.id, now=now)
         out = ratings.rating_view(s, r, ticket=ticket)
     return jsonify(out), 201

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import EllipsisType, SimpleNamespace
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from motcua.devices import mark_seen_and_read_printers
 from motcua.engine import changes, clock
 from motcua.engine.errors import QueueError, conflict, not_found
 from motcua.engine.estimates import Eta, eta, throughput
@@ -131,7 +132,7 @@ class Issued:
 # statements on the session's connection: the ORM's unit of work, and then Core's per-statement
 # machinery, cost more than the database (motcua.prepared).
 _tickets, _legs, _events, _jobs = Ticket.__table__, TicketLeg.__table__, TicketEvent.__table__, PrintJob.__table__
-_services, _offices, _groups, _devices = Service.__table__, Office.__table__, PriorityGroup.__table__, Device.__table__
+_services, _offices, _groups = Service.__table__, Office.__table__, PriorityGroup.__table__
 _SERVICE = Prepared(
     select(_services, _offices.c.timezone.label("office_timezone"), _offices.c.settings.label("office_settings"))
     .join(_offices, _offices.c.id == _services.c.office_id)
@@ -145,8 +146,6 @@ _LEG_INSERT = Prepared(_legs.insert(), keys=("ticket_id", "office_id", "business
 _EVENT_INSERT = Prepared(_events.insert(), keys=("office_id", "ticket_id", "kind", "at", "from_status", "to_status", "service_id",
                                                   "user_id", "device_id", "data"))
 _JOB_INSERT = Prepared(_jobs.insert().returning(_jobs.c.id), keys=("ticket_id", "printer_id", "backup_printer_id", "created_at", "updated_at"))
-_SEEN = Prepared(update(_devices).where(_devices.c.id == bindparam("device_id")).values(last_seen_at=bindparam("now"))
-                 .returning(_devices.c.printer_id, _devices.c.backup_printer_id))
 
 
 def issue_ticket(
@@ -213,7 +212,7 @@ def issue_ticket(
                                  device_id=device_id, data={"priority": priority}))
     job_id = printer_id = None
     if device_id is not None:
-        printer_id, backup_id = _SEEN.first(conn, {"device_id": device_id, "now": now})
+        printer_id, backup_id = mark_seen_and_read_printers(conn, device_id, now)
         if printer_id is not None:
             # Printing happens after the commit (the spooler); the job row makes it durable.
             job_id = _JOB_INSERT.scalar(conn, dict(ticket_id=ticket_id, printer_id=printer_id, backup_printer_id=backup_id,
