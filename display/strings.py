@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from flask_babel import force_locale, gettext as _
+from flask_babel import gettext as _
 
 
 def hall_strings() -> dict[str, str]:
@@ -33,9 +31,3 @@ def hall_strings() -> dict[str, str]:
         "media_empty_title": _("Vui lòng lấy số tại kiosk"),
         "media_empty_body": _("Theo dõi số thứ tự trên màn hình và nghe lời mời đến quầy."),
     }
-
-
-def english(fn: Callable[[], dict[str, str]]) -> dict[str, str]:
-    """The same texts in English: a Vietnamese screen shows them beneath, smaller."""
-    with force_locale("en"):
-        return fn()

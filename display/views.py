@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from display import media, packs
 from display.announce import MissingClipsError, VoicePackError
-from display.strings import english, hall_strings
+from display.strings import hall_strings
 from motcua import auth
 from motcua.auth import STAFF, Principal
 from motcua.engine.errors import QueueError
+from motcua.i18n import english
 from motcua.json_errors import use_json_errors
 from motcua.models import Counter, Device, DeviceKind, Office, Ticket, TicketEvent
 from motcua.state import state

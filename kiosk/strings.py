@@ -7,9 +7,6 @@ Placeholders in braces ({n}, {code}) are filled in by the scripts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
 
@@ -73,13 +70,3 @@ def setup_text() -> dict[str, str]:
         "bad_token": _("Mã thiết bị đã lưu không hợp lệ hoặc đã bị thu hồi: hãy mở lại địa chỉ kiosk mới."),
         "not_kiosk": _("Mã thiết bị đã lưu không phải của một kiosk lấy số."),
     }
-
-
-def in_locale(build: Callable[[], dict[str, str]], lang: str) -> dict[str, str]:
-    """A table in a given language, e.g. English lines a Vietnamese screen also shows beneath."""
-    with force_locale(lang):
-        return build()
-
-
-def english(build: Callable[[], dict[str, str]]) -> dict[str, str]:
-    return in_locale(build, "en")

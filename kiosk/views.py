@@ -7,9 +7,10 @@ from flask_babel import get_locale
 from sqlalchemy import select
 
 from kiosk import qr
-from kiosk.strings import english, in_locale, kiosk_strings, setup_text, status_strings
+from kiosk.strings import kiosk_strings, setup_text, status_strings
 from motcua.engine import clock, tickets
 from motcua.engine.errors import QueueError
+from motcua.i18n import english, in_locale
 from motcua.models import Office
 from motcua.state import state
 
