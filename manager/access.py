@@ -11,12 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from motcua.auth import Principal
 from motcua.models import Office
-
-
-def page_principal() -> Principal:
-    return Principal(current_user.id, None, current_user.role, None, current_user.office_id, "session")
 
 
 def page_office(session: Session, code: str | None = None) -> Office:

@@ -1,5 +1,5 @@
 """Who is asking: staff in a browser session (Flask-Login), API clients and devices with a
-bearer token. Views declare what they accept with `@requires(...)`."""
+bearer token. JSON views call `check(roles=..., devices=...)` first; pages use `@login_required_page(...)`."""
 
 from __future__ import annotations
 
@@ -124,20 +124,6 @@ def check(*, roles: frozenset[Role] = frozenset(), devices: frozenset[DeviceKind
     if (p.role is not None and p.role in roles) or (p.device_kind is not None and p.device_kind in devices):
         return p
     raise _forbidden()
-
-
-def requires(*, roles=frozenset(), devices=frozenset()):  # noqa: ANN001, ANN201
-    """Decorator for JSON views: the principal lands in g.principal, errors are JSON."""
-
-    def wrap(fn):  # noqa: ANN001, ANN202
-        @functools.wraps(fn)
-        def inner(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            check(roles=frozenset(roles), devices=frozenset(devices))
-            return fn(*args, **kwargs)
-
-        return inner
-
-    return wrap
 
 
 def login_required_page(*roles: Role):  # noqa: ANN201

@@ -326,9 +326,6 @@ class Ticket(Base):
     counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id])
     legs: Mapped[list[TicketLeg]] = relationship(order_by="TicketLeg.seq", back_populates="ticket")
 
-    # Set by the engine when it queued a print job in this transaction (not a column).
-    print_job_id = None  # int | None; unannotated so the ORM leaves it alone
-
     @property
     def leg(self) -> TicketLeg:
         return self.legs[-1]

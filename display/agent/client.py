@@ -52,7 +52,6 @@ class DisplayAgent:
         self.state = QueueState()
         self.announced: list[dict] = []  # every call announced, in order (for logs and tests)
         self.connected = False
-        self.snapshots = 0
         self._lock = threading.RLock()
         self._down_timer: threading.Timer | None = None
         self._shown_down = False
@@ -148,7 +147,6 @@ class DisplayAgent:
     def _on_snapshot(self, snap: dict) -> None:
         with self._lock:
             result = self.state.apply_snapshot(snap)
-            self.snapshots += 1
             self.connected = True
             self._shown_down = False
             self._render()
