@@ -82,7 +82,7 @@ def loopback_send(batch: list[TicketContent]) -> tuple[float, float] | None:
     """p50/p99 ms to send a 576-dot ticket to the test printer on 127.0.0.1 (with the
     post-job status check), or None when tests/ is not importable."""
     try:
-        from tests.escpos_sink import EscposSink
+        from tests.support.escpos_sink import EscposSink
     except ImportError:
         return None
     from motcua.printer_targets import Allowlist
@@ -127,7 +127,7 @@ def main() -> None:
     ])
     sent = loopback_send(batch)
     if sent:
-        table += (f"\n\nSend to the loopback ESC/POS printer (tests/escpos_sink.py), 50 tickets of 576 "
+        table += (f"\n\nSend to the loopback ESC/POS printer (tests/support/escpos_sink.py), 50 tickets of 576 "
                   f"dots, connect + data + DLE EOT 1 check + close: p50 {sent[0]:.1f} ms, p99 {sent[1]:.1f} ms.")
     print(table)
     path = write_section(TITLE, table)

@@ -8,129 +8,20 @@ is missing the test skips with the reason, except under MOTCUA_REQUIRE_SERVICES=
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from motcua.app import create_app
-from motcua.engine import clock
 from motcua.migrate import upgrade
-from motcua.models import ApiToken, Counter, Device, Office, Role, User
-from motcua.security import hash_password, new_token, token_hash
-from motcua.seed import seed
+from motcua.models import Office
+from tests.support.demo import Demo, populate
+from tests.support.env import DEMO_CONFIG, PG_ADMIN_URL, REDIS_TEST_URL, free_port, skip_or_fail
+from tests.support.live import LiveServer, spawn, wait_for_http
 
-pytest_plugins = ["tests.browser_support", "tests.escpos_sink"]
-
-REPO = Path(__file__).resolve().parent.parent
-DEMO_CONFIG = REPO / "config.toml"
-TWO_OFFICES = REPO / "tests" / "data" / "two_offices.toml"
-PG_ADMIN_URL = os.environ.get("MOTCUA_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_TEST_URL = os.environ.get("MOTCUA_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-def required() -> bool:
-    return os.environ.get("MOTCUA_REQUIRE_SERVICES") == "1"
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip with the reason, or fail when CI requires every service."""
-    if required():
-        pytest.fail(f"{reason} (MOTCUA_REQUIRE_SERVICES=1: this must run)")
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# ---- the demo's people and devices -----------------------------------------------------
-
-
-@dataclass
-class Staff:
-    username: str
-    password: str
-    token: str
-    role: Role
-
-    @property
-    def headers(self) -> dict:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-@dataclass
-class Demo:
-    """An office with a user of each role and a token for each device."""
-
-    office_code: str
-    staff: dict[str, Staff] = field(default_factory=dict)
-    devices: dict[str, str] = field(default_factory=dict)  # device name -> token
-
-    def device_headers(self, name: str) -> dict:
-        return {"Authorization": f"Bearer {self.devices[name]}"}
-
-    @property
-    def kiosk(self) -> dict:
-        return self.device_headers(next(n for n in self.devices if n.startswith("Kiosk")))
-
-    def clerk(self, counter: int) -> Staff:
-        return self.staff[f"clerk{counter}"]
-
-    @property
-    def manager(self) -> Staff:
-        return self.staff["manager"]
-
-    @property
-    def admin(self) -> Staff:
-        return self.staff["admin"]
-
-
-def populate(db, config) -> dict[str, Demo]:  # noqa: ANN001
-    """Seed config offices, then give each a manager, an admin, a clerk per counter and device tokens."""
-    demos: dict[str, Demo] = {}
-    with db.write() as s:
-        offices = seed(s, config)
-        for office in offices:
-            demo = Demo(office.code)
-            people = [("admin", Role.admin, None), ("manager", Role.manager, None)]
-            people += [(f"clerk{c.number}", Role.clerk, c) for c in s.scalars(select(Counter).where(Counter.office_id == office.id))]
-            for key, role, counter in people:
-                username = f"{office.code}-{key}"
-                password = f"matkhau-{username}"
-                user = User(username=username, full_name=f"{key.title()} {office.code}", role=role, office_id=office.id,
-                            counter_id=counter.id if counter else None, password_hash=hash_password(password), created_at=clock.now())
-                s.add(user)
-                s.flush()
-                token = new_token("usr")
-                s.add(ApiToken(user_id=user.id, name="test", token_hash=token_hash(token), created_at=clock.now()))
-                demo.staff[key] = Staff(username, password, token, role)
-            for d in s.scalars(select(Device).where(Device.office_id == office.id)):
-                token = new_token("dev")
-                d.token_hash = token_hash(token)
-                demo.devices[d.name] = token
-            demos[office.code] = demo
-    return demos
-
-
-def login(client, staff: Staff) -> str:  # noqa: ANN001
-    """Sign in through the real form (CSRF included); returns the CSRF token for API calls."""
-    import re
-
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    r = client.post("/login", data={"username": staff.username, "password": staff.password, "csrf_token": token})
-    assert r.status_code == 302, r.get_data(as_text=True)
-    return token
+pytest_plugins = ["tests.support.browser", "tests.support.escpos_sink"]
 
 
 # ---- apps ----------------------------------------------------------------------------
@@ -266,55 +157,6 @@ def redis_url() -> str:
 # ---- a real server in a child process --------------------------------------------------
 
 
-@dataclass
-class LiveServer:
-    url: str
-    process: subprocess.Popen
-    env: dict
-    demos: dict[str, Demo]
-    log: Path
-
-    @property
-    def demo(self) -> Demo:
-        return self.demos["demo"]
-
-    def stop(self, sig: int | None = None) -> None:
-        if self.process.poll() is None:
-            if sig is None:
-                self.process.terminate()
-            else:
-                self.process.send_signal(sig)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-
-    def start(self) -> None:
-        """(Re)start on the same port and database."""
-        self.process = _spawn(self.env, self.log)
-        wait_for_http(self.url + "/api/v1/services", self.process, self.log)
-
-
-def _spawn(env: dict, log: Path) -> subprocess.Popen:
-    out = open(log, "ab")  # noqa: SIM115  the child owns it
-    return subprocess.Popen([sys.executable, "-m", "motcua", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
-
-
-def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if requests.get(url, timeout=1).status_code < 500:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"server did not answer at {url}:\n{log.read_text(errors='replace')[-3000:]}")
-
-
 @pytest.fixture
 def live_server_factory(tmp_path, sqlite_templates):  # noqa: ANN001, ANN201
     """Start `motcua serve` in a child process: factory(config=..., database_url=..., extra_env=...)."""
@@ -345,7 +187,7 @@ def live_server_factory(tmp_path, sqlite_templates):  # noqa: ANN001, ANN201
             demos = populate(app.extensions["motcua"].db, app.extensions["motcua"].config)
             app.extensions["motcua"].db.dispose()
         log = instance / "server.log"
-        server = LiveServer(f"http://127.0.0.1:{port}", _spawn(env, log), env, demos, log)
+        server = LiveServer(f"http://127.0.0.1:{port}", spawn(env, log), env, demos, log)
         servers.append(server)
         wait_for_http(server.url + "/api/v1/services", server.process, log)
         return server

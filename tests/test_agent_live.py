@@ -12,8 +12,10 @@ import pytest
 import requests
 
 from display.agent import DisplayAgent, StdoutDriver
-from tests.conftest import REPO, LiveServer
-from tests.test_realtime import call_next, comparable, issue, server_snapshot, wait_until
+from tests.support.env import REPO
+from tests.support.live import LiveServer
+from tests.support.realtime import call_next, comparable, issue, server_snapshot
+from tests.support.waiting import wait_until
 
 
 class Board(StdoutDriver):

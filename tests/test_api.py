@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Demo, login
+from tests.support.demo import Demo, login
 
 
 def error_of(resp, status: int) -> dict:  # noqa: ANN001

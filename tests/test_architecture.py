@@ -177,6 +177,19 @@ def test_rooms_never_import_each_other() -> None:
     assert not wrong, wrong
 
 
+def test_tests_share_helpers_through_tests_support_only() -> None:
+    """A test module never imports another test module or conftest: shared helpers live in
+    tests/support/, so moving or deleting one test never breaks another."""
+    wrong = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            wrong += [f"{path.relative_to(ROOT)} imports {n}" for n in names
+                      if n.split(".")[0] == "tests" and n.split(".")[1:2] != ["support"]]
+    assert not wrong, wrong
+
+
 def measured_files() -> Iterator[Path]:
     for path in ROOT.rglob("*"):
         rel = path.relative_to(ROOT)

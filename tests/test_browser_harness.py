@@ -13,7 +13,7 @@ import pytest
 
 # tests/conftest.py loads this plugin for the whole suite; naming it here as well keeps the
 # module runnable on its own (pytest registers a plugin only once).
-pytest_plugins = ["tests.browser_support"]
+pytest_plugins = ["tests.support.browser"]
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,7 @@ from motcua.app import create_app
 from motcua.db import Database
 from motcua.engine import counters, tickets
 from motcua.models import Office, Ticket, TicketEvent, User
-from tests.conftest import DEMO_CONFIG
+from tests.support.env import DEMO_CONFIG
 
 pytestmark = pytest.mark.slow
 

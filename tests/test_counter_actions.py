@@ -13,7 +13,7 @@ from sqlalchemy import select
 from motcua.engine import changes, counters
 from motcua.engine.views import counter_view, service_view, ticket_view
 from motcua.models import Counter, Office, Ticket, TicketEvent, TicketStatus, User
-from tests.engine_support import Driver
+from tests.support.engine import Driver
 
 VN = timezone(timedelta(hours=7))
 MORNING = datetime(2026, 11, 23, 9, 0, tzinfo=VN)

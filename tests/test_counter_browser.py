@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, select
 
 from motcua.models import Rating, Ticket
-from tests.browser_support import LOCALE, TIMEZONE, screenshot
+from tests.support.browser import LOCALE, TIMEZONE, screenshot
 
 pytestmark = pytest.mark.browser
 

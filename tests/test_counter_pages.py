@@ -165,7 +165,7 @@ def test_waiting_list_per_field_with_priority_first_and_marked(clerk1, demo) -> 
 
 
 def test_waiting_list_is_for_staff_of_the_same_office_only(make_app) -> None:  # noqa: ANN001
-    from tests.conftest import TWO_OFFICES
+    from tests.support.env import TWO_OFFICES
 
     app, demos = make_app(config=TWO_OFFICES)
     a, b = demos["phuong-a"], demos["xa-b"]
@@ -237,7 +237,8 @@ def test_device_endpoint_for_a_pad_without_counter(app, db) -> None:  # noqa: AN
 
 
 def test_an_admin_of_every_office_picks_one_first(make_app) -> None:  # noqa: ANN001
-    from tests.conftest import TWO_OFFICES, Staff
+    from tests.support.demo import Staff
+    from tests.support.env import TWO_OFFICES
 
     from motcua.engine import clock
     from motcua.models import Role, User

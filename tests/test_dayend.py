@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from motcua import dayend
 from motcua.app import create_app
 from motcua.models import Counter, CounterEvent, CounterStatus, Office, Ticket, TicketEvent, TicketStatus
-from tests.conftest import DEMO_CONFIG
-from tests.engine_support import Driver
+from tests.support.engine import Driver
+from tests.support.env import DEMO_CONFIG
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 # A Monday in the office's zone, the night after, and the Tuesday morning.
@@ -96,7 +96,7 @@ def test_todays_tickets_and_a_working_office_are_left_alone(app, db) -> None:  #
 
 
 def test_run_due_covers_every_office_in_its_own_time_zone(make_app) -> None:  # noqa: ANN001
-    from tests.conftest import TWO_OFFICES
+    from tests.support.env import TWO_OFFICES
 
     app, _ = make_app(TWO_OFFICES)
     db = app.extensions["motcua"].db

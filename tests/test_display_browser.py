@@ -13,10 +13,10 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from motcua.db import Database
-from tests.browser_support import CHROMIUM_ARGS, screenshot
-from tests.conftest import LiveServer
-from tests.engine_support import Driver as EngineDriver
-from tests.test_realtime import call_next, comparable, issue, server_snapshot
+from tests.support.browser import CHROMIUM_ARGS, screenshot
+from tests.support.engine import Driver as EngineDriver
+from tests.support.live import LiveServer
+from tests.support.realtime import call_next, comparable, issue, server_snapshot
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from display import packs
 from display.announce import KNOWN_TOKENS
 from motcua.models import AuditLog, Office
-from tests.conftest import TWO_OFFICES
+from tests.support.env import TWO_OFFICES
 
 HALL = "Màn hình sảnh"
 

@@ -12,7 +12,7 @@ from motcua.engine import clock, estimates
 from motcua.engine.errors import QueueError
 from motcua.engine.snapshot import snapshot
 from motcua.models import CounterStatus, Office, Ticket, TicketEvent, TicketStatus
-from tests.engine_support import Driver
+from tests.support.engine import Driver
 
 VN = timezone(timedelta(hours=7))
 # A Monday morning, 09:00 in Hanoi.

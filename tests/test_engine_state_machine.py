@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from motcua.engine.errors import QueueError
 from motcua.models import Counter, CounterStatus, Ticket, TicketEvent, TicketLeg, TicketStatus, WaitingCount
-from tests.engine_support import Driver
+from tests.support.engine import Driver
 
 FIELDS = ("HT", "CT", "DD", "KD", "XH")
 START = datetime(2026, 11, 23, 8, 0, tzinfo=timezone(timedelta(hours=7)))

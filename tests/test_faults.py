@@ -21,8 +21,10 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.conftest import LiveServer, skip_or_fail
-from tests.test_scaleout import Display, comparable, wait_until
+from tests.support.displays import WAIT, Display, as_displayed
+from tests.support.env import skip_or_fail
+from tests.support.live import LiveServer
+from tests.support.waiting import wait_until
 
 NO_LIMITS = {"MOTCUA_ISSUE_LIMIT_DEVICE": "off", "MOTCUA_ISSUE_LIMIT_ADDRESS": "off", "MOTCUA_DAYEND": "off"}
 PROD = {**NO_LIMITS, "MOTCUA_PROD": "1"}
@@ -288,7 +290,7 @@ def test_redis_restart_displays_recover_their_state(pg_url: str, redis_url: str,
     try:
         t = post(b, "/api/v1/tickets", demo.kiosk, {"service": "CT"})
         post(b, "/api/v1/counters/2/next", clerk)
-        wait_until(lambda: all(d.heard(t["code"]) for d in displays), what="the call before the outage")
+        wait_until(lambda: all(d.heard(t["code"]) for d in displays), timeout=WAIT, what="the call before the outage")
         try:
             subprocess.run(["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], capture_output=True, timeout=10)
             wait_until(lambda: not redis_up(), timeout=10, what="Redis to stop")
@@ -304,7 +306,7 @@ def test_redis_restart_displays_recover_their_state(pg_url: str, redis_url: str,
         def caught_up() -> bool:
             """A display learns of missed changes from the next one (a gap asks for a snapshot)."""
             expected = requests.get(f"{a.url}/api/v1/queue", headers=hall, timeout=10).json()
-            if all(d.state["seq"] == expected["seq"] and comparable(d.state) == comparable(expected) for d in displays):
+            if all(d.state["seq"] == expected["seq"] and as_displayed(d.state) == as_displayed(expected) for d in displays):
                 return True
             requests.post(f"{b.url}/api/v1/tickets", json={"service": "XH"}, headers=demo.kiosk, timeout=10)
             time.sleep(0.5)

@@ -8,8 +8,8 @@ import zxingcpp
 from playwright.sync_api import Page, expect
 
 from printers.raster import decode
-from tests.test_kiosk_browser import TIMEOUT, open_kiosk, tap_field
-from tests.test_spooler import config_with
+from tests.support.kiosk_page import TIMEOUT, open_kiosk, tap_field
+from tests.support.printing import config_with
 
 pytestmark = pytest.mark.browser
 

@@ -11,9 +11,10 @@ import requests
 
 from motcua.app import create_app
 from motcua.migrate import upgrade
-from tests.browser_support import screenshot
-from tests.conftest import DEMO_CONFIG, populate
-from tests.test_reports_day import BY_SERVICE, DAY, script_day
+from tests.support.browser import screenshot
+from tests.support.demo import populate
+from tests.support.env import DEMO_CONFIG
+from tests.support.report_day import BY_SERVICE, DAY, script_day
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,6 @@ config.toml's rules, and each leaves an audit row with who, when and before → 
 from __future__ import annotations
 
 import re
-import time
 from datetime import date
 
 from sqlalchemy import select
@@ -12,7 +11,8 @@ from sqlalchemy import select
 from motcua.engine import clock
 from motcua.models import AuditLog, Counter, Device, Service, User
 from motcua.realtime import get_socketio
-from tests.test_manager_roles import login
+from tests.support.demo import login
+from tests.support.realtime import received
 
 NEW_NAME = "Hộ tịch (khai sinh, kết hôn, khai tử)"
 
@@ -47,20 +47,6 @@ FIELD_HT = {
     "code": "HT", "name": "Hộ tịch", "name_en": "Civil status (births, marriages, deaths)", "prefix": "A", "start": "1", "digits": "3",
     "daily_quota": "300", "service_minutes": "8", "sort_order": "0", "active": "y",
 }
-
-
-def received(sio, kind: str, timeout: float = 5.0) -> list[dict]:  # noqa: ANN001
-    """Changes of that kind the Socket.IO client got (they come from a background task)."""
-    got: list[dict] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for msg in sio.get_received("/display"):
-            if msg["name"] == "change" and msg["args"][0]["kind"] == kind:
-                got.append(msg["args"][0])
-        if got:
-            return got
-        time.sleep(0.05)
-    return got
 
 
 def test_a_field_renamed_shows_at_once_everywhere_and_is_audited(app, demo) -> None:  # noqa: ANN001

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from motcua.models import Device, Printer, PrintJob, Ticket
 from motcua.realtime import get_socketio
-from tests.test_manager_roles import login
+from tests.support.demo import login
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -106,7 +106,7 @@ def test_the_page_and_its_live_connection(app, demo) -> None:  # noqa: ANN001
     snap = [m for m in sio.get_received("/display") if m["name"] == "snapshot"][0]["args"][0]
     assert [c["number"] for c in snap["counters"]] == [1, 2, 3, 4]
     app.test_client().post("/api/v1/tickets", json={"service": "CT"}, headers=demo.kiosk)
-    from tests.test_manager_config import received
+    from tests.support.realtime import received
 
     change = received(sio, "ticket.issued")[0]
     assert change["service"]["code"] == "CT" and change["service"]["waiting"] == 1

@@ -9,16 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from motcua.models import AuditLog
+from tests.support.demo import login
 
 BLUEPRINTS = ("manager.", "manager_config.", "reports_api.")
 JSON_PREFIXES = ("/api/", "/manager/api/")
-
-
-def login(client, staff) -> None:  # noqa: ANN001
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    r = client.post("/login", data={"username": staff.username, "password": staff.password, "csrf_token": token})
-    assert r.status_code == 302, r.get_data(as_text=True)
 
 
 def routes(app) -> list[tuple[str, str, str]]:  # noqa: ANN001
@@ -115,7 +109,7 @@ def test_managers_and_admins_get_every_page(manager_app, demo) -> None:  # noqa:
 
 
 def test_a_manager_sees_only_their_office(make_app) -> None:  # noqa: ANN001
-    from tests.conftest import TWO_OFFICES
+    from tests.support.env import TWO_OFFICES
 
     app, demos = make_app(config=TWO_OFFICES)
     a, b = demos["phuong-a"], demos["xa-b"]

@@ -34,9 +34,9 @@ from printers.status import (
 )
 
 if TYPE_CHECKING:
-    from tests.escpos_sink import EscposSink
+    from tests.support.escpos_sink import EscposSink
 
-pytest_plugins = ["tests.escpos_sink"]  # the escpos_sink fixture (also listed by conftest later)
+pytest_plugins = ["tests.support.escpos_sink"]  # the escpos_sink fixture (also listed by conftest later)
 
 URL = "https://motcua.example.gov.vn/t/77"
 TIMEOUT = 0.6

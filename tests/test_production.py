@@ -21,7 +21,8 @@ from sqlalchemy import func, select, update
 from motcua import production
 from motcua.cli import main
 from motcua.models import PrintJob
-from tests.conftest import DEMO_CONFIG, REPO, LiveServer, free_port
+from tests.support.env import DEMO_CONFIG, REPO, free_port
+from tests.support.live import LiveServer
 
 # ---- the command -----------------------------------------------------------------------
 

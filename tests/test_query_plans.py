@@ -13,7 +13,7 @@ from sqlalchemy import event, select
 from motcua.engine import tickets
 from motcua.engine.views import ticket_view
 from motcua.models import Ticket
-from tests.engine_support import Driver
+from tests.support.engine import Driver
 
 VN = timezone(timedelta(hours=7))
 MORNING = datetime(2026, 11, 23, 9, 0, tzinfo=VN)

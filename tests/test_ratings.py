@@ -14,7 +14,7 @@ from motcua.engine import ratings
 from motcua.engine.errors import QueueError
 from motcua.models import Counter, Device, DeviceKind, Office, Rating, Ticket, TicketLeg, User
 from motcua.security import new_token, token_hash
-from tests.engine_support import Driver
+from tests.support.engine import Driver
 
 VN = timezone(timedelta(hours=7))
 MORNING = datetime(2026, 11, 23, 9, 0, tzinfo=VN)  # a Monday, 09:00 in Hanoi
@@ -309,7 +309,7 @@ def test_api_window_expires(client, demo) -> None:  # noqa: ANN001
 
 
 def test_api_another_offices_ticket_is_unknown(make_app) -> None:  # noqa: ANN001
-    from tests.conftest import TWO_OFFICES
+    from tests.support.env import TWO_OFFICES
 
     app, demos = make_app(config=TWO_OFFICES)
     token = new_token("dev")

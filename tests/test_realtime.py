@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import functools
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Callable
 
 import pytest
 import requests
@@ -15,20 +13,13 @@ import socketio
 
 from display.agent.state import Outcome, QueueState
 from motcua.db import Database
-from tests.conftest import TWO_OFFICES, Demo, LiveServer
-from tests.engine_support import Driver as EngineDriver
+from tests.support.engine import Driver as EngineDriver
+from tests.support.env import TWO_OFFICES
+from tests.support.live import LiveServer
+from tests.support.realtime import call_next, comparable, issue, server_snapshot
+from tests.support.waiting import wait_until
 
 NS = "/display"
-WAIT = 10.0
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = WAIT, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Listener:
@@ -94,29 +85,6 @@ def listeners():  # noqa: ANN201
         t.start()
     for t in closers:
         t.join(10)
-
-
-def issue(server: LiveServer, demo: Demo, service: str = "HT") -> dict:
-    r = requests.post(f"{server.url}/api/v1/tickets", json={"service": service}, headers=demo.kiosk, timeout=10)
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-def call_next(server: LiveServer, demo: Demo, counter: int = 1) -> dict:
-    r = requests.post(f"{server.url}/api/v1/counters/{counter}/next", headers=demo.clerk(counter).headers, timeout=10)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def server_snapshot(server: LiveServer, demo: Demo, display: str = "Màn hình sảnh") -> dict:
-    r = requests.get(f"{server.url}/api/v1/queue", headers=demo.device_headers(display), timeout=10)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def comparable(snap: dict) -> dict:
-    """A snapshot without the moment it was taken; estimates are compared as the server made them."""
-    return {k: v for k, v in snap.items() if k != "at"}
 
 
 # ---- tests ---------------------------------------------------------------------------

@@ -6,7 +6,6 @@ metrics and rate limits count across processes."""
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -14,89 +13,15 @@ from pathlib import Path
 
 import pytest
 import requests
-import socketio
 from sqlalchemy import create_engine, text
 
-from motcua.engine.snapshot import RECENT_CALLS
-from tests.conftest import DEMO_CONFIG, Demo
+from tests.support.demo import Demo
+from tests.support.displays import WAIT, Display, as_displayed
+from tests.support.env import DEMO_CONFIG
+from tests.support.waiting import wait_until
 
 NS = "/display"
 WAIT = 20.0
-
-
-def wait_until(predicate, timeout: float = WAIT, what: str = "condition"):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-
-
-class Display:
-    """A hall display as the server sees it: python-socketio on /display with a device token;
-    applies the snapshot and in-order changes, asks for a new snapshot on a gap (as the
-    browser client does), and remembers every call it heard."""
-
-    def __init__(self) -> None:
-        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1.0, randomization_factor=0.2)
-        self.lock = threading.Lock()
-        self.state: dict | None = None
-        self.snapshots = 0
-        self.calls: list[dict] = []
-        self.sio.on("snapshot", self._snapshot, namespace=NS)
-        self.sio.on("change", self._change, namespace=NS)
-
-    def _snapshot(self, snap: dict) -> None:
-        with self.lock:
-            self.state = snap
-            self.snapshots += 1
-
-    def _change(self, change: dict) -> None:
-        with self.lock:
-            if change.get("call"):
-                self.calls.append(change["call"])
-            if self.state is None or change["seq"] <= self.state["seq"]:
-                return
-            if change["seq"] != self.state["seq"] + 1:
-                gap = True
-            else:
-                gap = False
-                self._apply(change)
-        if gap:
-            self.sio.emit("snapshot", namespace=NS)
-
-    def _apply(self, ch: dict) -> None:
-        s = self.state
-        if ch.get("counter"):
-            s["counters"] = [ch["counter"] if c["number"] == ch["counter"]["number"] else c for c in s["counters"]]
-        for key in ("service", "from_service"):
-            if ch.get(key):
-                s["services"] = [ch[key] if x["code"] == ch[key]["code"] else x for x in s["services"]]
-        if ch.get("call"):
-            s["recent_calls"] = [ch["call"], *[c for c in s["recent_calls"] if c["id"] != ch["call"]["id"]]][:RECENT_CALLS]
-        s["seq"] = ch["seq"]
-
-    def connect(self, url: str, token: str) -> Display:
-        self.sio.connect(url, auth={"token": token}, namespaces=[NS], transports=["websocket"], wait_timeout=10)
-        wait_until(lambda: self.state is not None, what="the first snapshot")
-        return self
-
-    def heard(self, code: str) -> bool:
-        with self.lock:
-            return any(c["code"] == code for c in self.calls)
-
-    def close(self) -> None:
-        self.sio.disconnect()
-
-
-def comparable(snap: dict) -> dict:
-    """What a display shows: counters, fields and recent calls at a sequence number. (Wait
-    estimates are left out: a change carries the estimate of its own field only, so another
-    field's estimate is refreshed by the next snapshot, not by a counter opening.)"""
-    services = [{k: v for k, v in svc.items() if not k.startswith("eta_")} for svc in snap["services"]]
-    return {**{k: snap[k] for k in ("seq", "office", "counters", "recent_calls", "business_day")}, "services": services}
 
 
 def issue(url: str, demo: Demo, service: str) -> requests.Response:
@@ -153,16 +78,16 @@ def test_two_processes_share_numbering_displays_and_metrics(two_processes, pg_ur
     on_b = Display().connect(b.url, demo.devices["Màn hình sảnh"])
     try:
         called = requests.post(f"{b.url}/api/v1/counters/2/next", headers=demo.clerk(2).headers, timeout=10).json()["ticket"]
-        wait_until(lambda: on_a.heard(called["code"]), what="process A's display to hear B's call")
+        wait_until(lambda: on_a.heard(called["code"]), timeout=WAIT, what="process A's display to hear B's call")
         requests.post(f"{b.url}/api/v1/counters/2/start", headers=demo.clerk(2).headers, timeout=10)
         other = requests.post(f"{a.url}/api/v1/counters/4/next", headers=demo.clerk(4).headers, timeout=10).json()["ticket"]
-        wait_until(lambda: on_b.heard(other["code"]), what="process B's display to hear A's call")
+        wait_until(lambda: on_b.heard(other["code"]), timeout=WAIT, what="process B's display to hear A's call")
         # Both end in the state either process serves.
         expected = requests.get(f"{a.url}/api/v1/queue", headers=demo.device_headers("Màn hình sảnh"), timeout=10).json()
         for display in (on_a, on_b):
-            wait_until(lambda d=display: d.state["seq"] == expected["seq"], what="the display to reach the server's sequence")
+            wait_until(lambda d=display: d.state["seq"] == expected["seq"], timeout=WAIT, what="the display to reach the server's sequence")
             with display.lock:
-                assert comparable(display.state) == comparable(expected)
+                assert as_displayed(display.state) == as_displayed(expected)
     finally:
         on_a.close()
         on_b.close()
@@ -202,7 +127,7 @@ def test_two_deployments_on_one_redis_never_hear_each_other(redis_url: str, live
     try:
         assert issue(a.url, a.demo, "CT").status_code == 201
         called = requests.post(f"{a.url}/api/v1/counters/2/next", headers=a.demo.clerk(2).headers, timeout=10).json()["ticket"]
-        wait_until(lambda: on_a.heard(called["code"]), what="A's display to hear A's call")
+        wait_until(lambda: on_a.heard(called["code"]), timeout=WAIT, what="A's display to hear A's call")
         time.sleep(1.0)  # B's display would have heard it by now, through Redis
         with on_b.lock:
             assert on_b.calls == [] and on_b.state["recent_calls"] == []

@@ -22,7 +22,8 @@ from sqlalchemy import func, select
 
 from motcua.api.routing import ROUTES
 from motcua.models import Ticket, TicketEvent, User
-from tests.conftest import REPO, login
+from tests.support.demo import login
+from tests.support.env import REPO
 
 ANON, KIOSK, DISPLAY, BOARD, PAD, CLERK, MANAGER, ADMIN = (
     "anonymous", "kiosk", "display", "counter_display", "rating", "clerk", "manager", "admin")
@@ -233,7 +234,7 @@ def test_no_public_route_takes_a_sequential_id(app) -> None:  # noqa: ANN001
 
 def test_secret_key_is_created_0600_in_the_instance_and_never_committed(tmp_path) -> None:  # noqa: ANN001
     from motcua.app import create_app
-    from tests.conftest import DEMO_CONFIG
+    from tests.support.env import DEMO_CONFIG
 
     instance = tmp_path / "fresh"
     app = create_app(DEMO_CONFIG, database_url=f"sqlite:///{tmp_path}/m.db", instance=instance, testing=True, plugins=False)
@@ -354,7 +355,7 @@ def test_huge_integers_in_urls_are_not_found_not_a_crash(client, demo) -> None: 
 def test_one_office_never_sees_or_acts_on_another(make_app) -> None:  # noqa: ANN001
     """Two offices with the same field codes and counter numbers: every principal of office A
     is refused (as if B did not exist) when it names office B, and its own actions stay in A."""
-    from tests.conftest import TWO_OFFICES
+    from tests.support.env import TWO_OFFICES
 
     app, demos = make_app(TWO_OFFICES)
     a, b = demos["phuong-a"], demos["xa-b"]

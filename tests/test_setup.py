@@ -17,7 +17,7 @@ from motcua.config import ConfigError, load_config
 from motcua.db import make_engine
 from motcua.migrate import upgrade
 from motcua.models import Base
-from tests.conftest import DEMO_CONFIG, REPO
+from tests.support.env import DEMO_CONFIG, REPO
 
 
 def test_demo_config_is_valid() -> None:

@@ -12,7 +12,7 @@ from motcua.dayend import close_day
 from motcua.engine import tickets
 from motcua.engine.views import waiting_count
 from motcua.models import Office, PrintJob, Service, Ticket, TicketEvent, TicketLeg, TicketStatus, WaitingCount
-from tests.engine_support import Driver
+from tests.support.engine import Driver
 
 VN = timezone(timedelta(hours=7))
 MORNING = datetime(2026, 11, 23, 8, 30, tzinfo=VN)

@@ -1,6 +1,6 @@
 """Browser tests: Playwright's sync API driving Debian's Chromium.
 
-Loaded by ``tests/conftest.py`` with ``pytest_plugins = ["tests.browser_support"]``.
+Loaded by ``tests/conftest.py`` with ``pytest_plugins = ["tests.support.browser"]``.
 
 Fixtures
   ``chromium_path`` (session)  the Chromium executable; skips when it is missing, fails
@@ -33,9 +33,10 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-RESULTS_DIR = REPO_ROOT / "test-results"
-SCREENSHOTS_DIR = REPO_ROOT / "docs" / "screenshots"
+from tests.support.env import REPO, skip_or_fail
+
+RESULTS_DIR = REPO / "test-results"
+SCREENSHOTS_DIR = REPO / "docs" / "screenshots"
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 # Where Debian's wrapper script execs the real browser.
@@ -56,17 +57,6 @@ LOCALE = "vi-VN"
 TIMEZONE = "Asia/Ho_Chi_Minh"
 
 _reports = pytest.StashKey[dict]()
-
-
-def require_services() -> bool:
-    """True when missing services must fail the run instead of skipping (CI)."""
-    return os.environ.get("MOTCUA_REQUIRE_SERVICES") == "1"
-
-
-def _unavailable(message: str):
-    if require_services():
-        pytest.fail(f"{message} (MOTCUA_REQUIRE_SERVICES=1 forbids skipping)", pytrace=False)
-    pytest.skip(message)
 
 
 def _is_shell_script(path: str) -> bool:
@@ -113,8 +103,8 @@ def chromium_path() -> str:
     path = configured or DEFAULT_CHROMIUM
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
         if configured:
-            _unavailable(f"MOTCUA_CHROMIUM={configured} is not an executable file")
-        _unavailable("Debian chromium is not installed: apt-get install chromium")
+            skip_or_fail(f"MOTCUA_CHROMIUM={configured} is not an executable file")
+        skip_or_fail("Debian chromium is not installed: apt-get install chromium")
     if (
         path == DEFAULT_CHROMIUM
         and _is_shell_script(path)
@@ -129,7 +119,7 @@ def browser(chromium_path):
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("the playwright Python package is not installed: pip install -e '.[test]'")
+        skip_or_fail("the playwright Python package is not installed: pip install -e '.[test]'")
     playwright = sync_playwright().start()
     try:
         chromium = playwright.chromium.launch(
