@@ -118,9 +118,8 @@ class WriterGate:
     here, before taking a connection. Every ticket of a field takes that field's number-counter
     row lock, and under gevent a transaction holding it waits for the hub between statements, so
     with dozens of writers in flight the holder's statements queued behind everyone else's work
-    and the others piled up on the row lock: 150 tickets/s and a p99 of 1.7 s with 50 clients on
-    two processes, against 276 tickets/s and 226 ms with two slots (bench/issue.py's load).
-    Reads never wait here. Reentrant, like WriterLock: a write inside a write goes through."""
+    and the others piled up on the row lock; two slots keep the holder moving (the figures before
+    and after are in docs/benchmarks.md). Reads never wait here. Reentrant, like WriterLock: a write inside a write goes through."""
 
     SLOTS = 2
 
@@ -155,8 +154,8 @@ def _native_thread_and_sleep() -> tuple[Callable[..., Any], Callable[[float], No
 class Checkpointer:
     """Copies the SQLite WAL back into the database on a thread of its own, ten times a second
     while writes come in. Left alone, SQLite does all of it in the commit that takes the WAL past
-    1000 pages: copying 4 MB and two fsyncs, 5-15 ms inside one request, during which a gevent
-    process serves no one (three times a second at 300 tickets/s). pysqlite releases the GIL
+    1000 pages: copying 4 MB and two fsyncs inside one request, during which a gevent process
+    serves no one, several times a second under a morning's load. pysqlite releases the GIL
     while SQLite works, so here the copying runs on another core. PASSIVE never waits for or
     blocks a reader or a writer. That commit still checkpoints, so the WAL restarts from its
     start and stays small, but it finds only the last tenth of a second left to copy.

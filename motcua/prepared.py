@@ -1,9 +1,9 @@
 """Hot statements, compiled once per dialect and run straight on the DBAPI cursor.
 
-SQLAlchemy Core spends about 50–100 µs of CPU per executed statement on this kind of machine
-(execution context, result object, event dispatch), against about 5 µs for the cursor itself;
-issuing a ticket and calling a citizen send a dozen statements each, so that machinery cost
-more than the database. A `Prepared` statement keeps everything else SQLAlchemy's: the SQL is
+SQLAlchemy Core spends an order of magnitude more CPU per executed statement than the cursor
+itself (execution context, result object, event dispatch; docs/benchmarks.md); issuing a ticket
+and calling a citizen send a dozen statements each, so that machinery cost more than the
+database. A `Prepared` statement keeps everything else SQLAlchemy's: the SQL is
 the statement compiled for the connection's dialect, parameters go through the column types'
 own bind processors (dates, JSON, enums, UTC) and results through their result processors, and
 `before_cursor_execute` listeners (SQL logging, the query-plan test) still see each statement.

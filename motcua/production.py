@@ -255,8 +255,8 @@ def init_converters(app: Flask) -> None:
 
 def keep_full_collections_short(refresh_s: float):  # noqa: ANN201  the refreshing greenlet
     """The collector's full passes walk every object the worker holds: with a thousand displays
-    connected they took 40-120 ms, about every 10 s, and a call whose fan-out they hit reached its
-    last displays that much later. After each full pass, what survived it is long-lived (the
+    connected they are long and frequent, and a call whose fan-out one hits reaches its last
+    displays that much later (docs/benchmarks.md). After each full pass, what survived it is long-lived (the
     app, the sockets of connected displays): freeze it, so the next passes walk only what is
     newer. A cycle that dies once frozen is not reclaimed by those passes; once every
     `refresh_s` everything is unfrozen and collected in one pass, then frozen again."""

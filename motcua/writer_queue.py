@@ -3,10 +3,9 @@
 python-engineio gives every socket a queue and a writer greenlet: an emit to a room puts the
 message on each member's queue, and each writer wakes, takes everything queued (a `get` with a
 timeout, then `get(block=False)` until Empty, `task_done` after each) and writes it out. With
-gevent's JoinableQueue that pattern cost about 21 µs of CPU per socket and message (a pure-Python
-Timeout object for every blocking get), about a fifth of the whole cost of a call reaching a
-thousand hall displays; this queue does the same in about 7 µs (a bare loop timer, a deque, one
-waiter per blocked getter).
+gevent's JoinableQueue that pattern costs a pure-Python Timeout object for every blocking get, a
+good part of the whole cost of a call reaching a thousand hall displays; this queue does the
+same with a bare loop timer, a deque and one waiter per blocked getter (docs/benchmarks.md).
 
 It keeps the contract python-engineio relies on: FIFO, several getters (a long-poll GET and the
 websocket writer overlap during an upgrade), `get(timeout=...)` raising gevent's Empty (the

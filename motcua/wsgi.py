@@ -24,8 +24,7 @@ GC_REFRESH_S = 3600  # see production.keep_full_collections_short
 def _take_turns(wsgi_app):  # noqa: ANN001, ANN202
     """gevent runs a greenlet until it blocks. A keep-alive client whose next request has already
     arrived never blocks its greenlet, so a few busy connections kept the worker while the others
-    waited (seen with 10 closed-loop clients: p50 7 ms, p75 360 ms, p99 1.4 s). Yielding once per
-    request gives every connection its turn."""
+    waited (docs/benchmarks.md). Yielding once per request gives every connection its turn."""
     import gevent
 
     def turn(environ, start_response):  # noqa: ANN001, ANN202
@@ -44,7 +43,7 @@ if dayend.enabled():
 
 # Everything loaded so far (Flask, SQLAlchemy, the rooms, translations) lives as long as the
 # worker: keep it out of the collector's full passes, which otherwise walk it mid-request
-# (SQLite, 50 clients: p99 394 -> 290 ms, same throughput).
+# (docs/benchmarks.md).
 gc.collect()
 gc.freeze()
 if gevent_worker:

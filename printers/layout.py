@@ -60,8 +60,8 @@ class TicketContent:
             raise ValueError("code is empty")
 
 
-# FreeType layout costs ~0.2 ms per measured string and ~1 ms per drawn line, which
-# alone would blow the 30 ms budget. Labels, office and field names repeat on every
+# FreeType layout of every measured string and drawn line would alone blow the 30 ms
+# budget (docs/benchmarks.md). Labels, office and field names repeat on every
 # ticket, so measurements and rendered line masks are cached (fonts are cached too,
 # so their identity is a stable key).
 
