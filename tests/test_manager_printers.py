@@ -10,7 +10,7 @@ import re
 from sqlalchemy import func, select
 
 from motcua.models import AuditLog, Printer
-from tests.conftest import login
+from tests.support.demo import login
 
 PRINTER = "kiosk-sanh"
 

@@ -20,7 +20,7 @@ import time_machine
 from sqlalchemy import select
 
 from motcua.models import Service, User
-from tests.conftest import login
+from tests.support.demo import login
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY = "2026-03-02"

@@ -1,10 +1,10 @@
-"""The screen checks themselves (tests/screen_checks.py): they must see what a person sees."""
+"""The screen checks themselves (tests/support/screen_checks.py): they must see what a person sees."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.screen_checks import axe_violations, overflowing
+from tests.support.screen_checks import axe_violations, overflowing
 
 pytestmark = pytest.mark.browser
 

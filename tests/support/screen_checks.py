@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-AXE_JS = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_JS = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
 
 # The WCAG A/AA rules and axe's best practices (landmarks, one level-one heading, regions).
