@@ -166,7 +166,7 @@ def _durations(s: Session, key: Any, where: Any, dialect: str) -> tuple[dict[Any
 
 def wait_stats(session: Session, office: Office, start: date, end: date, group_by: str = "counter") -> list[dict[str, Any]]:
     """Only the waiting times per group (mean, median, p90, in seconds): the per-counter chart
-    beside a report grouped otherwise, at a third of a summary's cost."""
+    beside a report grouped otherwise, cheaper than a whole summary (docs/benchmarks.md)."""
     group_by = normalise_group(group_by)
     check_range(start, end)
     dialect = dialect_of(session)
