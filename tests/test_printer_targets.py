@@ -20,7 +20,7 @@ from motcua.models import Printer, PrintJob
 from motcua.printer_targets import Allowlist, admit, check_target
 from printers.connections import query_status, send
 from printers.spec import PrinterSpec, TargetNotAllowed
-from tests.conftest import DEMO_CONFIG
+from tests.support.env import DEMO_CONFIG
 
 
 def config_with_targets(tmp_path: Path, section: str) -> Path:
