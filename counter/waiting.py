@@ -1,5 +1,5 @@
-"""Who waits for a counter: the waiting tickets of every field it serves, in the order the engine
-calls them (priority tickets first, then by place in the queue), read straight from the models."""
+"""Who waits for a counter: the waiting tickets of every field it serves, each field's in the
+order the engine calls them (motcua.engine.queue_order), read straight from the models."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from motcua.engine import clock
+from motcua.engine import clock, queue_order
 from motcua.engine.views import iso
 from motcua.models import Counter, CounterService, Office, PriorityGroup, Service, Ticket, TicketLeg, TicketStatus
 
@@ -37,7 +37,7 @@ def waiting_for_counter(session: Session, office: Office, c: Counter, user_id: i
             Ticket.status == TicketStatus.waiting,
             Ticket.service_id.in_(ids),
         )
-        .order_by(Ticket.service_id, Ticket.priority_group_id.is_(None), Ticket.queue_key, Ticket.id)
+        .order_by(Ticket.service_id, *queue_order.field_order(Ticket.__table__))
     ).all() if ids else []
     per_service: dict[int, list] = {sid: [] for sid in ids}
     for t, queued_at, seq, g_code, g_name, g_name_en in rows:

@@ -124,9 +124,9 @@ def _eight_counters_race(db: Database, rounds: int) -> None:
                     if c.current_ticket is not None:
                         counters.start(s, c, user)
                         counters.finish(s, c, user)
-                    t = counters.call_next(s, c, user)
-                    if t is not None:
-                        got[number].append(t.code)
+                    ticket_id = counters.call_next(s, c, user)
+                    if ticket_id is not None:
+                        got[number].append(s.get(Ticket, ticket_id).code)
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
             barrier.abort()

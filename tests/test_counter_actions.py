@@ -39,7 +39,7 @@ def test_objects_the_session_holds_follow_next_start_and_finish(db, d: Driver) -
         legs, _ = list(held.legs), held.counter  # loaded before the actions, so they could go stale
         assert c.current_ticket is None
 
-        called = counters.call_next(s, c, user, at(2))
+        called = s.get(Ticket, counters.call_next(s, c, user, at(2)))
         assert called is held and held.status == TicketStatus.called and held.counter is c
         assert c.current_ticket is held and c.current_ticket_id == held.id and c.priority_streak == 1
         assert held.leg is legs[-1] and (held.leg.called_at, held.leg.counter_id, held.leg.clerk_id) == (at(2), c.id, user.id)
@@ -141,7 +141,7 @@ def _fields_of_counter_2(db) -> tuple[list[str], list[str]]:  # noqa: ANN001
         office = d._office(s)
         c = counters.find_counter(s, office, 2)
         counters.open_counter(s, c, d.clerk(s, 2), at(1))
-        counters.call_next_id(s, c, d.clerk(s, 2), at(2))
+        counters.call_next(s, c, d.clerk(s, 2), at(2))
         called = changes.recorded(s)[-1].data["counter"]["services"]
     with db.read() as s:
         return counter_view(counters.find_counter(s, d._office(s), 2))["services"], called

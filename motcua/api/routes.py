@@ -132,7 +132,7 @@ def counter_close(number: int):  # noqa: ANN201
 
 @_counter_doc("next", "Call the next citizen; {ticket: null} when nobody waits")
 def counter_next(number: int):  # noqa: ANN201
-    return _counter_action(number, lambda s, c, u: counters.call_next_id(s, c, u), open_first=True)
+    return _counter_action(number, lambda s, c, u: counters.call_next(s, c, u), open_first=True)
 
 
 @_counter_doc("recall", "Call the current number again")

@@ -5,72 +5,20 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from types import EllipsisType, SimpleNamespace
+from types import SimpleNamespace
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from motcua.devices import mark_seen_and_read_printers
-from motcua.engine import changes, clock
+from motcua.engine import clock, queue_order, transitions
+from motcua.engine.availability import QUOTA_REACHED, issue_blocker, quota_used_up
 from motcua.engine.errors import QueueError, conflict, not_found
 from motcua.engine.estimates import Eta, eta, throughput
 from motcua.engine.numbering import next_number
 from motcua.engine.views import PRIORITY_WAITING, WAITING_AND_OPEN, ahead_of, counter_view, holder_ticket_view, iso, new_ticket_view, service_view, ticket_view
-from motcua.models import (
-    OPEN_STATUSES,
-    Counter,
-    Device,
-    NumberCounter,
-    Office,
-    PrintJob,
-    PriorityGroup,
-    Service,
-    Ticket,
-    TicketEvent,
-    TicketLeg,
-    TicketStatus,
-    User,
-)
+from motcua.models import OPEN_STATUSES, Counter, Office, PrintJob, PriorityGroup, Service, Ticket, TicketStatus, User
 from motcua.prepared import Prepared
-
-
-def log_event(
-    session: Session,
-    t: Ticket,
-    kind: str,
-    to_status: TicketStatus,
-    now: datetime,
-    *,
-    user: User | None = None,
-    device: Device | None = None,
-    counter: Counter | None = None,
-    reason: str | None = None,
-    data: dict | None = None,
-    from_status: TicketStatus | None | EllipsisType = ...,
-) -> TicketEvent:
-    """Append the event and move the ticket: the only way a ticket's status changes."""
-    event = TicketEvent(
-        office_id=t.office_id,
-        ticket_id=t.id,
-        kind=kind,
-        at=now,
-        from_status=_value(t.status if from_status is ... else from_status),
-        to_status=to_status.value,
-        service_id=t.service_id,
-        counter_id=counter.id if counter else None,
-        user_id=user.id if user else None,
-        device_id=device.id if device else None,
-        reason=reason,
-        data=data,
-    )
-    t.status = to_status
-    session.add(event)
-    session.flush()
-    return event
-
-
-def _value(status: TicketStatus | None) -> str | None:
-    return status.value if status is not None else None
 
 
 def find_service(session: Session, office: Office, code: str) -> Service:
@@ -86,33 +34,6 @@ def unknown_service(code: str) -> QueueError:
 
 def unknown_priority(code: str) -> QueueError:
     return QueueError("unknown_priority", f"Không có nhóm ưu tiên '{code}'.", f"There is no priority group '{code}'.", status=422)
-
-
-QUOTA_REACHED = ("quota_reached", "Đã hết số thứ tự của lĩnh vực này trong hôm nay.", "Today's tickets for this field have run out.")
-
-
-def issue_blocker(session: Session, office: Office, service: Service, now: datetime, *,
-                  last_number: int | None | EllipsisType = ...) -> tuple[str, str, str] | None:
-    """Why this field cannot issue a ticket now, or None. `last_number` is today's last number
-    when the caller already knows it (None: none drawn yet); otherwise it is read."""
-    if not service.active:
-        return ("service_inactive", "Lĩnh vực này tạm ngừng nhận hồ sơ.", "This field is not taking tickets at the moment.")
-    reason = clock.closed_reason(office.settings, service.issuing_windows, now, office.timezone)
-    if reason:
-        return reason
-    if service.daily_quota:
-        if last_number is ...:
-            day = clock.business_day(now, office.timezone)
-            last_number = session.scalar(
-                select(NumberCounter.last_number).where(NumberCounter.service_id == service.id, NumberCounter.business_day == day)
-            )
-        if quota_used_up(service, last_number):
-            return QUOTA_REACHED
-    return None
-
-
-def quota_used_up(service: Service, last_number: int | None) -> bool:
-    return bool(service.daily_quota) and last_number is not None and last_number - service.start_number + 1 >= service.daily_quota
 
 
 @dataclass(frozen=True)
@@ -131,7 +52,7 @@ class Issued:
 # Issuing is the hottest write (a morning queue of kiosks), so it runs as a handful of prepared
 # statements on the session's connection: the ORM's unit of work, and then Core's per-statement
 # machinery, cost more than the database (motcua.prepared).
-_tickets, _legs, _events, _jobs = Ticket.__table__, TicketLeg.__table__, TicketEvent.__table__, PrintJob.__table__
+_tickets, _jobs = Ticket.__table__, PrintJob.__table__
 _services, _offices, _groups = Service.__table__, Office.__table__, PriorityGroup.__table__
 _SERVICE = Prepared(
     select(_services, _offices.c.timezone.label("office_timezone"), _offices.c.settings.label("office_settings"))
@@ -142,9 +63,6 @@ _REPLAY = Prepared(select(_tickets.c.id).where(_tickets.c.office_id == bindparam
 _TICKET_INSERT = Prepared(_tickets.insert().returning(_tickets.c.id), keys=(
     "public_id", "office_id", "series_id", "service_id", "business_day", "number", "code", "priority_group_id", "status",
     "queue_key", "issued_at", "idempotency_key", "device_id", "issued_by_id", "waiting_ahead", "eta_low", "eta_high"))
-_LEG_INSERT = Prepared(_legs.insert(), keys=("ticket_id", "office_id", "business_day", "seq", "service_id", "priority", "queued_at"))
-_EVENT_INSERT = Prepared(_events.insert(), keys=("office_id", "ticket_id", "kind", "at", "from_status", "to_status", "service_id",
-                                                  "user_id", "device_id", "data"))
 _JOB_INSERT = Prepared(_jobs.insert().returning(_jobs.c.id), keys=("ticket_id", "printer_id", "backup_printer_id", "created_at", "updated_at"))
 
 
@@ -194,7 +112,8 @@ def issue_ticket(
     # The new ticket is last of its class, so those ahead are counted before it exists.
     where = {"service_id": service.id, "day": day}
     waiting, open_counters = WAITING_AND_OPEN.first(conn, where)
-    ahead = waiting if group is None else PRIORITY_WAITING.scalar(conn, where)
+    priority_waiting = PRIORITY_WAITING.scalar(conn, where) if group is not None else 0
+    ahead = queue_order.ahead_when_last(group is not None, waiting, priority_waiting)
     tp = throughput(session, service, now, open_counters)
     est = eta(tp, ahead)
     public_id = secrets.token_urlsafe(16)
@@ -205,11 +124,6 @@ def issue_ticket(
         queue_key=now.timestamp(), issued_at=now, idempotency_key=idempotency_key, device_id=device_id,
         issued_by_id=user_id, waiting_ahead=ahead, eta_low=est.low, eta_high=est.high,
     ))
-    _LEG_INSERT.run(conn, dict(ticket_id=ticket_id, office_id=office_id, business_day=day, seq=1,
-                               service_id=service.id, priority=group is not None, queued_at=now))
-    _EVENT_INSERT.run(conn, dict(office_id=office_id, ticket_id=ticket_id, kind="issued", at=now, from_status=None,
-                                 to_status=TicketStatus.waiting.value, service_id=service.id, user_id=user_id,
-                                 device_id=device_id, data={"priority": priority}))
     job_id = printer_id = None
     if device_id is not None:
         printer_id, backup_id = mark_seen_and_read_printers(conn, device_id, now)
@@ -218,10 +132,11 @@ def issue_ticket(
             job_id = _JOB_INSERT.scalar(conn, dict(ticket_id=ticket_id, printer_id=printer_id, backup_printer_id=backup_id,
                                                    created_at=now, updated_at=now))
     view = new_ticket_view(ticket_id, code, number, service, group, now)
-    changes.record(session, office_id, "ticket.issued",
-                   {"ticket": view, "service": service_view(session, office, service, now, waiting=waiting + 1, tp=tp, last_number=number),
-                    "print_job": job_id, "printer": printer_id if job_id else None},
-                   local={"public_id": public_id})  # for the ticket's QR code; never broadcast
+    change = {"ticket": view, "service": service_view(session, office, service, now, waiting=waiting + 1, tp=tp, last_number=number),
+              "print_job": job_id, "printer": printer_id if job_id else None}
+    ref = transitions.Ref(ticket_id, office_id, service.id, day, group.id if group else None, code, None)
+    transitions.move(session, ref, "issued", now, lambda moved: change, user_id=user_id, device_id=device_id,
+                     data={"priority": priority}, local={"public_id": public_id})  # local: for the ticket's QR code; never broadcast
     return Issued(ticket_id, public_id, True, view, ahead, est, job_id)
 
 
@@ -277,17 +192,14 @@ def cancel_ticket(session: Session, t: Ticket, *, user: User | None = None, reas
     if t.status not in OPEN_STATUSES:
         raise conflict("ticket_closed", "Phiếu đã kết thúc, không thể hủy.", "The ticket is already closed and cannot be cancelled.")
     counter = t.counter if t.status != TicketStatus.waiting else None
-    leg = t.leg
-    leg.outcome = "cancelled"
-    leg.finished_at = leg.finished_at or now
-    log_event(session, t, "cancelled", TicketStatus.cancelled, now, user=user, counter=counter, reason=reason)
-    data: dict = {"ticket": ticket_view(t)}
-    if counter is not None and counter.current_ticket_id == t.id:
-        counter.current_ticket_id = None
-        session.flush()
-        session.refresh(counter)
-        data["counter"] = counter_view(counter)
     office = session.get(Office, t.office_id)
-    data["service"] = service_view(session, office, t.service, now)
-    changes.record(session, t.office_id, "ticket.cancelled", data)
+
+    def change(moved: transitions.Moved) -> dict:
+        data: dict = {"ticket": ticket_view(t)}
+        if moved.freed:
+            data["counter"] = counter_view(counter)
+        data["service"] = service_view(session, office, t.service, now)
+        return data
+
+    transitions.move(session, t, "cancelled", now, change, counter=counter, user_id=user.id if user else None, reason=reason)
     return t

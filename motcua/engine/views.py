@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from types import EllipsisType
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from motcua.engine import clock
+from motcua.engine import clock, queue_order
+from motcua.engine.availability import issue_blocker
 from motcua.engine.estimates import OPEN_COUNTERS, Eta, Throughput, eta, throughput
 from motcua.models import Counter, Office, Service, Ticket, TicketEvent, TicketStatus, User, WaitingCount
 from motcua.prepared import Prepared
@@ -97,21 +98,15 @@ PRIORITY_WAITING = Prepared(select(_kept(_counts.c.priority)))
 
 
 def ahead_of(session: Session, t: Ticket) -> int:
-    """Waiting tickets called before this one: same class earlier, and every priority ticket
-    when this one is ordinary (the ratio lets some ordinary ones through, so this is an upper bound)."""
-    earlier = Ticket.queue_key < t.queue_key
-    if t.priority_group_id is None:
-        cond = or_(Ticket.priority_group_id.is_not(None), earlier)
-    else:
-        cond = and_(Ticket.priority_group_id.is_not(None), earlier)
+    """Waiting tickets of its field called before this one, by the queue order."""
+    tickets = Ticket.__table__
     return session.scalar(
         select(func.count()).where(
-            Ticket.office_id == t.office_id,
-            Ticket.service_id == t.service_id,
-            Ticket.business_day == t.business_day,
-            Ticket.status == TicketStatus.waiting,
-            Ticket.id != t.id,
-            cond,
+            tickets.c.office_id == t.office_id,
+            tickets.c.service_id == t.service_id,
+            tickets.c.business_day == t.business_day,
+            tickets.c.status == TicketStatus.waiting,
+            queue_order.ahead(tickets, t),
         )
     ) or 0
 
@@ -121,8 +116,6 @@ def service_view(session: Session, office: Office, s: Service, now: datetime, *,
     """A field as the kiosk and displays show it: waiting, estimate for a new ticket, open or why not.
     Callers that already counted the waiting tickets, measured throughput or drew today's last
     number pass them in."""
-    from motcua.engine.tickets import issue_blocker  # the issuing rules live with issuing
-
     if waiting is None and tp is None:
         day = clock.business_day(now, office.timezone)
         params = {"service_id": s.id, "day": day}

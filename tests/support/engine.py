@@ -41,7 +41,8 @@ class Driver:
             return result
 
     def next(self, number: int, now: datetime | None = None) -> Ticket | None:
-        return self.act(number, "call_next", now=now)
+        ticket_id = self.act(number, "call_next", now=now)
+        return self.ticket(ticket_id) if ticket_id is not None else None
 
     def serve(self, number: int, now: datetime | None = None) -> Ticket | None:
         """Call the next ticket, start it and finish it."""
