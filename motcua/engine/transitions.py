@@ -141,7 +141,7 @@ def move(  # noqa: PLR0913
         write = ticket_sql.LEG[rule.leg]
         leg = write.stmt.first(conn, {"ticket": t.id, **values})
         values.update({name: getattr(leg, name) for name in write.computed})
-        _synced(session, TicketLeg, leg.id, values)
+        ticket_sql.synced(session, TicketLeg, leg.id, **values)
     if rule.leg is None or requeue:
         ticket_sql.LEG_INSERT.run(conn, dict(ticket_id=t.id, office_id=t.office_id, business_day=t.business_day, seq=leg.seq + 1 if leg else 1,
                                              service_id=service_id, priority=t.priority_group_id is not None, queued_at=now))
@@ -155,9 +155,10 @@ def move(  # noqa: PLR0913
         if freed:
             _counter_holds(session, counter, None)
 
-    held = session.identity_map.get(identity_key(Ticket, t.id))
+    held = session.identity_map.get(identity_key(Ticket, t.id)) if kind != "issued" else None  # issuing holds rows only
     if held is not None:
-        _synced(session, Ticket, t.id, row)
+        for key, value in row.items():
+            set_committed_value(held, key, value)
         # Reload what the changed keys point at (from the identity map, mostly), and the legs
         # when a new one opened.
         stale = (["counter"] if "counter_id" in row else []) + (["service", "legs"] if requeue else [])
@@ -177,10 +178,6 @@ def _leg_values(kind: str, rule: Rule, now: datetime, counter: Counter | None, u
     if rule.outcome is not None:
         return {"finished_at": now, "outcome": rule.outcome}
     return {}
-
-
-def _synced(session: Session, model: type, pk: int, values: dict) -> None:
-    ticket_sql.synced(session, model, pk, **values)
 
 
 def _counter_holds(session: Session, c: Counter, ticket_id: int | None, **values: Any) -> None:
