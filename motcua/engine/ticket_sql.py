@@ -30,7 +30,7 @@ _status = _tickets.c.status.type
 # meanwhile (another counter, the citizen cancelling) changes no row and the move is refused.
 
 _GROUP_CODE = select(_groups.c.code).where(_groups.c.id == _tickets.c.priority_group_id).scalar_subquery()
-# What a call needs of the ticket it claimed (and moves, as a transitions.Ref).
+# What call next needs of the ticket it claimed: what the move reads of a ticket, and the change's view.
 CALLED_COLUMNS = (_tickets.c.id, _tickets.c.office_id, _tickets.c.service_id, _tickets.c.business_day, _tickets.c.priority_group_id,
                   _tickets.c.code, _tickets.c.number, _tickets.c.issued_at, _GROUP_CODE.label("priority"))
 
