@@ -157,7 +157,7 @@ class Counter(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     office: Mapped[Office] = relationship(back_populates="counters")
-    # Ordered, so SQLite and PostgreSQL list a counter's fields alike (engine.counters._SERVED too).
+    # Ordered, so SQLite and PostgreSQL list a counter's fields alike (engine.ticket_sql.SERVED too).
     services: Mapped[list[CounterService]] = relationship(cascade="all, delete-orphan", order_by="CounterService.service_id")
     clerk: Mapped[User | None] = relationship(foreign_keys=[clerk_id])
     current_ticket: Mapped[Ticket | None] = relationship(foreign_keys=[current_ticket_id])

@@ -150,7 +150,7 @@ def call_next(session: Session, c: Counter, user: User | None, now: datetime | N
         head = queue_order.pick(queue_order.heads(conn, c.office_id, day, list(weights)), weights, c.priority_streak, ratio, now)
         if head is None:
             return None
-        t = transitions.claim_head(session, c, head, day)
+        t = transitions.claim_head(conn, c, head, day)
         if t is not None:
             break
     else:
@@ -168,7 +168,7 @@ def call_next(session: Session, c: Counter, user: User | None, now: datetime | N
         }
 
     transitions.move(session, t, "called", now, change, counter=c, user_id=_user_id(user), claimed=True,
-                     streak=queue_order.streak_after(c.priority_streak, head.priority))
+                     streak=queue_order.streak_after(c.priority_streak, head.priority), conn=conn)
     return t.id
 
 
@@ -220,8 +220,10 @@ def _call_change(session: Session, office: Office, c: Counter, t: Ticket, kind: 
 def start(session: Session, c: Counter, user: User | None, now: datetime | None = None) -> Ticket:
     now = now or clock.now()
     t = _current(c, TicketStatus.called)
-    transitions.move(session, t, "started", now, lambda moved: _step_change(session, c, t, moved.leg.called_at, now, moved.leg.recalls, current=True),
-                     counter=c, user_id=_user_id(user))
+    conn = ticket_sql.connection(session)
+    transitions.move(session, t, "started", now,
+                     lambda moved: _step_change(session, conn, c, t, moved.leg.called_at, now, moved.leg.recalls, current=True),
+                     counter=c, user_id=_user_id(user), conn=conn)
     return t
 
 
@@ -229,16 +231,17 @@ def finish(session: Session, c: Counter, user: User | None, now: datetime | None
     now = now or clock.now()
     t = _current(c, TicketStatus.serving)
     forget_mean(session, t.service_id)
+    conn = ticket_sql.connection(session)
     transitions.move(session, t, "finished", now,
-                     lambda moved: _step_change(session, c, t, moved.leg.called_at, moved.leg.started_at, moved.leg.recalls, current=False),
-                     counter=c, user_id=_user_id(user))
+                     lambda moved: _step_change(session, conn, c, t, moved.leg.called_at, moved.leg.started_at, moved.leg.recalls, current=False),
+                     counter=c, user_id=_user_id(user), conn=conn)
     return t
 
 
-def _step_change(session: Session, c: Counter, t: Ticket, called_at: datetime | None,  # noqa: PLR0913
+def _step_change(session: Session, conn: Connection, c: Counter, t: Ticket, called_at: datetime | None,  # noqa: PLR0913
                  started_at: datetime | None, recalls: int, *, current: bool) -> dict:
     """The change of a start or finish: the ticket's view, and the counter's (with it while current)."""
-    served, services = _fields(session.connection(), c, also=t.service_id)
+    served, services = _fields(conn, c, also=t.service_id)
     group = t.priority_group
     view = ticket_dict(t.id, t.code, t.number, services[t.service_id], group.code if group else None, t.status, t.issued_at,
                        called_at, started_at, t.counter.number if t.counter else None, recalls)

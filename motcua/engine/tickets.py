@@ -136,7 +136,7 @@ def issue_ticket(
               "print_job": job_id, "printer": printer_id if job_id else None}
     ref = transitions.Ref(ticket_id, office_id, service.id, day, group.id if group else None, code, None)
     transitions.move(session, ref, "issued", now, lambda moved: change, user_id=user_id, device_id=device_id,
-                     data={"priority": priority}, local={"public_id": public_id})  # local: for the ticket's QR code; never broadcast
+                     data={"priority": priority}, local={"public_id": public_id}, conn=conn)  # local: for the ticket's QR code; never broadcast
     return Issued(ticket_id, public_id, True, view, ahead, est, job_id)
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -81,11 +82,10 @@ class Moved:
     freed: bool  # the counter let the ticket go
 
 
-def claim_head(session: Session, c: Counter, head: Head, day: date) -> Any:  # noqa: ANN401  a ticket_sql.CALLED_COLUMNS row
-    """The first half of calling the next ticket: claim the head `queue_order.pick` chose. None when
-    another counter claimed it first (pick again); otherwise `move(..., "called", claimed=True)`
-    must follow in the same transaction."""
-    conn = ticket_sql.connection(session)
+def claim_head(conn: Connection, c: Counter, head: Head, day: date) -> Any:  # noqa: ANN401  a ticket_sql.CALLED_COLUMNS row
+    """The first half of calling the next ticket: claim the head `queue_order.pick` chose (`conn`
+    from ticket_sql.connection). None when another counter claimed it first (pick again);
+    otherwise `move(..., "called", claimed=True)` must follow in the same transaction."""
     return ticket_sql.CLAIM_HEAD[head.priority].first(conn, {"office": c.office_id, "service": head.service_id, "day": day, "counter": c.id})
 
 
@@ -106,16 +106,20 @@ def move(  # noqa: PLR0913
     out_of_order: bool = False,
     requeue: tuple[int, float] | None = None,
     local: dict | None = None,
+    conn: Connection | None = None,
 ) -> Moved:
     """Move ticket `t` by the event `kind` (a key of RULES) and record the change `change(moved)`
     builds. `counter`: the counter acting (a call takes it, with the counter's new priority
     `streak`; finishing, no-show, transfer and cancel free it if it holds the ticket).
-    `claimed`: claim_head already moved the row. `requeue`: (field id, queue key) a transfer joins."""
+    `claimed`: claim_head already moved the row. `requeue`: (field id, queue key) a transfer joins.
+    `conn`: ticket_sql.connection(session), when the action holds it already (nothing added since)."""
     rule = RULES[kind]
     before = W if claimed else t.status
     if before not in rule.sources:
         raise conflict("wrong_state", f"Phiếu {t.code} không thể chuyển sang trạng thái này.", f"Ticket {t.code} cannot make this move.")
-    conn = ticket_sql.connection(session)
+    if (kind == "transferred") != (requeue is not None):
+        raise ValueError("a transfer, and only a transfer, joins another queue (requeue=)")
+    conn = conn or ticket_sql.connection(session)
     service_id = requeue[0] if requeue else t.service_id
     row: dict[str, Any] = {"status": rule.target}
     if kind == "called":
