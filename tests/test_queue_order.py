@@ -9,7 +9,7 @@ from counter.waiting import waiting_for_counter
 from motcua.engine import counters
 from motcua.engine.views import ahead_of
 from motcua.models import Ticket
-from tests.engine_support import Driver
+from tests.support.engine import Driver
 
 VN = timezone(timedelta(hours=7))
 MORNING = datetime(2026, 11, 23, 9, 0, tzinfo=VN)
