@@ -30,6 +30,7 @@ def kiosk_settings(office: Office | None) -> dict:
     return {
         "office": {"code": office.code, "name": office.name} if office else None,
         "kiosk_reset_seconds": int(settings.get("kiosk_reset_seconds") or DEFAULT_RESET_SECONDS),
+        "results_desk": settings.get("results_service") or None,
     }
 
 
