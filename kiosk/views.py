@@ -59,6 +59,8 @@ def kiosk_page():  # noqa: ANN201
             "me": url_for("kiosk_api.me"),
             "print_job": url_for("kiosk_api.print_job", job_id=0).removesuffix("0"),
             "qr": url_for("kiosk.qr_svg", public_id="__ID__"),
+            "card": url_for("kiosk_api.card"),
+            "reprint": url_for("kiosk_api.reprint", public_id="__ID__"),
             "page": url_for("kiosk.kiosk_page"),
         },
     }
