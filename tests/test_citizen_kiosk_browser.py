@@ -109,3 +109,26 @@ def test_a_receipt_scanned_for_the_results_desk(live_server_factory, page: Page)
     scan(page, RECEIPT)
     expect(page.locator("#message")).to_be_visible(timeout=TIMEOUT)
     expect(page.locator("#message-main")).to_contain_text("đã được trả kết quả")
+
+
+def test_the_clerk_scans_a_receipt_into_the_dossier_box(live_server_factory, page: Page) -> None:  # noqa: ANN001
+    from tests.test_counter_browser import sign_in
+
+    server = live_server_factory(config=CITIZENS)
+    requests.post(f"{server.url}/api/v1/tickets", json={"service": "DD"}, headers=server.demo.kiosk, timeout=10).raise_for_status()
+    sign_in(page, server, server.demo.clerk(1))
+    page.goto(server.url + "/counter/?n=1")
+    box = page.locator("#dossiers")
+    expect(box).to_be_hidden(timeout=TIMEOUT)
+    page.locator('.act[data-action="next"]').click()
+    expect(box).to_be_visible(timeout=TIMEOUT)
+    page.locator("#dossier-code").focus()
+    scan(page, RECEIPT)  # the whole multi-line receipt, at scanner speed: one code
+    expect(page.locator("#dossier-list .dossier")).to_have_count(1, timeout=TIMEOUT)
+    expect(page.locator("#dossier-list .dossier-code")).to_have_text("000.00.12.H56-240101-0001 · 000.00.12.H56")
+    # Typed by hand, with Enter.
+    page.locator("#dossier-code").type("h56.22.10-230915-0001", delay=60)
+    page.keyboard.press("Enter")
+    expect(page.locator("#dossier-list .dossier")).to_have_count(2, timeout=TIMEOUT)
+    page.locator('#dossier-list [data-code="H56.22.10-230915-0001"] .btn-quiet').click()
+    expect(page.locator("#dossier-list .dossier")).to_have_count(1, timeout=TIMEOUT)
