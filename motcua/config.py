@@ -144,7 +144,6 @@ class OfficeConfig(_Strict):
     dossier_pattern: str = DEFAULT_DOSSIER_PATTERN
     results_service: str | None = None
     personal_data_days: int = Field(default=90, ge=1, le=3650)
-    print_initials: bool = False
     fields: list[FieldConfig] = Field(min_length=1)
     counters: list[CounterConfig] = Field(default_factory=list)
     priority_groups: list[PriorityGroupConfig] = Field(default_factory=list)

@@ -14,7 +14,7 @@ SETTING_KEYS = (
     "working_hours", "issuing_windows", "priority_ratio", "transfer_position", "announcement_template",
     "announcement_repeat", "kiosk_reset_seconds", "print_max_age_seconds", "rating_seconds", "wait_alert_minutes",
     "rating_scale", "rating_scale_en", "rating_low_count",
-    "elderly_age", "one_ticket_per_citizen", "dossier_pattern", "results_service", "personal_data_days", "print_initials",
+    "elderly_age", "one_ticket_per_citizen", "dossier_pattern", "results_service", "personal_data_days",
 )
 
 

@@ -130,3 +130,13 @@ def test_no_results_desk_and_bad_bodies(make_app) -> None:  # noqa: ANN001
     assert error_of(client.post("/api/v1/tickets", json={"priority": "elderly"}, headers=demo.kiosk), 422)["code"] == "invalid_body"
     both = {"service": "HT", "id_qr": LAN.qr, "receipt_qr": RECEIPT}
     assert error_of(client.post("/api/v1/tickets", json=both, headers=demo.kiosk), 422)["code"] == "invalid_body"
+
+
+def test_the_same_card_on_postgresql(make_app, pg_url) -> None:  # noqa: ANN001
+    app, demos = make_app(config=CITIZENS, database_url=pg_url)
+    test_the_same_card_the_same_day_shows_its_waiting_ticket((app, app.test_client(), demos["demo"]))
+
+
+def test_dossiers_on_postgresql(make_app, pg_url) -> None:  # noqa: ANN001
+    app, demos = make_app(config=CITIZENS, database_url=pg_url)
+    test_dossiers_at_the_counter_and_the_results_desk((app, app.test_client(), demos["demo"]))

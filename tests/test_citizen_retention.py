@@ -106,11 +106,16 @@ def test_no_card_data_anywhere(make_app, tmp_path) -> None:  # noqa: ANN001
     log = client.get(f"/api/v1/reports/tickets?format=json&{period}", headers=demo.manager.headers).get_json()
     assert {"000.00.12.H56-240101-0001", "H56.22.10-230915-0001"} <= {r["dossiers"] for r in log["rows"]}
 
+    app.extensions["motcua.spooler"].stop()
     st.db.dispose()  # everything on disk: the WAL checkpointed into the database file
     searched = _files(st.instance) + _files(exports)
     assert any(p.name == "motcua.db" for p in searched) and any(p.suffix == ".png" for p in searched)
     for path in searched:
-        blob = path.read_bytes()
+        try:
+            blob = path.read_bytes()
+        except FileNotFoundError:  # SQLite's shared-memory index, removed as the last connection closed
+            assert path.name.endswith("-shm"), path
+            continue
         texts = [blob]
         if path.suffix in (".bin",) and blob[:2] == b"PK":  # XLSX: a zip of XML files
             import io
