@@ -12,9 +12,9 @@ from manager.api import bp as reports_api
 from manager.api import download, request_format, request_range, xlsx_download
 from manager.views import PAGE_ROLES, _helpers, _page_range, nav_context
 from motcua import auth
-from motcua.api import ROUTES, RouteDoc
-from motcua.app import state
+from motcua.api.routing import ROUTES, RouteDoc
 from motcua.auth import MANAGERS, login_required_page
+from motcua.state import state
 
 bp = Blueprint("manager_dossiers", __name__, url_prefix="/manager", template_folder="templates")
 bp.context_processor(_helpers)  # the manager layout's helpers (language switch)

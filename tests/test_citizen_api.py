@@ -7,22 +7,15 @@ import pytest
 from sqlalchemy import select
 
 from motcua.models import Dossier, Ticket
-from tests.citizen_cards import HUNG, LAN
-from tests.conftest import REPO, Demo
-from tests.test_api import error_of
+from tests.support.api import error_of
+from tests.support.citizen_cards import CITIZENS, HUNG, LAN, RECEIPT, card_ticket
 
-CITIZENS = REPO / "tests" / "data" / "citizens.toml"
-RECEIPT = "PHIẾU TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ\nMã hồ sơ: 000.00.12.h56-240101-0001\nNgày hẹn trả: 05/01/2024"
 
 
 @pytest.fixture
 def setup(make_app):  # noqa: ANN001, ANN201
     app, demos = make_app(config=CITIZENS)
     return app, app.test_client(), demos["demo"]
-
-
-def card_ticket(client, demo: Demo, card, service: str = "HT", **body):  # noqa: ANN001, ANN003, ANN201
-    return client.post("/api/v1/tickets", json={"service": service, "id_qr": card.qr + "\r\n", **body}, headers=demo.kiosk)
 
 
 def test_an_elderly_card_gets_the_elderly_group_and_only_a_greeting_back(setup) -> None:  # noqa: ANN001

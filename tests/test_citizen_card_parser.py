@@ -8,7 +8,7 @@ import pytest
 
 from motcua.identity import cccd
 from motcua.identity.provinces import CURRENT, PROVINCES
-from tests.citizen_cards import HUNG, LAN, MAI
+from tests.support.citizen_cards import HUNG, LAN, MAI
 
 TODAY = date(2026, 12, 7)
 

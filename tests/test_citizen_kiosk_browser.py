@@ -7,9 +7,9 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.citizen_cards import HUNG, LAN
-from tests.test_citizen_api import CITIZENS, RECEIPT
-from tests.test_kiosk_browser import KIOSK, TIMEOUT, ticket_from_api, ticket_on_screen
+from tests.support.citizen_cards import CITIZENS, HUNG, LAN, RECEIPT
+from tests.support.counter_page import sign_in
+from tests.support.kiosk_page import KIOSK, TIMEOUT, ticket_from_api, ticket_on_screen
 
 pytestmark = pytest.mark.browser
 SCANNER_DELAY_MS = 4  # a USB scanner types a character every few milliseconds
@@ -112,7 +112,6 @@ def test_a_receipt_scanned_for_the_results_desk(live_server_factory, page: Page)
 
 
 def test_the_clerk_scans_a_receipt_into_the_dossier_box(live_server_factory, page: Page) -> None:  # noqa: ANN001
-    from tests.test_counter_browser import sign_in
 
     server = live_server_factory(config=CITIZENS)
     requests.post(f"{server.url}/api/v1/tickets", json={"service": "DD"}, headers=server.demo.kiosk, timeout=10).raise_for_status()

@@ -16,9 +16,8 @@ from sqlalchemy import select
 from motcua import dayend
 from motcua.engine import clock
 from motcua.models import Office, Ticket
-from tests.citizen_cards import HUNG, LAN, MAI
-from tests.conftest import login
-from tests.test_citizen_api import CITIZENS, RECEIPT, card_ticket
+from tests.support.citizen_cards import CITIZENS, HUNG, LAN, MAI, RECEIPT, card_ticket
+from tests.support.demo import login
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 MONDAY = datetime(2026, 9, 7, 9, 0, tzinfo=HCM)
