@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from motcua.engine import clock, queue_order
+from motcua.engine import clock, dossiers, queue_order
 from motcua.engine.views import iso
 from motcua.models import Counter, CounterService, Office, PriorityGroup, Service, Ticket, TicketLeg, TicketStatus
 
@@ -40,6 +40,9 @@ def waiting_for_counter(session: Session, office: Office, c: Counter, user_id: i
         .order_by(Ticket.service_id, *queue_order.field_order(Ticket.__table__))
     ).all() if ids else []
     per_service: dict[int, list] = {sid: [] for sid in ids}
+    # Dossier codes: the results desk sees which result to fetch before the citizen arrives.
+    current = c.current_ticket_id
+    codes = dossiers.for_tickets(session, [t.id for t, *_ in rows] + ([current] if current else []))
     for t, queued_at, seq, g_code, g_name, g_name_en in rows:
         per_service[t.service_id].append(
             {
@@ -50,6 +53,7 @@ def waiting_for_counter(session: Session, office: Office, c: Counter, user_id: i
                 "issued_at": iso(t.issued_at),
                 "queued_at": iso(queued_at),
                 "transferred": seq > 1,
+                "dossiers": [d.code for d in codes[t.id]],
             }
         )
     services = []
@@ -77,4 +81,5 @@ def waiting_for_counter(session: Session, office: Office, c: Counter, user_id: i
         },
         "services": services,
         "total": sum(s["waiting"] for s in services),
+        "current_dossiers": [dossiers.dossier_view(d) for d in codes[current]] if current else [],
     }

@@ -31,6 +31,19 @@ def kiosk_strings() -> dict[str, str]:
         "reset_in": _("Tự quay lại sau {s} giây"),
         "priority_for": _("Ưu tiên: {group}"),
         "issue_failed": _("Chưa cấp được số. Vui lòng thử lại."),
+        # The scanner: a citizen's card, a dossier receipt (kiosk/static/scan.js).
+        "card_bad": _("Không đọc được thẻ, mời thử lại hoặc chọn lĩnh vực"),
+        "card_hello": _("Xin chào {name}"),
+        "card_pick": _("Mời chọn lĩnh vực bên dưới"),
+        "card_elderly": _("Ưu tiên người cao tuổi"),
+        "card_waiting": _("Bạn đã có số {code} ({field}), đang chờ"),
+        "card_existing": _("Bạn đã lấy số này hôm nay và vẫn đang chờ"),
+        "reprint": _("In lại phiếu"),
+        "reprinted": _("Đã gửi lệnh in lại"),
+        "reprint_failed": _("Chưa in lại được, mời thử lại"),
+        "privacy": _("Kiosk chỉ đọc thẻ để chào bạn, xét ưu tiên và tránh cấp trùng số. "
+                     "Không lưu số định danh, họ tên, ngày sinh hay địa chỉ của bạn."),
+        "dossier_for": _("Hồ sơ {code}"),
     }
 
 

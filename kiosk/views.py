@@ -30,6 +30,7 @@ def kiosk_settings(office: Office | None) -> dict:
     return {
         "office": {"code": office.code, "name": office.name} if office else None,
         "kiosk_reset_seconds": int(settings.get("kiosk_reset_seconds") or DEFAULT_RESET_SECONDS),
+        "results_desk": settings.get("results_service") or None,
     }
 
 
@@ -58,6 +59,8 @@ def kiosk_page():  # noqa: ANN201
             "me": url_for("kiosk_api.me"),
             "print_job": url_for("kiosk_api.print_job", job_id=0).removesuffix("0"),
             "qr": url_for("kiosk.qr_svg", public_id="__ID__"),
+            "card": url_for("kiosk_api.card"),
+            "reprint": url_for("kiosk_api.reprint", public_id="__ID__"),
             "page": url_for("kiosk.kiosk_page"),
         },
     }

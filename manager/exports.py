@@ -298,7 +298,7 @@ def tickets_xlsx(log: Iterable[dict[str, Any]], office_name: str, start: date, e
     book = Book()
     add_info_sheet(book, office_name, start, end, [("Nội dung", "Nhật ký từng lượt xếp hàng (mỗi dòng một lượt).")])
     header = [h for _, h in TICKET_COLUMNS]
-    widths = [12, 10, 9, 6, 10, 26, 22] + [19] * 5 + [7, 22, 12, 16, 9, 10, 30, 12, 12, 10, 10, 10, 16, 30]
+    widths = [12, 10, 9, 6, 10, 26, 22] + [19] * 5 + [7, 22, 12, 16, 9, 10, 30, 12, 12, 10, 10, 10, 16, 30, 30]
     keys = [k for k, _ in TICKET_COLUMNS]
     kinds = ["dec" if k in ("wait_s", "service_s") else "" for k in keys]
     part, r, ws = 1, 0, None

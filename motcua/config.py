@@ -26,6 +26,13 @@ class ConfigError(Exception):
     """A config file that cannot be used; the message names the key and the problem."""
 
 
+# Dossier codes of the national system (000.00.12.H56-240101-0001) and the plain provincial style
+# (H56.22.10-230915-0001): the receiving unit's code, the day received (YYMMDD), a sequence. The
+# unit is the procedure area reports group by (a named group `area`; an office's own pattern may
+# name another part, or none).
+DEFAULT_DOSSIER_PATTERN = r"(?P<area>(?:\d{3}\.\d{2}\.\d{2}\.)?[A-Z]\d{2}(?:\.\d{2}){0,3})-\d{6}-\d{4,6}"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -67,6 +74,8 @@ class FieldConfig(_Strict):
     daily_quota: int | None = Field(default=None, ge=1)
     service_minutes: float = Field(default=10, gt=0)
     issuing_windows: Spans | None = None
+    # Whether a citizen's card may hold a second waiting ticket of this field (None: the office's rule).
+    one_ticket_per_citizen: bool | None = None
 
     _v = field_validator("issuing_windows")(lambda v: v if v is None else _check_spans(v))
 
@@ -129,6 +138,12 @@ class OfficeConfig(_Strict):
     rating_scale: list[str] = Field(default=["Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng"], min_length=2, max_length=7)
     rating_scale_en: list[str] = Field(default=["Very satisfied", "Satisfied", "Neutral", "Dissatisfied"], min_length=2, max_length=7)
     rating_low_count: int = Field(default=1, ge=0, le=3)
+    # Citizens' cards and dossiers (motcua.identity, motcua.engine.dossiers).
+    elderly_age: int = Field(default=60, ge=50, le=100)
+    one_ticket_per_citizen: bool = True
+    dossier_pattern: str = DEFAULT_DOSSIER_PATTERN
+    results_service: str | None = None
+    personal_data_days: int = Field(default=90, ge=1, le=3650)
     fields: list[FieldConfig] = Field(min_length=1)
     counters: list[CounterConfig] = Field(default_factory=list)
     priority_groups: list[PriorityGroupConfig] = Field(default_factory=list)
@@ -146,8 +161,19 @@ class OfficeConfig(_Strict):
             raise ValueError(f"múi giờ không tồn tại / unknown time zone '{v}'") from None
         return v
 
+    @field_validator("dossier_pattern")
+    @classmethod
+    def _pattern(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"biểu thức mã hồ sơ không hợp lệ / invalid dossier pattern: {exc}") from None
+        return v
+
     @model_validator(mode="after")
     def _references(self) -> "OfficeConfig":
+        if self.results_service is not None and self.results_service not in [f.code for f in self.fields]:
+            raise ValueError(f"results_service: lĩnh vực '{self.results_service}' không có / unknown field '{self.results_service}'")
         if len(self.rating_scale) != len(self.rating_scale_en):
             raise ValueError("rating_scale và rating_scale_en phải cùng số mức / rating_scale and rating_scale_en need the same length")
         codes = [f.code for f in self.fields]

@@ -124,6 +124,11 @@ def _close(s, office: Office, today: date, now: datetime) -> DayEndResult:  # no
         if c.status != CounterStatus.closed and c.current_ticket_id is None and not at_work(office, now):
             close_counter(s, c, None, now)
             closed += 1
+    from motcua.engine.citizens import forget_citizens
+
+    forgotten = forget_citizens(s, office, today)  # Decree 13/2023: kept no longer than personal_data_days
+    if forgotten:
+        log.info("day end %s %s: citizen references of %d tickets cleared", office.code, today, forgotten)
     return DayEndResult(office.code, today, len(stale), closed)
 
 

@@ -294,6 +294,8 @@ class Ticket(Base):
         UniqueConstraint("series_id", "business_day", "number"),
         UniqueConstraint("office_id", "idempotency_key"),
         Index("ix_tickets_queue", "office_id", "business_day", "status", "service_id", "queue_key"),
+        # "The same card the same day": a citizen's tickets of a day, by the card's keyed hash.
+        Index("ix_tickets_citizen", "office_id", "business_day", "citizen_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -319,6 +321,10 @@ class Ticket(Base):
     waiting_ahead: Mapped[int] = mapped_column(Integer, default=0)
     eta_low: Mapped[int | None] = mapped_column(Integer)
     eta_high: Mapped[int | None] = mapped_column(Integer)
+    # From a citizen's ID card (motcua.identity): HMAC of the number, never the number; cleared
+    # after `personal_data_days` by the day end. The age band stays for reports.
+    citizen_ref: Mapped[str | None] = mapped_column(String(64))
+    age_band: Mapped[str | None] = mapped_column(String(8))
 
     service: Mapped[Service] = relationship(foreign_keys=[service_id])
     series: Mapped[Service] = relationship(foreign_keys=[series_id])
@@ -452,3 +458,29 @@ class AuditLog(Base):
     entity_id: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))
     changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Dossier(Base):
+    """A dossier (hồ sơ) a ticket came for: attached by the clerk at the counter, or carried by a
+    ticket issued from a receipt's QR for the results desk. `area` is the procedure area the
+    office's dossier pattern found in the code, if any; `returned_at` marks the result handed back."""
+
+    __tablename__ = "dossiers"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "code"),
+        Index("ix_dossiers_office_code", "office_id", "code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    # The queue leg it was attached in (ratings and reports join legs).
+    leg_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_legs.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    area: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))  # counter | receipt
+    attached_at: Mapped[datetime]
+    attached_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
+    returned_at: Mapped[datetime | None]
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -14,12 +14,15 @@ SETTING_KEYS = (
     "working_hours", "issuing_windows", "priority_ratio", "transfer_position", "announcement_template",
     "announcement_repeat", "kiosk_reset_seconds", "print_max_age_seconds", "rating_seconds", "wait_alert_minutes",
     "rating_scale", "rating_scale_en", "rating_low_count",
+    "elderly_age", "one_ticket_per_citizen", "dossier_pattern", "results_service", "personal_data_days",
 )
 
 
 def office_settings(oc: OfficeConfig) -> dict:
     settings = {k: getattr(oc, k) for k in SETTING_KEYS}
     settings["holidays"] = [d.isoformat() for d in oc.holidays]
+    # Per-field exceptions to the office's one-ticket-per-citizen rule.
+    settings["one_ticket_per_citizen_fields"] = {f.code: f.one_ticket_per_citizen for f in oc.fields if f.one_ticket_per_citizen is not None}
     return settings
 
 

@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
     def on_changes(changes: list[Change]) -> None:
         for change in changes:
             job = change.data.get("print_job")
-            if change.kind == "ticket.issued" and job:
+            if change.kind in ("ticket.issued", "ticket.reprinted") and job:
                 spooler.submit(job, change.data["printer"], st.status_url(change.local["public_id"]))
 
     st.db.subscribe(on_changes)

@@ -5,15 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.api import error_of
 from tests.support.demo import Demo, login
-
-
-def error_of(resp, status: int) -> dict:  # noqa: ANN001
-    assert resp.status_code == status, resp.get_data(as_text=True)
-    err = resp.get_json()["error"]
-    assert set(err) >= {"code", "message", "message_en"}
-    assert err["message"] and err["message_en"] and err["message"] != err["message_en"]
-    return err
 
 
 def issue(client, demo: Demo, service: str = "HT", **body):  # noqa: ANN001, ANN003, ANN201

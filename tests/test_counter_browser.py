@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, select
 
 from motcua.models import Rating, Ticket
 from tests.support.browser import LOCALE, TIMEZONE, screenshot
+from tests.support.counter_page import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -23,16 +24,6 @@ def issue(server, service: str, priority: str | None = None) -> dict:  # noqa: A
     r = requests.post(server.url + "/api/v1/tickets", json={"service": service, "priority": priority}, headers=server.demo.kiosk, timeout=10)
     assert r.status_code == 201, r.text
     return r.json()
-
-
-def sign_in(page: Page, server, staff) -> None:  # noqa: ANN001
-    page.goto(server.url + "/login")
-    page.fill('input[name="username"]', staff.username)
-    page.fill('input[name="password"]', staff.password)
-    page.click('button[type="submit"]')
-    page.wait_for_url(server.url + "/counter/")  # a clerk's home after sign-in
-    # The counter's state arrives with the socket's first snapshot; keys do nothing before it.
-    expect(page.locator("#counter-status")).to_have_text(re.compile("Đang mở|Tạm dừng|Đóng"), timeout=WAIT)
 
 
 def device_page(browser, size: dict) -> Page:  # noqa: ANN001

@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 
 from tests.support.browser import screenshot
 from tests.support.env import DEMO_CONFIG
-from tests.support.kiosk_page import KIOSK, PORTRAIT, TIMEOUT, open_kiosk, tap_field, ticket_on_screen
+from tests.support.kiosk_page import KIOSK, PORTRAIT, TIMEOUT, open_kiosk, tap_field, ticket_from_api, ticket_on_screen
 
 pytestmark = pytest.mark.browser
 
@@ -30,12 +30,6 @@ PHONE = {"width": 360, "height": 740}
 
 def qr_loaded(page: Page) -> None:
     page.wait_for_function("() => { const i = document.getElementById('r-qr'); return i.complete && i.naturalWidth > 0; }", timeout=TIMEOUT)
-
-
-def ticket_from_api(server, public_id: str) -> dict:  # noqa: ANN001
-    r = requests.get(f"{server.url}/api/v1/tickets/{public_id}", timeout=10)
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 def waiting(server, code: str) -> int:  # noqa: ANN001

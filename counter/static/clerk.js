@@ -245,6 +245,7 @@
         offsetMs = Date.parse(waiting.at) - Date.now();
         renderWaiting();
         render();
+        document.dispatchEvent(new CustomEvent("motcua:waiting", { detail: waiting })); // dossiers.js
       } else if (resp.status === 401) {
         notice("error", T.session_vi, T.session_en, cfg.login_url);
       } else if (!waiting) {
@@ -285,6 +286,7 @@
           const tags = el("span", "wtags");
           if (t.priority) tags.appendChild(el("span", "badge badge-prio", "★ " + (EN && t.priority_name_en ? t.priority_name_en : t.priority_name || T.priority)));
           if (t.transferred) tags.appendChild(el("span", "badge badge-transfer", T.transferred));
+          (t.dossiers || []).forEach((code) => tags.appendChild(el("span", "badge badge-dossier", code)));
           li.appendChild(tags);
           const since = el("span", "wtime");
           since.dataset.since = t.queued_at;

@@ -43,6 +43,8 @@
   let printTimer = null;
   let resultSeq = 0;
   let meLoaded = false;
+  // Set by scan.js (the card and receipt scanner): what a tap adds to the request, what going home clears.
+  const hooks = { issueBody: null, onHome: null, onResult: null };
 
   // ---- the device token ------------------------------------------------------------------
 
@@ -196,6 +198,7 @@
     clearTimeout(printTimer);
     clearInterval(countdownTimer);
     priority = null;
+    if (hooks.onHome) hooks.onHome();
     $("message").hidden = true;
     // A citizen who switched to English leaves an English kiosk behind: the next one gets Vietnamese.
     if (cfg.lang !== "vi") {
@@ -337,6 +340,7 @@
     lastFailedTap = { service: code, priority: group, key, at: Date.now() };
     const body = { service: code, idempotency_key: key };
     if (group) body.priority = group;
+    if (hooks.issueBody) hooks.issueBody(body, group);
     try {
       const r = await withRetry(() => api(cfg.urls.tickets, { method: "POST", body: JSON.stringify(body), timeout: 10000 }));
       lastFailedTap = null;
@@ -400,7 +404,7 @@
     $("r-number").textContent = t.code;
     $("r-field").textContent = svc.name;
     $("r-field-en").textContent = svc.name_en || "";
-    const g = groups.find((x) => x.code === group);
+    const g = groups.find((x) => x.code === (t.priority || group));
     $("r-priority").hidden = !g;
     $("r-priority").textContent = g ? fmt(S.priority_for, { group: cfg.lang === "vi" ? g.name : g.name_en || g.name }) : "";
     const n = t.waiting_ahead;
@@ -411,6 +415,7 @@
     show("result");
     startCountdown(resetSeconds());
     if (t.print_job) pollPrint(t.print_job, seq);
+    if (hooks.onResult) hooks.onResult(t);
   }
 
   function printState(state) {
@@ -503,4 +508,15 @@
   }
 
   boot();
+  // For scan.js: the kiosk's own requests, screens and words.
+  window.MotcuaKiosk = {
+    cfg, S, SE, hooks, api, newKey, withRetry, showResult, showMessage, goHome, render, printState, pollPrint,
+    services: () => services,
+    settings: () => settings,
+    isOnline: () => online,
+    isHome: () => screen === "start" || screen === "groups" || screen === "priority",
+    busy(on) { inFlight = on; $("busy").hidden = !on; },
+    inFlight: () => inFlight,
+    nextResult: () => resultSeq,
+  };
 })();

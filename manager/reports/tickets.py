@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from manager import stats
+from manager.dossier_reports import codes_by_ticket
 from manager.reports.base import OUTCOMES_VI, E, L, Names, R, T, check_range, dialect_of, in_range, rating_scale, service_ms, wait_ms
 from motcua.engine import clock
 from motcua.models import Office
@@ -43,6 +44,7 @@ TICKET_COLUMNS: tuple[tuple[str, str], ...] = (
     ("rating_score", "Điểm đánh giá (1 = tốt nhất)"),
     ("rating_label", "Mức đánh giá"),
     ("rating_reason", "Lý do đánh giá"),
+    ("dossiers", "Mã hồ sơ"),
 )
 TIME_KEYS = ("issued_at", "queued_at", "called_at", "started_at", "finished_at")
 
@@ -63,12 +65,13 @@ def ticket_log(session: Session, office: Office, start: date, end: date, *, limi
     names = Names.load(session, office)
     scale = rating_scale(office)
     reasons = _call_reasons(session, office, start, end)
+    dossiers = codes_by_ticket(session, office, start, end)
     q = (
         select(
             L.c.id, L.c.business_day, T.c.code, T.c.number, L.c.seq, L.c.service_id, T.c.priority_group_id,
             T.c.issued_at, L.c.queued_at, L.c.called_at, L.c.started_at, L.c.finished_at, L.c.counter_id, L.c.clerk_id,
             L.c.outcome, L.c.recalls, L.c.out_of_order, wait_ms(dialect), service_ms(dialect), T.c.eta_low, T.c.eta_high,
-            R.c.score, R.c.scale, R.c.reason,
+            R.c.score, R.c.scale, R.c.reason, L.c.ticket_id,
         )
         .select_from(L.join(T, T.c.id == L.c.ticket_id).outerjoin(R, R.c.leg_id == L.c.id))
         .where(in_range(office, start, end))
@@ -80,7 +83,7 @@ def ticket_log(session: Session, office: Office, start: date, end: date, *, limi
     tz = office.timezone
     for (
         leg_id, day, code, number, seq, service_id, group_id, issued, queued, called, started, finished, counter_id, clerk_id,
-        outcome, recalls, ooo, wait, svc, eta_low, eta_high, score, scale_n, rating_reason,
+        outcome, recalls, ooo, wait, svc, eta_low, eta_high, score, scale_n, rating_reason, ticket_id,
     ) in session.execute(q):
         s = names.services.get(service_id)
         c = names.counters.get(counter_id) if counter_id else None
@@ -113,6 +116,7 @@ def ticket_log(session: Session, office: Office, start: date, end: date, *, limi
             "rating_score": score,
             "rating_label": (scale[score - 1] if score is not None and scale_n == len(scale) and score <= len(scale) else None),
             "rating_reason": rating_reason,
+            "dossiers": dossiers.get(ticket_id),
         }
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from motcua import auth
+from motcua.api import cards
 from motcua.api import schemas as S
 from motcua.api.openapi import document
 from motcua.api.routing import api_route
@@ -49,16 +50,21 @@ def issue_ticket(body: S.IssueTicket):  # noqa: ANN201
                 p = auth.check(roles=STAFF, devices=KIOSK, session=s)
                 # Keys are per device, so two kiosks can never collide on one.
                 key = f"{p.device_id or 'u' + str(p.user_id)}:{body.idempotency_key}" if body.idempotency_key else None
-                issued = tickets.issue_ticket(s, auth.office_id_for(p, s, body.office), body.service, priority=body.priority,
-                                              idempotency_key=key, device_id=p.device_id, user_id=p.user_id,
-                                              look_for_replay=attempt > 0)
+                office_id = auth.office_id_for(p, s, body.office)
+                if body.id_qr is not None or body.receipt_qr is not None:  # a card or a receipt (motcua.api.cards)
+                    issued, extra = cards.issue(s, office_id, body, key, p, look_for_replay=attempt > 0)
+                else:
+                    issued = tickets.issue_ticket(s, office_id, body.service, priority=body.priority,
+                                                  idempotency_key=key, device_id=p.device_id, user_id=p.user_id,
+                                                  look_for_replay=attempt > 0)
             break
         except IntegrityError:
             # A repeated key (a double tap, a kiosk's retry, or two requests racing): the retry finds the first ticket.
             if attempt or not body.idempotency_key:
                 raise
     view = dict(issued.view, public_id=issued.public_id, waiting_ahead=issued.waiting_ahead, eta_minutes=issued.eta.as_list(), eta_text=issued.eta.text(),
-                eta_text_en=issued.eta.text_en(), status_url=state().status_url(issued.public_id), print_job=issued.print_job_id)
+                eta_text_en=issued.eta.text_en(), status_url=state().status_url(issued.public_id), print_job=issued.print_job_id,
+                **(extra if body.id_qr is not None or body.receipt_qr is not None else {}))
     return jsonify(view), 201 if issued.created else 200
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Body(BaseModel):
@@ -13,10 +13,21 @@ class _Body(BaseModel):
 
 
 class IssueTicket(_Body):
-    service: str = Field(min_length=1, max_length=16, description="Field code")
-    priority: str | None = Field(default=None, max_length=32, description="Priority group code")
+    service: str | None = Field(default=None, min_length=1, max_length=16, description="Field code (not needed with receipt_qr)")
+    priority: str | None = Field(default=None, max_length=32, description="Priority group code; with id_qr, \"\" asks for none "
+                                 "(a citizen of `elderly_age` or more otherwise gets the elderly group)")
     idempotency_key: str | None = Field(default=None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     office: str | None = Field(default=None, max_length=32, description="Office code (admins of several offices)")
+    id_qr: str | None = Field(default=None, max_length=500, description="The text of a CCCD's QR code, as the scanner read it (never stored)")
+    receipt_qr: str | None = Field(default=None, max_length=2000, description="A dossier receipt's QR text: a ticket for the results desk")
+
+    @model_validator(mode="after")
+    def _what(self) -> "IssueTicket":
+        if self.receipt_qr is None and not self.service:
+            raise ValueError("service is required (or receipt_qr)")
+        if self.receipt_qr is not None and self.id_qr is not None:
+            raise ValueError("id_qr and receipt_qr cannot go together")
+        return self
 
 
 class Transfer(_Body):
@@ -96,6 +107,11 @@ class HeldTicketOut(TicketOut):
     public_id: str
 
 
+class CitizenOut(BaseModel):
+    given_name: str
+    age_band: str
+
+
 class IssuedTicket(HeldTicketOut):
     waiting_ahead: int
     eta_minutes: list[int] | None
@@ -103,6 +119,9 @@ class IssuedTicket(HeldTicketOut):
     eta_text_en: str
     status_url: str
     print_job: int | None = None
+    citizen: CitizenOut | None = Field(default=None, description="With id_qr: the greeting and the age band, nothing else of the card")
+    existing: bool = Field(default=False, description="The card's (or dossier's) ticket still waiting today, answered instead of a second")
+    dossier: str | None = Field(default=None, description="With receipt_qr: the dossier code the ticket carries")
 
 
 class TicketStatusOut(HeldTicketOut):

@@ -62,7 +62,8 @@ _GROUP = Prepared(select(_groups).where(_groups.c.office_id == bindparam("office
 _REPLAY = Prepared(select(_tickets.c.id).where(_tickets.c.office_id == bindparam("office_id"), _tickets.c.idempotency_key == bindparam("key")))
 _TICKET_INSERT = Prepared(_tickets.insert().returning(_tickets.c.id), keys=(
     "public_id", "office_id", "series_id", "service_id", "business_day", "number", "code", "priority_group_id", "status",
-    "queue_key", "issued_at", "idempotency_key", "device_id", "issued_by_id", "waiting_ahead", "eta_low", "eta_high"))
+    "queue_key", "issued_at", "idempotency_key", "device_id", "issued_by_id", "waiting_ahead", "eta_low", "eta_high",
+    "citizen_ref", "age_band"))
 _JOB_INSERT = Prepared(_jobs.insert().returning(_jobs.c.id), keys=("ticket_id", "printer_id", "backup_printer_id", "created_at", "updated_at"))
 
 
@@ -77,6 +78,8 @@ def issue_ticket(
     user_id: int | None = None,
     now: datetime | None = None,
     look_for_replay: bool = True,
+    citizen_ref: str | None = None,
+    age_band: str | None = None,
 ) -> Issued:
     """Issue a ticket in the session's write transaction. The same idempotency key answers with
     the first ticket; the device (if any) is marked seen and its printer gets a durable job.
@@ -123,6 +126,7 @@ def issue_ticket(
         number=number, code=code, priority_group_id=group.id if group else None, status=TicketStatus.waiting,
         queue_key=now.timestamp(), issued_at=now, idempotency_key=idempotency_key, device_id=device_id,
         issued_by_id=user_id, waiting_ahead=ahead, eta_low=est.low, eta_high=est.high,
+        citizen_ref=citizen_ref, age_band=age_band,  # from a card (engine.citizens); never the card itself
     ))
     job_id = printer_id = None
     if device_id is not None:

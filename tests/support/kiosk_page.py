@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import requests
+
 from playwright.sync_api import Page, expect
 
 PORTRAIT = {"width": 1080, "height": 1920}
@@ -32,3 +34,9 @@ def ticket_on_screen(page: Page) -> dict:
         "status_url": result.get_attribute("data-status-url"),
         "print_job": result.get_attribute("data-print-job"),
     }
+
+
+def ticket_from_api(server, public_id: str) -> dict:  # noqa: ANN001
+    r = requests.get(f"{server.url}/api/v1/tickets/{public_id}", timeout=10)
+    assert r.status_code == 200, r.text
+    return r.json()

@@ -271,5 +271,6 @@ def expected_log_json() -> list[dict]:
         row = {"business_day": DAY}
         for k, v in zip(LOG_KEYS, values, strict=True):
             row[k] = local(v) if k in TIMES else v
+        row["dossiers"] = None  # no dossier codes were attached that day
         rows.append(row)
     return rows
