@@ -104,7 +104,9 @@
         el("td", {}, s.name),
         el("td", { class: "n" }, waiting),
         el("td", { class: "n" }, over ? el("span", { class: "badge bad" }, mmss(longest)) : mmss(longest)),
-        el("td", {}, counters.length ? counters.join(", ") : (waiting ? el("span", { class: "badge bad" }, "—") : "—")),
+        // "Quầy 1, Quầy 3": numbers of counters, never read as counts.
+        el("td", {}, counters.length ? counters.map((n) => S.counterShort + " " + n).join(", ")
+          : (waiting ? el("span", { class: "badge bad" }, S.noOpenCounter) : "—")),
         el("td", { class: "n" }, s.issued),
         el("td", { class: "n" }, s.served),
         el("td", { class: "n" }, s.no_show),
