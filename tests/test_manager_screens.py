@@ -15,9 +15,10 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, select
 
 from motcua.models import Counter, Device, Printer, PriorityGroup, Service, User
-from tests.browser_support import screenshot
-from tests.conftest import LiveServer, _spawn, free_port, wait_for_http
-from tests.screen_checks import assert_accessible, assert_fits
+from tests.support.browser import screenshot
+from tests.support.env import free_port
+from tests.support.live import LiveServer, spawn, wait_for_http
+from tests.support.screen_checks import assert_accessible, assert_fits
 from tests.test_manager_times import OFFICE12, WAIT, sign_in
 
 pytestmark = pytest.mark.browser
@@ -38,7 +39,7 @@ def office12(tmp_path_factory, sqlite_templates) -> LiveServer:  # noqa: ANN001
            "DATABASE_URL": f"sqlite:///{instance}/motcua.db", "MOTCUA_HOST": "127.0.0.1", "MOTCUA_PORT": str(port),
            "PYTHONUNBUFFERED": "1", "MOTCUA_DAYEND": "off"}
     log = instance / "server.log"
-    server = LiveServer(f"http://127.0.0.1:{port}", _spawn(env, log), env, copy.deepcopy(demos), log)
+    server = LiveServer(f"http://127.0.0.1:{port}", spawn(env, log), env, copy.deepcopy(demos), log)
     try:
         wait_for_http(server.url + "/api/v1/services", server.process, log)
         demo = server.demos["lon"]

@@ -14,7 +14,8 @@ import requests
 from playwright.sync_api import expect
 
 from motcua.engine import clock
-from tests.conftest import REPO, LiveServer
+from tests.support.env import REPO
+from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.browser
 
