@@ -139,7 +139,7 @@ def tickets():  # noqa: ANN201
                 rows=rows,
             )
         if fmt == "xlsx":
-            fh = exports.tickets_xlsx(reports.ticket_log(s, office, start, end), name, start, end)
+            fh = exports.tickets_xlsx(reports.ticket_log(s, office, start, end), name, start, end, office.timezone)
             return xlsx_download(fh, exports.filename("nhat-ky", code, start, end, "xlsx"))
 
     def stream():  # the session lives as long as the download

@@ -9,6 +9,7 @@ from wtforms import BooleanField, FloatField, IntegerField, PasswordField, Selec
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from manager.form_errors import TRANSLATIONS
 from motcua.config import WEEKDAYS
 
 WEEKDAY_LABELS = {
@@ -24,11 +25,20 @@ def choices(pairs: list[tuple[str, object]]) -> list[SelectChoice]:
 SPANS_HINT = _l("Ví dụ 07:30-11:30, 13:30-17:30; để trống: không làm việc")
 
 
-class ActionForm(FlaskForm):
+class ManagerForm(FlaskForm):
+    """Every form of these pages: WTForms' own messages in plain Vietnamese (English on the
+    English page), from manager.form_errors."""
+
+    class Meta:
+        def get_translations(self, form):  # noqa: ANN001, ANN202
+            return TRANSLATIONS
+
+
+class ActionForm(ManagerForm):
     """A button that changes something (revoke, new token, reset password): CSRF only."""
 
 
-class FieldForm(FlaskForm):
+class FieldForm(ManagerForm):
     code = StringField(_l("Mã lĩnh vực"), validators=[DataRequired(), Length(max=16)], description=_l("Chữ không dấu, số; không đổi được sau khi tạo"))
     name = StringField(_l("Tên lĩnh vực"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Tên tiếng Anh"), validators=[Optional(), Length(max=200)])
@@ -42,13 +52,13 @@ class FieldForm(FlaskForm):
     own_windows = BooleanField(_l("Giờ lấy số riêng cho lĩnh vực này"), description=_l("Không chọn: theo giờ lấy số của đơn vị"))
 
 
-class CounterForm(FlaskForm):
+class CounterForm(ManagerForm):
     number = IntegerField(_l("Số quầy"), validators=[InputRequired(), NumberRange(min=1)])
     name = StringField(_l("Tên quầy"), validators=[Optional(), Length(max=100)], description=_l("Để trống: “Quầy” và số quầy"))
     active = BooleanField(_l("Đang dùng"), default=True)
 
 
-class PriorityGroupForm(FlaskForm):
+class PriorityGroupForm(ManagerForm):
     code = StringField(_l("Mã nhóm"), validators=[DataRequired(), Length(max=32)], description=_l("chữ thường không dấu, ví dụ elderly"))
     name = StringField(_l("Tên nhóm"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Tên tiếng Anh"), validators=[Optional(), Length(max=200)])
@@ -56,7 +66,7 @@ class PriorityGroupForm(FlaskForm):
     active = BooleanField(_l("Đang áp dụng"), default=True)
 
 
-class PriorityRatioForm(FlaskForm):
+class PriorityRatioForm(ManagerForm):
     priority_ratio = IntegerField(_l("Số lượt ưu tiên liên tiếp tối đa"), validators=[InputRequired()],
                                   description=_l("Sau chừng ấy lượt ưu tiên liền nhau, một người thường được gọi (1–20)"))
     transfer_position = SelectField(_l("Phiếu chuyển lĩnh vực xếp vào"), choices=choices([("front", _l("Đầu hàng đợi")), ("back", _l("Cuối hàng đợi"))]))
@@ -68,7 +78,7 @@ CONNECTIONS = [
 ]
 
 
-class PrinterForm(FlaskForm):
+class PrinterForm(ManagerForm):
     name = StringField(_l("Tên máy in"), validators=[DataRequired(), Length(max=100)])
     connection = SelectField(_l("Kết nối"), choices=choices(CONNECTIONS))
     target = StringField(_l("Địa chỉ"), validators=[Optional(), Length(max=300)], description=_l("Ví dụ 192.168.1.50:9100"))
@@ -82,7 +92,7 @@ class PrinterForm(FlaskForm):
 DEVICE_KINDS = [("kiosk", _l("Kiosk lấy số")), ("display", _l("Màn hình sảnh")), ("counter_display", _l("Màn hình quầy")), ("rating", _l("Máy đánh giá"))]
 
 
-class DeviceForm(FlaskForm):
+class DeviceForm(ManagerForm):
     name = StringField(_l("Tên thiết bị"), validators=[DataRequired(), Length(max=100)])
     kind = SelectField(_l("Loại"), choices=choices(DEVICE_KINDS))
     counter = SelectField(_l("Quầy (màn hình quầy, máy đánh giá)"), choices=[], validate_choice=False)
@@ -93,7 +103,7 @@ class DeviceForm(FlaskForm):
 ROLES = [("clerk", _l("Cán bộ một cửa")), ("manager", _l("Quản lý")), ("admin", _l("Quản trị"))]
 
 
-class UserForm(FlaskForm):
+class UserForm(ManagerForm):
     username = StringField(_l("Tên đăng nhập"), validators=[DataRequired(), Length(max=64)])
     full_name = StringField(_l("Họ và tên"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Vai trò"), choices=choices(ROLES))
@@ -108,7 +118,7 @@ def week_fields(prefix: str) -> dict[str, StringField]:
 
 ScheduleForm = type(
     "ScheduleForm",
-    (FlaskForm,),
+    (ManagerForm,),
     {
         **week_fields("work_"),
         **week_fields("issue_"),
@@ -117,29 +127,29 @@ ScheduleForm = type(
 )
 
 # A field's own ticket windows (shown when own_windows is ticked).
-FieldWindowsForm = type("FieldWindowsForm", (FlaskForm,), week_fields("win_"))
+FieldWindowsForm = type("FieldWindowsForm", (ManagerForm,), week_fields("win_"))
 
 
-class AlertsForm(FlaskForm):
+class AlertsForm(ManagerForm):
     wait_alert_minutes = IntegerField(_l("Cảnh báo khi có người chờ quá (phút)"), validators=[InputRequired()])
     device_offline_minutes = IntegerField(_l("Cảnh báo thiết bị mất tín hiệu sau (phút)"), validators=[InputRequired()])
     printer_failure_minutes = IntegerField(_l("Xét lỗi máy in trong (phút) gần nhất"), validators=[InputRequired()])
 
 
-class AnnouncementForm(FlaskForm):
+class AnnouncementForm(ManagerForm):
     announcement_template = StringField(_l("Câu mời"), validators=[DataRequired(), Length(max=300)],
                                         description=_l("{number}: số thứ tự, {counter}: số quầy"))
     announcement_repeat = IntegerField(_l("Số lần đọc"), validators=[InputRequired()])
 
 
-class RatingForm(FlaskForm):
+class RatingForm(ManagerForm):
     rating_scale = TextAreaField(_l("Các mức đánh giá (tiếng Việt)"), validators=[DataRequired()], description=_l("Mỗi dòng một mức, mức tốt nhất trước"))
     rating_scale_en = TextAreaField(_l("Các mức đánh giá (tiếng Anh)"), validators=[DataRequired()], description=_l("Cùng số dòng, cùng thứ tự"))
     rating_low_count = IntegerField(_l("Số mức cuối cần hỏi lý do"), validators=[InputRequired()])
     rating_seconds = IntegerField(_l("Thời gian chờ đánh giá (giây)"), validators=[InputRequired()])
 
 
-class KioskForm(FlaskForm):
+class KioskForm(ManagerForm):
     kiosk_reset_seconds = IntegerField(_l("Kiosk quay về màn hình đầu sau (giây)"), validators=[InputRequired()])
     print_max_age_seconds = IntegerField(_l("Bỏ phiếu chưa in được sau (giây)"), validators=[InputRequired()],
                                          description=_l("Phiếu in muộn hơn sẽ không in nữa (tránh in dồn)"))

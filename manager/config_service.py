@@ -8,7 +8,6 @@ change with the office's next sequence number.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from datetime import date, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from manager.form_errors import Message, messages_of
 from motcua.config import (
     WEEKDAYS,
     CounterConfig,
@@ -38,56 +38,22 @@ MIN_PASSWORD = 8
 
 
 class Invalid(Exception):
-    """Validation failed: {field: [messages]} with Vietnamese / English text. `status` is the
+    """Validation failed: {field: [messages]}, each in both languages (manager.form_errors). `status` is the
     page's answer: 422 for input to correct, 403 for a change the user's role may not make."""
 
-    def __init__(self, errors: dict[str, list[str]], status: int = 422) -> None:
-        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
+    def __init__(self, errors: dict[str, list[Message]], status: int = 422) -> None:
+        super().__init__("; ".join(f"{k}: {', '.join(f'{m.vi} / {m.en}' for m in v)}" for k, v in errors.items()))
         self.errors = errors
         self.status = status
 
 
-# Pydantic's messages are English; managers read Vietnamese first.
-PYDANTIC_VI = {
-    "string_pattern_mismatch": "không đúng dạng",
-    "greater_than_equal": "phải lớn hơn hoặc bằng {ge}",
-    "greater_than": "phải lớn hơn {gt}",
-    "less_than_equal": "phải nhỏ hơn hoặc bằng {le}",
-    "less_than": "phải nhỏ hơn {lt}",
-    "string_too_short": "cần ít nhất {min_length} ký tự",
-    "too_short": "cần ít nhất {min_length} mục",
-    "too_long": "nhiều nhất {max_length} mục",
-    "missing": "bắt buộc phải có",
-    "literal_error": "phải là một trong {expected}",
-    "int_parsing": "phải là số nguyên",
-    "int_type": "phải là số nguyên",
-    "float_parsing": "phải là số",
-    "float_type": "phải là số",
-}
-
-
-def _errors(exc: ValidationError) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for err in exc.errors(include_url=False):
-        loc = [str(p) for p in err["loc"]]
-        key = loc[0] if loc else "__all__"
-        msg = err["msg"].removeprefix("Value error, ")
-        vi = PYDANTIC_VI.get(err["type"])
-        if vi:
-            with contextlib.suppress(KeyError, IndexError):
-                vi = vi.format(**err.get("ctx", {}))
-            msg = f"{vi} / {msg}"
-        out.setdefault(key, []).append(msg)
-    return out
-
-
 def invalid(field: str, vi: str, en: str) -> Invalid:
-    return Invalid({field: [f"{vi} / {en}"]})
+    return Invalid({field: [Message(vi, en)]})
 
 
 def refused(field: str, vi: str, en: str) -> Invalid:
     """A change this user's role may not make (shown on the form, answered 403)."""
-    return Invalid({field: [f"{vi} / {en}"]}, status=403)
+    return Invalid({field: [Message(vi, en)]}, status=403)
 
 
 # ---- validation with config.toml's own models ------------------------------------------------
@@ -97,7 +63,7 @@ def check(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise Invalid(_errors(exc)) from None
+        raise Invalid(messages_of(model.__name__, exc)) from None
 
 
 def check_field(data: dict[str, Any]) -> FieldConfig:
@@ -147,9 +113,12 @@ def check_settings(office: Office, updates: dict[str, Any]) -> dict[str, Any]:
     try:
         cfg = OfficeConfig.model_validate(payload)
     except ValidationError as exc:
-        errors = _errors(exc)
+        errors = messages_of("OfficeConfig", exc)
         if "__all__" in errors and "rating_scale" in updates:  # the two scales' lengths differ
-            errors["rating_scale_en"] = errors.pop("__all__")
+            errors.pop("__all__")
+            errors.setdefault("rating_scale_en", []).append(Message(
+                "Hai thang cần cùng số mức, cùng thứ tự: mỗi dòng tiếng Anh dịch dòng tiếng Việt ở cùng vị trí.",
+                "Both scales need the same number of levels in the same order: each English line translates the Vietnamese line at its place."))
         raise Invalid(errors) from None
     for k in updates:
         if k == "holidays":
@@ -163,7 +132,7 @@ def check_settings(office: Office, updates: dict[str, Any]) -> dict[str, Any]:
         out.update({k: getattr(checked, k) for k in extra})
     unknown = set(updates) - set(SETTING_KEYS) - set(EXTRA_KEYS) - {"holidays"}
     if unknown:
-        raise Invalid({k: ["không có thiết lập này / unknown setting"] for k in unknown})
+        raise Invalid({k: [Message("Không có thiết lập này.", "There is no such setting.")] for k in unknown})
     return out
 
 
@@ -173,9 +142,22 @@ def parse_spans(text: str, field: str) -> list[str]:
     for span in spans:
         try:
             parse_span(span)
-        except ValueError as exc:
-            raise Invalid({field: [str(exc)]}) from None
+        except ValueError:
+            if _two_times(span):
+                raise invalid(field, f"“{span}”: giờ kết thúc phải sau giờ bắt đầu, ví dụ 07:30-11:30.",
+                              f"“{span}”: the end must be after the start, e.g. 07:30-11:30.") from None
+            raise invalid(field, f"“{span}” không đúng dạng: hãy viết giờ:phút-giờ:phút, ví dụ 07:30-11:30.",
+                          f"“{span}” is not a time span: write hh:mm-hh:mm, e.g. 07:30-11:30.") from None
     return [s.replace(" ", "") for s in spans]
+
+
+def _two_times(span: str) -> bool:
+    """Whether a refused span is two real times (then only their order is wrong)."""
+    parts = [p.strip() for p in span.split("-")]
+    try:
+        return len(parts) == 2 and all(datetime.strptime("23:59" if p == "24:00" else p, "%H:%M") for p in parts)
+    except ValueError:
+        return False
 
 
 def parse_week(form_values: dict[str, str], prefix: str) -> dict[str, list[str]]:
@@ -196,7 +178,8 @@ def parse_holidays(text: str) -> list[str]:
             else:
                 days.append(date.fromisoformat(line).isoformat())
         except ValueError:
-            raise invalid("holidays", f"Ngày '{line}' không hợp lệ (dd/mm/yyyy)", f"invalid date '{line}' (dd/mm/yyyy)") from None
+            raise invalid("holidays", f"Ngày “{line}” không đúng: hãy viết dd/mm/yyyy, mỗi dòng một ngày, ví dụ 02/09/2026.",
+                          f"“{line}” is not a date: write dd/mm/yyyy, one a line, e.g. 02/09/2026.") from None
     return sorted(set(days))
 
 

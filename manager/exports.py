@@ -237,7 +237,8 @@ def add_summary_sheet(book: Book, summary: Summary) -> None:
             book.write(ws, i, j, cell(value, kind), kind, total)
 
 
-def add_info_sheet(book: Book, office_name: str, start: date, end: date, extra: list[tuple[str, str]] = ()) -> None:  # noqa: B006
+def add_info_sheet(book: Book, office_name: str, start: date, end: date, tz: str, extra: list[tuple[str, str]] = ()) -> None:  # noqa: B006
+    """`tz` is the office's time zone: "Lập lúc" is read in the office, whatever the server's zone."""
     ws = book.wb.add_worksheet("Thông tin")
     ws.set_column(0, 0, 34)
     ws.set_column(1, 1, 90)
@@ -246,7 +247,7 @@ def add_info_sheet(book: Book, office_name: str, start: date, end: date, extra: 
         ("Đơn vị", office_name),
         ("Từ ngày", start.strftime("%d/%m/%Y")),
         ("Đến ngày", end.strftime("%d/%m/%Y")),
-        ("Lập lúc", clock.now().astimezone().strftime("%d/%m/%Y %H:%M")),
+        ("Lập lúc", clock.local(clock.now(), tz).strftime("%d/%m/%Y %H:%M")),
         *extra,
         ("Đơn vị tính", "Lượt = một lần xếp hàng vào một lĩnh vực (phiếu chuyển lĩnh vực có nhiều lượt)."),
         ("Thời gian chờ", "Gọi lúc − vào hàng đợi lúc, của các lượt đã được gọi."),
@@ -266,7 +267,7 @@ def summary_xlsx(summaries: list[Summary], *, histogram: list[dict] | None = Non
     """One sheet per table: information, each summary, and the chart tables when given."""
     book = Book()
     first = summaries[0]
-    add_info_sheet(book, first.office.name, first.start, first.end)
+    add_info_sheet(book, first.office.name, first.start, first.end, first.office.timezone)
     for s in summaries:
         add_summary_sheet(book, s)
     if histogram is not None:
@@ -293,10 +294,10 @@ def add_out_of_order_sheet(book: Book, calls: list[dict]) -> None:
             book.write(ws, i, j, row[k], "dec" if k == "wait_s" else "")
 
 
-def tickets_xlsx(log: Iterable[dict[str, Any]], office_name: str, start: date, end: date) -> IO[bytes]:
+def tickets_xlsx(log: Iterable[dict[str, Any]], office_name: str, start: date, end: date, tz: str) -> IO[bytes]:
     """The per-leg log; a log longer than Excel's row limit continues on further sheets."""
     book = Book()
-    add_info_sheet(book, office_name, start, end, [("Nội dung", "Nhật ký từng lượt xếp hàng (mỗi dòng một lượt).")])
+    add_info_sheet(book, office_name, start, end, tz, [("Nội dung", "Nhật ký từng lượt xếp hàng (mỗi dòng một lượt).")])
     header = [h for _, h in TICKET_COLUMNS]
     widths = [12, 10, 9, 6, 10, 26, 22] + [19] * 5 + [7, 22, 12, 16, 9, 10, 30, 12, 12, 10, 10, 10, 16, 30, 30]
     keys = [k for k, _ in TICKET_COLUMNS]

@@ -20,6 +20,8 @@ from motcua.models import Office, Role
 # The templates stay in the room's folder, beside the other manager pages.
 bp = Blueprint("manager_config", __name__, url_prefix="/manager/config", template_folder=str(Path(__file__).parent.parent / "templates"))
 ROLES = (Role.manager, Role.admin)
+SECTIONS = ("fields",)  # a part of a form page that is not one input
+SECTION_PREFIXES = ("weight-", "field-alert-")
 
 
 def ctx(s: Session, office: Office, **kw: Any) -> dict[str, Any]:
@@ -31,13 +33,20 @@ def office_args(office: Office) -> dict[str, str]:
     return {"office": office.code} if current_user.office_id is None else {}
 
 
-def show_errors(form: Any, exc: cs.Invalid) -> None:
+def show_errors(form: Any, exc: cs.Invalid, *others: Any) -> None:
+    """Each message under its own input: an input of the form or of the page's other forms (a
+    field's own windows); a part of the page that is not a form input (a counter's weights
+    "weight-<code>" or all of them "fields", a field's alert "field-alert-<code>") finds its
+    messages in `form.section_errors`; the rest are shown at the top of the form."""
+    form.section_errors = getattr(form, "section_errors", {})
     for name, messages in exc.errors.items():
-        target = getattr(form, name, None) if form is not None else None
-        if target is not None and hasattr(target, "errors"):
+        target = next((f[name] for f in (form, *others) if name in f), None)
+        if target is not None:
             target.errors = list(target.errors) + messages
+        elif name in SECTIONS or name.startswith(SECTION_PREFIXES):
+            form.section_errors.setdefault(name, []).extend(messages)
         else:
-            form.form_errors.extend(f"{name}: {m}" for m in messages)
+            form.form_errors.extend(messages)
 
 
 def get_in_office(s: Session, model: Any, obj_id: int, office: Office) -> Any:

@@ -49,9 +49,13 @@ def _chosen_weights(s: Session, office: Office) -> dict[str, float]:
         raw = (request.form.get(f"weight-{svc.code}") or "").strip().replace(",", ".")
         if raw:
             try:
-                chosen[svc.code] = float(raw)
+                weight = float(raw)
             except ValueError:
-                raise cs.invalid("fields", f"Trọng số của {svc.code} phải là số", f"the weight of {svc.code} must be a number") from None
+                weight = 0.0
+            if not weight > 0:  # words, zero, negatives and NaN alike
+                raise cs.invalid(f"weight-{svc.code}", "Trọng số là một số lớn hơn 0, ví dụ 1 hoặc 1.5; để trống nếu quầy không phục vụ lĩnh vực này.",
+                                 "The weight is a number above 0, e.g. 1 or 1.5; leave it empty if the counter does not serve this field.")
+            chosen[svc.code] = weight
     return chosen
 
 

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from flask import Blueprint, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
 from manager import config_service as cs
@@ -107,7 +108,7 @@ class Editor:
                 cs.apply(s, office, current_user.id, self.entity, self.audit_id(saved.obj), "update" if before else "create",
                          before, after, data=self.payload(s, office, saved.obj))
         except cs.Invalid as exc:
-            show_errors(form, exc)
+            show_errors(form, exc, *(v for v in extra.values() if isinstance(v, FlaskForm)))
             with db.read() as s:
                 office = page_office(s)
                 return render_form(s, office, title, form, back, exc.status, **extra)

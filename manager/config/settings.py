@@ -102,7 +102,8 @@ def alerts():  # noqa: ANN201
             if raw:
                 value = int_or_none(raw)
                 if value is None or value < 1:
-                    raise cs.invalid("wait_alert_minutes", f"Ngưỡng của {code} phải là số phút ≥ 1", f"the threshold of {code} must be ≥ 1 minute")
+                    raise cs.invalid(f"field-alert-{code}", "Hãy nhập số phút từ 1 trở lên, hoặc để trống để dùng ngưỡng chung.",
+                                     "Enter 1 minute or more, or leave it empty to use the common threshold.")
                 per_field[code] = value
         return {"wait_alert_minutes": form.wait_alert_minutes.data, "device_offline_minutes": form.device_offline_minutes.data,
                 "printer_failure_minutes": form.printer_failure_minutes.data, "field_wait_alert_minutes": per_field}

@@ -40,14 +40,21 @@
     return (cfg.lang === "vi" ? t.replace(".", ",") : t) + " %";
   }
 
+  // Times are read in the office's zone, never the browser's (a manager's laptop or a server
+  // console may be set to UTC or to another office's zone).
+  const officeTime = new Intl.DateTimeFormat("en-GB", {
+    timeZone: cfg.timezone, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+
   function clock(iso) {
     // HH:MM today; dd/mm HH:MM on another day (a device last seen last week).
     if (!iso) return "—";
-    const d = new Date(iso);
-    const pad = (n) => String(n).padStart(2, "0");
-    const hm = pad(d.getHours()) + ":" + pad(d.getMinutes());
-    const day = d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate());
-    return day === today.business_day ? hm : pad(d.getDate()) + "/" + pad(d.getMonth() + 1) + " " + hm;
+    const p = {};
+    for (const part of officeTime.formatToParts(new Date(iso))) p[part.type] = part.value;
+    const hm = p.hour + ":" + p.minute;
+    const day = p.year + "-" + p.month + "-" + p.day;
+    return day === today.business_day ? hm : p.day + "/" + p.month + " " + hm;
   }
 
   function serverNow() { return Date.now() - skewMs; }
@@ -97,7 +104,9 @@
         el("td", {}, s.name),
         el("td", { class: "n" }, waiting),
         el("td", { class: "n" }, over ? el("span", { class: "badge bad" }, mmss(longest)) : mmss(longest)),
-        el("td", {}, counters.length ? counters.join(", ") : (waiting ? el("span", { class: "badge bad" }, "—") : "—")),
+        // "Quầy 1, Quầy 3": numbers of counters, never read as counts.
+        el("td", {}, counters.length ? counters.map((n) => S.counterShort + " " + n).join(", ")
+          : (waiting ? el("span", { class: "badge bad" }, S.noOpenCounter) : "—")),
         el("td", { class: "n" }, s.issued),
         el("td", { class: "n" }, s.served),
         el("td", { class: "n" }, s.no_show),
