@@ -23,6 +23,10 @@ def init_app(app: Any) -> None:
 
     app.register_blueprint(bp)
     app.register_blueprint(voice_bp)
+    from display.announce import MAX_UPLOAD_BYTES
+    from motcua.hardening import allow_large_body
+
+    allow_large_body(app, "display_voice.upload", MAX_UPLOAD_BYTES + 64 * 1024)  # a clip and its form around it
     links = app.extensions.setdefault("motcua.links", [])
     for link in LINKS:
         if link not in links:

@@ -52,6 +52,7 @@ class RouteDoc:
     response: type[BaseModel] | None = None
     status: int = 200
     params: list[dict] = field(default_factory=list)
+    validates: bool = False  # answers 422 for input it cannot use (a body, or query parameters)
 
 
 ROUTES: list[RouteDoc] = []
@@ -76,14 +77,25 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
 
 
 def api_route(path: str, method: str, *, summary: str, auth: str, body: type[BaseModel] | None = None,
-              response: type[BaseModel] | None = None, status: int = 200, params: list[dict] | None = None):  # noqa: ANN201
-    """Register a JSON route; the view receives the validated body as `body=` when one is declared."""
-    ROUTES.append(RouteDoc(path, method.lower(), summary, auth, body, response, status, params or []))
+              response: type[BaseModel] | None = None, status: int = 200, params: list[dict] | None = None,
+              parses_body: bool = False):  # noqa: ANN201
+    """Register a JSON route; the view receives the validated body as `body=` when one is declared.
+
+    The caller's token is checked before the body is read, so a stranger's body is never parsed;
+    a view that reads the token in its own write transaction says `parses_body=True` and calls
+    `parse_body` itself once it has checked the caller."""
+    params = params or []
+    validates = body is not None or any(p["in"] == "query" for p in params)
+    ROUTES.append(RouteDoc(path, method.lower(), summary, auth, body, response, status, params, validates))
 
     def wrap(fn):  # noqa: ANN001, ANN202
         @functools.wraps(fn)
         def view(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            if body is not None:
+            if body is not None and not parses_body:
+                if auth != "public":
+                    from motcua.auth import authenticated
+
+                    authenticated()  # no token, or a made-up or revoked one: a 401 here, the body unread
                 kwargs["body"] = parse_body(body)
             return fn(*args, **kwargs)
 
@@ -100,13 +112,16 @@ def _queue_error(exc: QueueError):  # noqa: ANN202
 
 @bp.app_errorhandler(HTTPException)
 def _http_error(exc: HTTPException):  # noqa: ANN202
-    """JSON for everything under /api/, including routing errors (404, 405) raised before any
-    API view runs; other paths keep Flask's pages."""
-    if not request.path.startswith(bp.url_prefix + "/"):
+    """JSON for everything under an /api/ path, including routing errors (404, 405) raised
+    before any view runs; other paths keep Flask's pages."""
+    if "/api/" not in request.path:  # the rooms' JSON endpoints too (/counter/api/..., /kiosk/api/...)
         return exc
     status = exc.code or 500
     vi, en = HTTP_MESSAGES.get(status, ("Lỗi.", exc.name))
-    return error_response(exc.name.lower().replace(" ", "_"), vi, en, status)
+    resp, status = error_response(exc.name.lower().replace(" ", "_"), vi, en, status)
+    if "Allow" in (allowed := dict(exc.get_headers())):
+        resp.headers["Allow"] = allowed["Allow"]  # a 405 says which methods the path takes
+    return resp, status
 
 
 @bp.errorhandler(OperationalError)
