@@ -18,11 +18,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Request, json, render_template, request
+from flask import Flask, Request, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-API_MAX_BYTES = 64 * 1024  # the largest API body is a pause reason or a ticket request
+# The largest real API body is a pause reason or a ticket request (well under 1 KB); the limit
+# leaves room for scripts and still lets a JSON array nested 100,000 deep reach the depth check.
+API_MAX_BYTES = 256 * 1024
 FORM_MAX_BYTES = 256 * 1024  # manager forms (procedure texts, rating scales, many counters)
 MAX_JSON_DEPTH = 32
 
@@ -58,25 +61,21 @@ def _check_json(value: Any) -> None:
                 stack.extend((v, depth + 1) for v in item)
 
 
-class _GuardedJSON:
-    """flask.json with the checks above on every request body parsed."""
+class GuardedJSONProvider(DefaultJSONProvider):
+    """The app's JSON, with the checks above on everything it parses (Flask hands the app's
+    provider to each request: `request.get_json()` comes here)."""
 
-    @staticmethod
-    def loads(s: str | bytes, **kwargs: Any) -> Any:
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         try:
-            value = json.loads(s, **kwargs)
+            value = super().loads(s, **kwargs)
         except RecursionError:
             raise BadInput(f"Dữ liệu JSON lồng quá sâu (tối đa {MAX_JSON_DEPTH} tầng).",
                            f"The JSON is nested too deeply (at most {MAX_JSON_DEPTH} levels).") from None
         _check_json(value)
         return value
 
-    dumps = staticmethod(json.dumps)
-
 
 class GuardedRequest(Request):
-    json_module = _GuardedJSON
-
     def _load_form_data(self) -> None:
         super()._load_form_data()
         if any("\x00" in k or "\x00" in v for k, v in self.form.items(multi=True)):
@@ -103,6 +102,9 @@ def _limit_for_request(app: Flask) -> int:
 def init_app(app: Flask) -> None:
     """Before every other request hook (CSRF and the rate limits read the form)."""
     app.request_class = GuardedRequest
+    guarded = GuardedJSONProvider(app)
+    guarded.__dict__.update(vars(app.json))  # keeps the app's settings (ensure_ascii, sort_keys)
+    app.json = guarded
     app.config["MAX_CONTENT_LENGTH"] = max(app.config.get("MAX_CONTENT_LENGTH") or 0, FORM_MAX_BYTES)
 
     @app.before_request

@@ -52,7 +52,6 @@ class RouteDoc:
     response: type[BaseModel] | None = None
     status: int = 200
     params: list[dict] = field(default_factory=list)
-    validates: bool = False  # answers 422 for input it cannot use (a body, or query parameters)
 
 
 ROUTES: list[RouteDoc] = []
@@ -84,9 +83,7 @@ def api_route(path: str, method: str, *, summary: str, auth: str, body: type[Bas
     The caller's token is checked before the body is read, so a stranger's body is never parsed;
     a view that reads the token in its own write transaction says `parses_body=True` and calls
     `parse_body` itself once it has checked the caller."""
-    params = params or []
-    validates = body is not None or any(p["in"] == "query" for p in params)
-    ROUTES.append(RouteDoc(path, method.lower(), summary, auth, body, response, status, params, validates))
+    ROUTES.append(RouteDoc(path, method.lower(), summary, auth, body, response, status, params or []))
 
     def wrap(fn):  # noqa: ANN001, ANN202
         @functools.wraps(fn)
@@ -142,6 +139,8 @@ def _integrity(exc: IntegrityError):  # noqa: ANN202
 
 @bp.errorhandler(Exception)
 def _unexpected(exc: Exception):  # noqa: ANN202
+    if isinstance(exc, HTTPException):  # e.g. a 413 from the body limit: this handler is found before the app's
+        return _http_error(exc)
     log.exception("unexpected error in the API")
     return error_response("internal_error", "Lỗi hệ thống. Phiếu đã cấp không bị mất; vui lòng thử lại.",
                           "Internal error. Issued tickets are safe; please retry.", 500)
