@@ -91,8 +91,10 @@ def _failed(resp) -> bool:  # noqa: ANN001
     return resp.status_code == 401
 
 
-def _authenticated(resp) -> bool:  # noqa: ANN001
-    return resp.status_code != 401
+def _authenticated(_resp) -> bool:  # noqa: ANN001
+    from flask import g
+
+    return g.get("principal") is not None  # set by motcua.auth once a token or session is good
 
 
 def _count_auth_failure(app: Flask, resp):  # noqa: ANN001, ANN202
@@ -159,6 +161,6 @@ def init_issue_limits(app: Flask) -> None:
     view = app.view_functions["api.issue_ticket"]
     if device:
         view = limiter.limit(device, key_func=_device_key, methods=["POST"])(view)
-    if address:  # refusals (401) spend the failure budget instead (count_auth_failure)
+    if address:  # refusals (401) spend the failure budget instead (_count_auth_failure)
         view = limiter.limit(address, key_func=_address_key, methods=["POST"], deduct_when=_authenticated)(view)
     app.view_functions["api.issue_ticket"] = view
