@@ -23,3 +23,7 @@ def init_app(app: Any) -> None:
     from display.voice_admin import bp as voice_bp
 
     register_room(app, bp, voice_bp, links=LINKS, translations=Path(__file__).parent / "translations")
+    from display.announce import MAX_UPLOAD_BYTES
+    from motcua.hardening import allow_large_body
+
+    allow_large_body(app, "display_voice.upload", MAX_UPLOAD_BYTES + 64 * 1024)  # a clip and its form around it

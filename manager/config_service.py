@@ -27,6 +27,7 @@ from motcua.config import (
     PriorityGroupConfig,
     parse_span,
 )
+from motcua import passwords
 from motcua.engine import changes, clock
 from motcua.engine.views import counter_view, service_view
 from motcua.models import AuditLog, Counter, Office, Service, User
@@ -34,7 +35,6 @@ from motcua.seed import SETTING_KEYS
 
 CHANGED = "(đã đổi / changed)"  # what the audit log keeps of a password or token
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
-MIN_PASSWORD = 8
 
 
 class Invalid(Exception):
@@ -197,8 +197,10 @@ def check_user_fields(session: Session, username: str | None, password: str | No
         other = session.scalar(select(User).where(User.username == username))
         if other is not None and other.id != user_id:
             raise invalid("username", f"Đã có người dùng {username}", f"user {username} exists")
-    if password is not None and len(password) < MIN_PASSWORD:
-        raise invalid("password", f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự", f"the password needs at least {MIN_PASSWORD} characters")
+    if password is not None:
+        why = passwords.problem(password, username=username or "")
+        if why is not None:
+            raise invalid("password", *why)
 
 
 # ---- applying a change ---------------------------------------------------------------------

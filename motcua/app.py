@@ -14,7 +14,7 @@ from pathlib import Path
 
 from flask import Flask, g, request
 
-from motcua import auth, dayend, health, limits, metrics, production, realtime
+from motcua import auth, dayend, hardening, health, limits, metrics, production, realtime
 from motcua.api import bp as api_bp
 from motcua.config import effective_settings, instance_path, load_config
 from motcua.db import Database
@@ -74,6 +74,7 @@ def create_app(
     app.extensions["motcua"] = Motcua(config, path, instance, settings, db)
 
     production.init_converters(app)  # before any route: bounded <int:...>
+    hardening.init_app(app)  # before any request hook: body size, NUL characters, JSON depth
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     auth.init_app(app)

@@ -4,8 +4,12 @@ bearer token. JSON views call `check(roles=..., devices=...)` first; pages use `
 from __future__ import annotations
 
 import functools
+import secrets
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -13,10 +17,12 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from motcua import sessions
+from motcua.engine import clock
 from motcua.engine.errors import QueueError
 from motcua.models import ApiToken, Device, DeviceKind, Office, Role, User
 from motcua.prepared import Prepared
-from motcua.security import check_password, token_hash
+from motcua.security import check_password, hash_password, token_hash
 from motcua.state import state
 
 login_manager = LoginManager()
@@ -86,10 +92,14 @@ def live_token_digests(session: Session, digests: list[str]) -> set[str]:
     return live
 
 
-def active_user_ids(session: Session, ids: list[int]) -> set[int]:
-    """Which of these users may still sign in: a staff page's socket closes when its user is
-    deactivated."""
-    return set(session.scalars(select(User.id).where(User.id.in_(ids), User.active))) if ids else set()
+def live_sessions(session: Session, signed_in: list[tuple[int, int | None]]) -> set[tuple[int, int | None]]:
+    """Which of these (user id, session version) sign-ins are still valid: a staff page's socket
+    closes when its user signs out, is deactivated or has their password or role changed."""
+    ids = sorted({user_id for user_id, _version in signed_in})
+    if not ids:
+        return set()
+    current = {row.id: row.session_version for row in session.execute(select(User.id, User.session_version).where(User.id.in_(ids), User.active))}
+    return {(user_id, version) for user_id, version in signed_in if current.get(user_id) == version}
 
 
 def current_principal(session: Session | None = None) -> Principal | None:
@@ -111,16 +121,29 @@ def current_principal(session: Session | None = None) -> Principal | None:
     return principal
 
 
+def require_csrf() -> None:
+    """Cookies ride along on cross-site requests: the CSRF token proves the page is ours."""
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken") or request.form.get("csrf_token"))
+    except Exception:  # noqa: BLE001  (ValidationError subclasses vary by version)
+        raise QueueError("csrf", "Phiên làm việc đã hết hạn, hãy tải lại trang.", "The page has expired: reload it.", status=400) from None
+
+
+def authenticated() -> Principal:
+    """Who is asking, or a 401: views check this before they read a body."""
+    p = current_principal()
+    if p is None:
+        raise _unauthorized()
+    return p
+
+
 def check(*, roles: frozenset[Role] = frozenset(), devices: frozenset[DeviceKind] = frozenset(),
           session: Session | None = None) -> Principal:
     p = current_principal(session)
     if p is None:
         raise _unauthorized()
     if p.via == "session" and request.method not in ("GET", "HEAD", "OPTIONS"):
-        try:  # cookies ride along on cross-site requests: the CSRF token proves the page is ours
-            validate_csrf(request.headers.get("X-CSRFToken") or request.form.get("csrf_token"))
-        except Exception:  # noqa: BLE001  (ValidationError subclasses vary by version)
-            raise QueueError("csrf", "Phiên làm việc đã hết hạn, hãy tải lại trang.", "The page has expired: reload it.", status=400) from None
+        require_csrf()
     if (p.role is not None and p.role in roles) or (p.device_kind is not None and p.device_kind in devices):
         return p
     raise _forbidden()
@@ -143,11 +166,30 @@ def login_required_page(*roles: Role):  # noqa: ANN201
     return wrap
 
 
+@cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.username == username.strip(), User.active))
-    if user is not None and check_password(user.password_hash, password):
-        return user
-    return None
+    if user is None:
+        # The same scrypt work as a wrong password, so the time taken never tells which usernames exist.
+        check_password(_dummy_hash(), password)
+        return None
+    return user if check_password(user.password_hash, password) else None
+
+
+def safe_next(target: str | None) -> str | None:
+    """A path on this site to go to after signing in, or None. Browsers drop tabs and newlines
+    and read backslashes as slashes, so `/\t/evil.example` would leave the site: such characters
+    refuse the target outright, and only a single leading slash is a path."""
+    if not target or any(ord(ch) < 0x21 or ch in "\\\x7f" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -157,21 +199,31 @@ def login():  # noqa: ANN201
         with state().db.read() as s:
             user = authenticate(s, request.form.get("username", ""), request.form.get("password", ""))
             if user is not None:
-                login_user(SessionUser(user), remember=False)
                 from flask import session as flask_session
 
+                # A new session: nothing from before sign-in carries over, the CSRF token included.
+                flask_session.clear()
+                g.pop("csrf_token", None)
+                login_user(SessionUser(user), remember=False)
+                sessions.remember(user)
                 flask_session.permanent = True
-                target = request.args.get("next") or ""
-                if not target.startswith("/") or target.startswith("//"):
-                    target = _home_for(user)
-                return redirect(target)
+                return redirect(safe_next(request.args.get("next")) or _home_for(user))
         error = ("Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password.")
     return render_template("auth/login.html", error=error), (401 if error else 200)
 
 
 @bp.post("/logout")
 def logout():  # noqa: ANN201
+    from flask import session as flask_session
+
+    from motcua import realtime
+
+    if current_user.is_authenticated:
+        with state().db.write() as s:
+            sessions.end_all(s, current_user.id)  # copies of this session's cookie stop working too
+        realtime.cut_revoked(current_app)  # and the user's open pages lose their live updates
     logout_user()
+    flask_session.clear()
     flash("Đã đăng xuất. / Signed out.")
     return redirect(url_for("auth.login"))
 
@@ -210,7 +262,7 @@ def init_app(app: Flask) -> None:
     def _load(user_id: str):  # noqa: ANN202
         with state(app).db.read() as s:
             user = s.get(User, int(user_id))
-            return SessionUser(user) if user is not None and user.active else None
+            return SessionUser(user) if user is not None and sessions.is_current(user) else None
 
     @app.errorhandler(CSRFError)
     def _csrf(e):  # noqa: ANN001, ANN202

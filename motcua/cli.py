@@ -10,6 +10,7 @@ from importlib.metadata import entry_points
 import click
 from sqlalchemy import select
 
+from motcua import passwords
 from motcua.config import ConfigError
 from motcua.engine import clock
 from motcua.models import ApiToken, Counter, Device, DeviceKind, Office, Role, User
@@ -166,8 +167,9 @@ def users_add(ctx: click.Context, username: str, role: str, counter: int | None,
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Mật khẩu / Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        raise click.ClickException("Mật khẩu cần ít nhất 8 ký tự / the password needs at least 8 characters")
+    why = passwords.problem(password, username=username, full_name=full_name)
+    if why is not None:
+        raise click.ClickException(" / ".join(why))
     app = _app(ctx.parent.parent, plugins=False)
     with app.extensions["motcua"].db.write() as s:
         if s.scalar(select(User).where(User.username == username)):

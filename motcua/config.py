@@ -214,6 +214,14 @@ class ServerConfig(_Strict):
     redis_url: str | None = None
     public_url: str | None = None
     language: Literal["vi", "en"] = "vi"
+    # Addresses (IPs or CIDR ranges) of the proxies whose X-Forwarded-* headers are believed, with
+    # MOTCUA_PROXIES set; a request from anywhere else is taken as it came (motcua.production).
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        return [str(parse_network(n)) for n in v]
 
 
 class PrinterTargetsConfig(_Strict):
@@ -280,6 +288,13 @@ class Config(_Strict):
         return self
 
 
+def parse_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        raise ValueError(f"'{text}' không phải địa chỉ IP hoặc dải CIDR / is not an IP address or CIDR range") from None
+
+
 def _format_error(path: Path, exc: ValidationError) -> str:
     lines = [f"Tệp cấu hình {path} không hợp lệ / invalid config file {path}:"]
     for err in exc.errors():
@@ -314,7 +329,19 @@ def effective_settings(config: Config, instance: Path) -> dict:
         "database_url": normalise_db_url(db_url),
         "redis_url": os.environ.get("REDIS_URL") or s.redis_url,
         "public_url": os.environ.get("MOTCUA_PUBLIC_URL") or s.public_url,
+        "trusted_proxies": _trusted_proxies(os.environ.get("MOTCUA_TRUSTED_PROXIES"), s.trusted_proxies),
+        # Under gunicorn (`serve --prod`, motcua.wsgi): nothing the client sends may name this server.
+        "production": os.environ.get("MOTCUA_PRODUCTION") == "1",
     }
+
+
+def _trusted_proxies(env: str | None, configured: list[str]) -> list[str]:
+    if env is None:
+        return configured
+    try:
+        return [str(parse_network(n)) for n in env.split(",") if n.strip()]
+    except ValueError as exc:
+        raise ConfigError(f"MOTCUA_TRUSTED_PROXIES: {exc}") from None
 
 
 def normalise_db_url(url: str) -> str:

@@ -43,7 +43,10 @@ def queue_error(exc: QueueError) -> tuple[Response, int]:
 def http_error(exc: HTTPException) -> tuple[Response, int]:
     status = exc.code or 500
     vi, en = HTTP_MESSAGES.get(status, ("Lỗi.", exc.name))
-    return error_response(exc.name.lower().replace(" ", "_"), vi, en, status)
+    resp, status = error_response(exc.name.lower().replace(" ", "_"), vi, en, status)
+    if "Allow" in (allowed := dict(exc.get_headers())):
+        resp.headers["Allow"] = allowed["Allow"]  # a 405 says which methods the path takes
+    return resp, status
 
 
 def database_error(exc: OperationalError) -> tuple[Response, int]:

@@ -8,6 +8,12 @@ every few seconds at the busiest). Set with environment variables, `off` disable
     MOTCUA_ISSUE_LIMIT_DEVICE   default "30/minute"
     MOTCUA_ISSUE_LIMIT_ADDRESS  default "120/minute"  (behind a proxy set MOTCUA_PROXIES, see
                                 motcua.production, or every citizen shares the proxy's address)
+    MOTCUA_AUTH_FAILURE_LIMIT   default "60/minute"   requests per address refused for a missing,
+                                made-up or revoked token; past it they get 429 instead of 401
+
+Only requests that got through authentication use up the per-address issuing budget: a stranger
+sending made-up tokens from the kiosks' address spends the failure budget, which a real kiosk
+never touches (its token is good), so the kiosks behind that address keep issuing.
 
 Test apps (testing=True) leave the issuing limits off unless a variable is set, so tests that
 issue hundreds of tickets through one kiosk keep testing what they test.
@@ -28,11 +34,14 @@ from limits import parse_many
 from motcua.config import ConfigError
 from motcua.json_errors import error_response
 
-# Failed sign-ins per address and username; a successful one costs nothing.
+# Failed sign-ins per address and username, and per address across usernames (spraying one
+# password over many accounts); a successful one costs nothing.
 LOGIN_LIMIT = "5 per minute;30 per hour"
+LOGIN_ADDRESS_LIMIT = "20 per minute;100 per hour"
 ISSUE_LIMITS = {  # environment variable -> default
     "MOTCUA_ISSUE_LIMIT_DEVICE": "30/minute",
     "MOTCUA_ISSUE_LIMIT_ADDRESS": "120/minute",
+    "MOTCUA_AUTH_FAILURE_LIMIT": "60/minute",
 }
 
 
@@ -75,6 +84,43 @@ def _login_key() -> str:
     return f"{get_remote_address()}|{(request.form.get('username') or '').strip().lower()}"
 
 
+def _login_address_key() -> str:
+    return "login-addr:" + get_remote_address()
+
+
+def _failed(resp) -> bool:  # noqa: ANN001
+    return resp.status_code == 401
+
+
+def _authenticated(_resp) -> bool:  # noqa: ANN001
+    from flask import g
+
+    return g.get("principal") is not None  # set by motcua.auth once a token or session is good
+
+
+def _count_auth_failure(app: Flask, resp):  # noqa: ANN001, ANN202
+    """A JSON request refused for a missing or bad token (401) is counted per address on its own
+    budget; past the budget the refusal becomes a 429. Counted after the view, outside its
+    transaction, and never for requests that authenticated."""
+    budget = app.extensions.get("motcua.auth_failure_limit")
+    if not budget or resp.status_code != 401 or not resp.is_json:
+        return resp
+    limiter: Limiter = app.extensions["motcua.limiter"]
+    try:
+        scope = "motcua:" + app.extensions["motcua"].db.deployment  # as the limiter's own keys
+        allowed = all([limiter.limiter.hit(item, scope, "auth-failure", get_remote_address()) for item in budget])
+    except Exception:  # noqa: BLE001  a Redis outage must not turn refusals into errors
+        return resp
+    if allowed:
+        return resp
+    from motcua.json_errors import error_response
+
+    refused, status = error_response("too_many_requests", "Quá nhiều yêu cầu không hợp lệ, vui lòng thử lại sau.",
+                                     "Too many refused requests, try again later.", 429)
+    refused.status_code = status
+    return refused
+
+
 def init_app(app: Flask, redis_url: str | None) -> Limiter:
     limiter = Limiter(
         key_func=get_remote_address,
@@ -89,9 +135,11 @@ def init_app(app: Flask, redis_url: str | None) -> Limiter:
     )
     app.extensions["motcua.limiter"] = limiter
     view = app.view_functions["auth.login"]
-    app.view_functions["auth.login"] = limiter.limit(
-        LOGIN_LIMIT, methods=["POST"], key_func=_login_key, deduct_when=lambda resp: resp.status_code == 401
-    )(view)
+    view = limiter.limit(LOGIN_LIMIT, methods=["POST"], key_func=_login_key, deduct_when=_failed)(view)
+    app.view_functions["auth.login"] = limiter.limit(LOGIN_ADDRESS_LIMIT, methods=["POST"], key_func=_login_address_key, deduct_when=_failed)(view)
+    failures = issue_limit("MOTCUA_AUTH_FAILURE_LIMIT", app.testing)
+    app.extensions["motcua.auth_failure_limit"] = parse_many(failures) if failures else []
+    app.after_request(lambda resp: _count_auth_failure(app, resp))
 
     @app.errorhandler(429)
     def _too_many(exc):  # noqa: ANN001, ANN202
@@ -112,6 +160,6 @@ def init_issue_limits(app: Flask) -> None:
     view = app.view_functions["api.issue_ticket"]
     if device:
         view = limiter.limit(device, key_func=_device_key, methods=["POST"])(view)
-    if address:
-        view = limiter.limit(address, key_func=_address_key, methods=["POST"])(view)
+    if address:  # refusals (401) spend the failure budget instead (_count_auth_failure)
+        view = limiter.limit(address, key_func=_address_key, methods=["POST"], deduct_when=_authenticated)(view)
     app.view_functions["api.issue_ticket"] = view

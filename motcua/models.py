@@ -203,6 +203,9 @@ class User(Base):
     counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # Bumped on sign-out, password, role, office or counter change and deactivation: a browser
+    # session signed in under an older value is refused (motcua.sessions), copied cookies included.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     counter: Mapped[Counter | None] = relationship(foreign_keys=[counter_id])
 

@@ -22,6 +22,8 @@ bounds the integers in URLs (`init_converters`), so /counters/999999999999999999
 from __future__ import annotations
 
 import builtins
+import ipaddress
+import logging
 import os
 import resource
 import signal
@@ -37,6 +39,7 @@ from werkzeug.routing import IntegerConverter
 if TYPE_CHECKING:
     from flask import Flask
 
+log = logging.getLogger(__name__)
 DEFAULT_WORKER_CONNECTIONS = 10000  # sockets one gevent process accepts (displays + requests)
 GUNICORN_TIMEOUT_S = 60  # a worker blocked this long (CPU-bound, not I/O) is restarted
 
@@ -223,18 +226,49 @@ def supervise(commands: Sequence[tuple[int, list[str]]], echo=print) -> int:  # 
     return code
 
 
-def init_app(app: Flask) -> None:
-    """Behind nginx: trust its X-Forwarded-* headers (MOTCUA_PROXIES = how many proxies), so
-    per-address rate limits see citizens' addresses and not the proxy's; secure cookies when
-    the public address is HTTPS."""
-    proxies = int(os.environ.get("MOTCUA_PROXIES") or 0)
-    if proxies > 0:
+class TrustedProxyFix:
+    """werkzeug's ProxyFix for requests that come from a trusted proxy's address; from anywhere
+    else the X-Forwarded-* headers are dropped, so a client that reaches the process directly
+    cannot pick the address the rate limits count, nor the host the pages name."""
+
+    def __init__(self, wsgi_app, proxies: int, trusted: list[str]) -> None:  # noqa: ANN001
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies)  # type: ignore[method-assign]
-    public_url = app.extensions["motcua"].settings.get("public_url") or ""
+        self.plain = wsgi_app
+        self.fixed = ProxyFix(wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies)
+        self.networks = [ipaddress.ip_network(n) for n in trusted]
+
+    def trusts(self, address: str | None) -> bool:
+        try:
+            ip = ipaddress.ip_address((address or "").split("%")[0])
+        except ValueError:
+            return False
+        return any(ip in net for net in self.networks if net.version == ip.version)
+
+    def __call__(self, environ, start_response):  # noqa: ANN001, ANN204
+        if self.trusts(environ.get("REMOTE_ADDR")):
+            return self.fixed(environ, start_response)
+        for key in [k for k in environ if k.startswith("HTTP_X_FORWARDED_")]:
+            del environ[key]
+        return self.plain(environ, start_response)
+
+
+def init_app(app: Flask) -> None:
+    """Behind nginx: trust its X-Forwarded-* headers (MOTCUA_PROXIES = how many proxies), from
+    the proxies' own addresses only (`trusted_proxies`), so per-address rate limits see
+    citizens' addresses and not the proxy's; secure cookies when the public address is HTTPS."""
+    settings = app.extensions["motcua"].settings
+    proxies = int(os.environ.get("MOTCUA_PROXIES") or 0)
+    if proxies > 0:
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, proxies, settings["trusted_proxies"])  # type: ignore[method-assign]
+    public_url = settings.get("public_url") or ""
     if public_url.startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
+    if settings.get("production") and not public_url:
+        log.warning(
+            "Chưa đặt public_url (MOTCUA_PUBLIC_URL): mã QR trên phiếu sẽ trỏ tới http://%s:%s/, hãy đặt địa chỉ mà điện "
+            "thoại của người dân mở được. / public_url is not set: ticket QR codes will point at http://%s:%s/; set the "
+            "address citizens' phones can open.", settings["host"], settings["port"], settings["host"], settings["port"])
 
 
 DB_INT_MAX = 2**31 - 1  # INTEGER columns (ids, counter numbers) on PostgreSQL

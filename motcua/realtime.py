@@ -137,7 +137,8 @@ class Presence:
     """Devices with an open socket in this process; their last_seen_at is refreshed every
     minute, so a display that is connected but idle is never reported offline. Sockets opened
     with a token are cut when the token is revoked or replaced, and staff pages' sockets when
-    their user is deactivated: at once in the process where a manager did it (cut_revoked),
+    their session ends (sign-out, deactivation, a new password or role: motcua.sessions): at
+    once in the process where it happened (cut_revoked),
     within TOKEN_CHECK_S in every other."""
 
     INTERVAL_S = 60
@@ -147,20 +148,20 @@ class Presence:
         self.socketio, self.db = socketio, db
         self.connected: dict[str, int] = {}
         self.tokens: dict[str, str] = {}  # sid -> digest of the token the socket opened with
-        self.users: dict[str, int] = {}  # sid -> the signed-in user of a staff page's socket
+        self.users: dict[str, tuple[int, int | None]] = {}  # sid -> (user, session version) of a staff page's socket
 
     def cut_revoked(self) -> int:
         """Disconnect this process's sockets whose token or user no longer opens the door."""
-        from motcua.auth import active_user_ids, live_token_digests
+        from motcua.auth import live_sessions, live_token_digests
 
         tokens, users = dict(self.tokens), dict(self.users)
         if not tokens and not users:
             return 0
         with self.db.read() as s:
             live = live_token_digests(s, sorted(set(tokens.values())))
-            active = active_user_ids(s, sorted(set(users.values())))
+            active = live_sessions(s, list(set(users.values())))
         cut = [sid for sid, digest in tokens.items() if digest not in live]
-        cut += [sid for sid, user_id in users.items() if user_id not in active]
+        cut += [sid for sid, signed_in in users.items() if signed_in not in active]
         for sid in cut:
             self.tokens.pop(sid, None)
             self.users.pop(sid, None)
@@ -214,7 +215,9 @@ def _register_handlers(socketio: SocketIO, presence: Presence) -> None:
 
             presence.tokens[request.sid] = token_hash(_socket_token(auth))
         elif p.via == "session":
-            presence.users[request.sid] = p.user_id
+            from motcua.sessions import SESSION_KEY
+
+            presence.users[request.sid] = (p.user_id, flask_session.get(SESSION_KEY))
         send_snapshot(socketio, office_id)
 
     @socketio.on("disconnect", namespace=NAMESPACE)
@@ -233,7 +236,7 @@ def _register_handlers(socketio: SocketIO, presence: Presence) -> None:
 
 
 def cut_revoked(app: Flask) -> int:
-    """After a token was revoked or replaced, or a user deactivated: close the sockets they
+    """After a token was revoked or replaced, or a user's session ended: close the sockets they
     opened in this process."""
     presence = app.extensions.get("motcua.presence")
     return presence.cut_revoked() if presence is not None else 0

@@ -29,10 +29,13 @@ class Motcua:
     def status_url(self, public_id: str) -> str:
         """The address behind a ticket's QR code (the kiosk room serves /t/<id>). It must open on
         the citizen's phone: public_url when set, else the address the request came to (the
-        kiosk's own), else the server's host and port (jobs printed again at start-up)."""
+        kiosk's own), else the server's host and port (jobs printed again at start-up). In
+        production never the request's: its Host header is whatever the client wrote, and a QR
+        code must not send citizens elsewhere (a warning at start-up asks for public_url)."""
         base = self.settings.get("public_url")
         if not base:
-            base = request.host_url if has_request_context() else f"http://{self.settings['host']}:{self.settings['port']}/"
+            from_request = has_request_context() and not self.settings.get("production")
+            base = request.host_url if from_request else f"http://{self.settings['host']}:{self.settings['port']}/"
         return f"{base.rstrip('/')}/t/{public_id}"
 
 

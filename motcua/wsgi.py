@@ -7,6 +7,7 @@ MOTCUA_INSTANCE, DATABASE_URL, REDIS_URL, ...), as for `motcua serve`."""
 
 import gc
 import logging
+import os
 
 from motcua import dayend, production
 from motcua.app import create_app
@@ -17,6 +18,7 @@ if not logging.getLogger().handlers:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
+os.environ.setdefault("MOTCUA_PRODUCTION", "1")  # status addresses never from request headers (Motcua.status_url)
 app = create_app()
 GC_REFRESH_S = 3600  # see production.keep_full_collections_short
 

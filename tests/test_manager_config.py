@@ -12,41 +12,15 @@ from motcua.engine import clock
 from motcua.models import AuditLog, Counter, Device, Service, User
 from motcua.realtime import get_socketio
 from tests.support.demo import login
+from tests.support.forms import FIELD_HT, csrf, manager_client, one, post
 from tests.support.realtime import received
 
 NEW_NAME = "Hộ tịch (khai sinh, kết hôn, khai tử)"
 
 
-def csrf(client, url: str) -> str:  # noqa: ANN001
-    page = client.get(url)
-    assert page.status_code == 200, url
-    return re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page.get_data(as_text=True)).group(1)
-
-
-def post(client, url: str, data: dict, form_url: str | None = None):  # noqa: ANN001, ANN201
-    return client.post(url, data={"csrf_token": csrf(client, form_url or url), **data})
-
-
-def manager_client(app, demo):  # noqa: ANN001, ANN201
-    client = app.test_client()
-    login(client, demo.manager)
-    return client
-
-
-def one(app, model, **by):  # noqa: ANN001, ANN003, ANN201
-    with app.extensions["motcua"].db.read() as s:
-        return s.scalar(select(model).filter_by(**by))
-
-
 def audits(app) -> list[AuditLog]:  # noqa: ANN001
     with app.extensions["motcua"].db.read() as s:
         return list(s.scalars(select(AuditLog).order_by(AuditLog.id)))
-
-
-FIELD_HT = {
-    "code": "HT", "name": "Hộ tịch", "name_en": "Civil status (births, marriages, deaths)", "prefix": "A", "start": "1", "digits": "3",
-    "daily_quota": "300", "service_minutes": "8", "sort_order": "0", "active": "y",
-}
 
 
 def test_a_field_renamed_shows_at_once_everywhere_and_is_audited(app, demo) -> None:  # noqa: ANN001

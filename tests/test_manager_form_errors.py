@@ -11,7 +11,7 @@ import pytest
 
 from motcua.models import Counter, PriorityGroup, Printer, Service
 from tests.support.demo import login
-from tests.test_manager_config import FIELD_HT, csrf, manager_client, one
+from tests.support.forms import FIELD_HT, csrf, manager_client, one
 
 RAW = re.compile(r"This field|should|String|Dictionary|Not a valid|Number must|Field cannot|Invalid|Value error|value_error|\^\[")
 

@@ -17,6 +17,7 @@ from motcua.config import ConfigError, load_config
 from motcua.db import make_engine
 from motcua.migrate import upgrade
 from motcua.models import Base
+from tests.support.cli import run_cli
 from tests.support.env import DEMO_CONFIG, REPO
 
 
@@ -82,12 +83,6 @@ def test_migrations_match_models_on_sqlite(tmp_path: Path) -> None:
 
 def test_migrations_match_models_on_postgresql(pg_url: str) -> None:
     _assert_models_match(pg_url)
-
-
-def run_cli(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MOTCUA_CONFIG": str(DEMO_CONFIG), "MOTCUA_INSTANCE": str(tmp_path / "inst")}
-    env.pop("DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "motcua", *args], env=env, input=stdin, capture_output=True, text=True, cwd=REPO, timeout=120)
 
 
 def test_command_line_from_a_fresh_instance(tmp_path: Path) -> None:

@@ -144,6 +144,7 @@ def user_password(uid: int):  # noqa: ANN201
         u.password_hash = hash_password(password)
         cs.apply(s, office, current_user.id, "user", u.username, "reset_password", {"password": None}, {"password": cs.CHANGED})
         name = u.username
+    realtime.cut_revoked(current_app)  # the new password ends the user's sessions (motcua.sessions), their live pages too
     with db.read() as s:
         office = page_office(s)
         return show_secret(s, office, _("Mật khẩu mới của %(name)s", name=name), password,

@@ -20,8 +20,8 @@ use_json_errors(bp, internal=INTERNAL)
 
 @bp.app_errorhandler(HTTPException)
 def _http_error(exc: HTTPException):  # noqa: ANN202
-    """JSON for everything under /api/, including routing errors (404, 405) raised before any
-    API view runs; other paths keep Flask's pages."""
-    if not request.path.startswith(bp.url_prefix + "/"):
+    """JSON for everything under an /api/ path, including routing errors (404, 405) raised
+    before any view runs; other paths keep Flask's pages."""
+    if "/api/" not in request.path:  # the rooms' JSON endpoints too (/counter/api/..., /kiosk/api/...)
         return exc
     return http_error(exc)

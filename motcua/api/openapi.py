@@ -47,6 +47,8 @@ def document() -> dict:
         op["responses"][str(r.status)] = ok
         if r.status == 201 and r.body is not None and "idempotency_key" in r.body.model_fields:
             op["responses"]["200"] = {"description": "The ticket issued earlier with the same idempotency key", **({"content": ok["content"]} if "content" in ok else {})}
+        if r.body is not None or any(p["in"] == "query" for p in r.params):  # input it cannot use: details name each field
+            op["responses"]["422"] = {"description": "Invalid input", "content": error["content"]}
         op["responses"]["default"] = error
         if r.auth != "public":
             op["security"] = [{"bearer": []}, {"session": []}]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -10,7 +10,7 @@ from motcua import auth
 from motcua.api import cards
 from motcua.api import schemas as S
 from motcua.api.openapi import document
-from motcua.api.routing import api_route
+from motcua.api.routing import api_route, parse_body
 from motcua.auth import STAFF, Principal
 from motcua.engine import changes, clock, counters, tickets
 from motcua.engine.errors import QueueError
@@ -41,13 +41,15 @@ def list_services():  # noqa: ANN201
         )
 
 
-@api_route("/tickets", "POST", summary="Issue a ticket (kiosk device token or staff)", auth="kiosk, clerk, manager, admin", body=S.IssueTicket, response=S.IssuedTicket, status=201)
-def issue_ticket(body: S.IssueTicket):  # noqa: ANN201
+@api_route("/tickets", "POST", summary="Issue a ticket (kiosk device token or staff)", auth="kiosk, clerk, manager, admin", body=S.IssueTicket,
+           response=S.IssuedTicket, status=201, parses_body=True)
+def issue_ticket():  # noqa: ANN201
     db = state().db
     for attempt in range(2):
         try:
             with db.write() as s:
                 p = auth.check(roles=STAFF, devices=KIOSK, session=s)
+                body = parse_body(S.IssueTicket)  # only once the caller is known (see api_route)
                 # Keys are per device, so two kiosks can never collide on one.
                 key = f"{p.device_id or 'u' + str(p.user_id)}:{body.idempotency_key}" if body.idempotency_key else None
                 office_id = auth.office_id_for(p, s, body.office)
@@ -77,11 +79,15 @@ def ticket_status(public_id: str):  # noqa: ANN201
 
 @api_route("/tickets/<public_id>/cancel", "POST", summary="Cancel a ticket (the citizen who holds its id, or staff)", auth="public", body=S.CancelTicket, response=S.HeldTicketOut)
 def cancel_ticket(public_id: str, body: S.CancelTicket):  # noqa: ANN201
+    """Whoever holds the id cancels as the citizen: never as a signed-in staff member whose
+    browser happens to carry a session (that would log the cancel under them, whatever their
+    office); staff cancel from their own pages. A browser with a session cookie must show the
+    page's CSRF token, so another site cannot make a signed-in browser cancel a ticket."""
+    if request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]):
+        auth.require_csrf()
     with state().db.write() as s:
         t = tickets.find_ticket(s, public_id)
-        p = auth.current_principal()
-        user = s.get(User, p.user_id) if p and p.user_id else None
-        tickets.cancel_ticket(s, t, user=user, reason=body.reason or ("citizen" if user is None else None))
+        tickets.cancel_ticket(s, t, user=None, reason=body.reason or "citizen")
         return jsonify(holder_ticket_view(t))
 
 

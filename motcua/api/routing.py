@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from flask import Blueprint, request
 from pydantic import BaseModel, ValidationError
 
+from motcua.auth import authenticated
 from motcua.engine.errors import QueueError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -48,14 +49,21 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
 
 
 def api_route(path: str, method: str, *, summary: str, auth: str, body: type[BaseModel] | None = None,
-              response: type[BaseModel] | None = None, status: int = 200, params: list[dict] | None = None):  # noqa: ANN201
-    """Register a JSON route; the view receives the validated body as `body=` when one is declared."""
+              response: type[BaseModel] | None = None, status: int = 200, params: list[dict] | None = None,
+              parses_body: bool = False):  # noqa: ANN201
+    """Register a JSON route; the view receives the validated body as `body=` when one is declared.
+
+    The caller's token is checked before the body is read, so a stranger's body is never parsed;
+    a view that reads the token in its own write transaction says `parses_body=True` and calls
+    `parse_body` itself once it has checked the caller."""
     ROUTES.append(RouteDoc(path, method.lower(), summary, auth, body, response, status, params or []))
 
     def wrap(fn):  # noqa: ANN001, ANN202
         @functools.wraps(fn)
         def view(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            if body is not None:
+            if body is not None and not parses_body:
+                if auth != "public":
+                    authenticated()  # no token, or a made-up or revoked one: a 401 here, the body unread
                 kwargs["body"] = parse_body(body)
             return fn(*args, **kwargs)
 

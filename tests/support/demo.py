@@ -86,4 +86,6 @@ def login(client, staff: Staff) -> str:  # noqa: ANN001
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     r = client.post("/login", data={"username": staff.username, "password": staff.password, "csrf_token": token})
     assert r.status_code == 302, r.get_data(as_text=True)
-    return token
+    # Signing in starts a new session with a new CSRF token.
+    page = client.get("/login").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
