@@ -5,15 +5,15 @@ refused once the user's value moved on (sign-out, password, role, office or coun
 deactivation), so a copied session cookie stops working when the session should end.
 
 Revision ID: b4e1d7a2c9f0
-Revises: 7d2f4c1a9e3b
-Create Date: 2026-12-08 09:00:00.000000
+Revises: e76c03d719fb
+Create Date: 2026-12-06 09:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'b4e1d7a2c9f0'
-down_revision = '7d2f4c1a9e3b'
+down_revision = 'e76c03d719fb'
 branch_labels = None
 depends_on = None
 
