@@ -216,13 +216,10 @@ def login():  # noqa: ANN201
 def logout():  # noqa: ANN201
     from flask import session as flask_session
 
-    from motcua import realtime
-
     if current_user.is_authenticated:
         with state().db.write() as s:
             sessions.end_all(s, current_user.id)  # copies of this session's cookie stop working too
-        realtime.cut_revoked(current_app)  # and the user's open pages lose their live updates
-    logout_user()
+    logout_user()  # Flask-Login's user_logged_out: realtime closes the user's open pages' sockets
     flask_session.clear()
     flash("Đã đăng xuất. / Signed out.")
     return redirect(url_for("auth.login"))

@@ -18,7 +18,7 @@ import queue
 from typing import Any
 
 from flask import Flask, request
-from flask_login import current_user
+from flask_login import current_user, user_logged_out
 from flask_socketio import SocketIO, join_room
 
 from motcua.db import Database
@@ -248,6 +248,8 @@ def get_socketio(app: Flask) -> SocketIO:
 
 def init_app(app: Flask, db: Database, *, redis_url: str | None = None) -> SocketIO:
     """One SocketIO per app, so tests can run several apps in one process."""
+    # A sign-out ends the session's version (motcua.sessions): its open pages lose their sockets.
+    user_logged_out.connect(lambda sender, **_: cut_revoked(sender), app, weak=False)
     async_mode = os.environ.get("MOTCUA_ASYNC_MODE") or _detect_async_mode()
     socketio = SocketIO(
         app,

@@ -16,10 +16,10 @@ from sqlalchemy import create_engine, select
 
 from motcua.models import Counter, Device, Printer, PriorityGroup, Service, User
 from tests.support.browser import screenshot
-from tests.support.env import free_port
+from tests.support.env import OFFICE12, free_port
 from tests.support.live import LiveServer, spawn, wait_for_http
 from tests.support.screen_checks import assert_accessible, assert_fits
-from tests.test_manager_times import OFFICE12, WAIT, sign_in
+from tests.support.manager_page import WAIT, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -14,23 +14,12 @@ import requests
 from playwright.sync_api import expect
 
 from motcua.engine import clock
-from tests.support.env import REPO
-from tests.support.live import LiveServer
+from tests.support.env import OFFICE12
+from tests.support.manager_page import WAIT, sign_in
 
 pytestmark = pytest.mark.browser
 
-OFFICE12 = REPO / "tests" / "data" / "office12.toml"
 OFFICE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-WAIT = 10_000
-
-
-def sign_in(page, server: LiveServer) -> None:  # noqa: ANN001
-    staff = server.demos["lon"].admin  # an admin of the office: every manager page, printers too
-    page.goto(f"{server.url}/login?next=/manager/")
-    page.fill("input[name=username]", staff.username)
-    page.fill("input[name=password]", staff.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.url}/manager/")
 
 
 def office_hm(moment: datetime) -> str:

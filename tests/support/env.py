@@ -12,6 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO / "config.toml"
 TWO_OFFICES = REPO / "tests" / "data" / "two_offices.toml"
+OFFICE12 = REPO / "tests" / "data" / "office12.toml"  # 12 fields with long names, 12 counters
 PG_ADMIN_URL = os.environ.get("MOTCUA_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_TEST_URL = os.environ.get("MOTCUA_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
