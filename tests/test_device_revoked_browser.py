@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser_support import LOCALE, TIMEZONE
-from tests.conftest import LiveServer
+from tests.support.browser import LOCALE, TIMEZONE
+from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.browser
 

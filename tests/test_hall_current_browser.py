@@ -9,9 +9,8 @@ import time
 import pytest
 import requests
 
-from tests.conftest import LiveServer
-from tests.test_display_browser import open_hall
-from tests.test_realtime import issue, server_snapshot
+from tests.support.live import LiveServer
+from tests.support.realtime import issue, server_snapshot
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -27,6 +26,11 @@ WATCH_PLAYS = """(() => {
     return play.apply(this, arguments);
   };
 })()"""
+
+
+def open_hall(page, server: LiveServer) -> None:  # noqa: ANN001
+    page.goto(f"{server.url}/display/?token={server.demo.devices['Màn hình sảnh']}")
+    expect(page.locator("#app")).to_be_visible(timeout=15_000)
 
 
 def act(server: LiveServer, counter: int, action: str, **body) -> dict:  # noqa: ANN003

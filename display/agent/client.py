@@ -57,12 +57,8 @@ class DisplayAgent:
         self.state = QueueState()
         self.announced: list[dict] = []  # every call announced, in order (for logs and tests)
         self.connected = False
-<<<<<<< HEAD
-=======
-        self.snapshots = 0
         self.refused: str | None = None  # why the server refused the token, once it did
         self._checking = threading.Lock()
->>>>>>> 9f5f381 (Display agent: a token revoked while it runs shows MÃ THIẾT BỊ SAI and exits 2 instead of MẤT KẾT NỐI for ever)
         self._lock = threading.RLock()
         self._down_timer: threading.Timer | None = None
         self._shown_down = False
