@@ -259,17 +259,46 @@
     return m && Number(m[2]) === c.number ? m[3] : c.name;
   }
 
+  // ---- lists longer than their panel: page by page ------------------------------------
+
+  const PAGE_MS = 8000;
+  const pages = { counters: 0, waiting: 0 };
+
+  /* Show the rows of `nodes` that make up the current page of `list`, whole rows only. */
+  function paged(list, nodes, key, label) {
+    list.replaceChildren(...nodes);
+    const room = list.clientHeight;
+    const gap = parseFloat(getComputedStyle(list).rowGap) || 0;
+    const split = [[]];
+    let used = 0;
+    for (const n of nodes) {
+      const page = split[split.length - 1];
+      const need = n.offsetHeight + (page.length ? gap : 0);
+      if (page.length && used + need > room) {
+        split.push([n]);
+        used = n.offsetHeight;
+      } else {
+        page.push(n);
+        used += need;
+      }
+    }
+    pages[key] = pages[key] % split.length;
+    list.replaceChildren(...split[pages[key]]);
+    $(label).textContent = split.length > 1 ? pages[key] + 1 + "/" + split.length : "";
+  }
+
+  function nextPage() {
+    pages.counters += 1;
+    pages.waiting += 1;
+    if (info.state) render(info.state);
+  }
+  info.nextPage = nextPage;
+  setInterval(nextPage, PAGE_MS);
+
   function renderCounters(counters) {
-    const list = $("counters");
-    list.replaceChildren();
-    const two = counters.length > 7;
-    const rows = Math.max(1, Math.ceil(counters.length / (two ? 2 : 1)));
-    list.classList.toggle("two", two);
-    // Rows share the panel, but a few counters do not stretch into giant cards.
-    list.style.gridTemplateRows = "repeat(" + rows + ", minmax(0, " + Math.min(13, 70 / rows).toFixed(2) + "vh))";
     const flashing = flashId && info.state ? info.state.recent_calls.find((x) => x.id === flashId) : null;
     const flashCounter = flashing && isCurrent(flashing) ? flashing.counter : null;
-    counters.forEach(function (c) {
+    const nodes = counters.map(function (c) {
       const li = el("li", "h-counter " + c.status + (c.number === flashCounter ? " flash" : ""));
       li.dataset.counter = c.number;
       const label = el("div", "name", counterTitle(c));
@@ -285,22 +314,22 @@
       }
       label.append(el("span", "status " + statusCls, statusText));
       li.append(el("div", "num", c.number), label, el("div", "ticket", c.ticket && c.status !== "closed" ? c.ticket.code : "—"));
-      list.append(li);
+      return li;
     });
+    paged($("counters"), nodes, "counters", "counters-page");
   }
 
   function renderWaiting(services) {
-    const list = $("waiting");
-    list.replaceChildren();
-    services.forEach(function (s) {
+    const nodes = services.map(function (s) {
       const li = el("li");
       li.dataset.service = s.code;
       const field = el("div", "field", cfg.lang === "en" && s.name_en ? s.name_en : s.name);
       if (!s.open) field.append(el("small", "", S.issuing_closed));
       const count = el("div", "count", s.waiting);
       li.append(el("div", "prefix", s.prefix || ""), field, count);
-      list.append(li);
+      return li;
     });
+    paged($("waiting"), nodes, "waiting", "waiting-page");
   }
 
   // ---- clock (office time zone, server time) -----------------------------------------
