@@ -67,6 +67,11 @@ def test_no_show_asks_first_and_the_buttons_say_what_they_do(live_server, page: 
     dialog = page.locator("#dlg-noshow")
     expect(dialog).to_be_visible()
     expect(dialog.locator("h2")).to_have_text(f"Đánh dấu vắng mặt số {code}?")
+    # Just called: the office gives the citizen 5 seconds to come (the engine refuses earlier too).
+    expect(page.locator("#noshow-wait")).to_contain_text("chờ thêm")
+    expect(page.locator("#noshow-confirm")).to_be_disabled()
+    page.keyboard.press("Enter")
+    assert ticket_status(server, code) == "called"
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     assert ticket_status(server, code) == "called"

@@ -10,6 +10,8 @@ the same ticket: the loser of a race sees 0 rows and picks again.
 
 from __future__ import annotations
 
+import math
+
 from datetime import datetime
 from typing import Any
 
@@ -432,11 +434,29 @@ def _publish_step(session: Session, conn: Connection, c: Counter, t: Ticket, kin
 def no_show(session: Session, c: Counter, user: User | None, now: datetime | None = None) -> Ticket:
     now = now or clock.now()
     t = _current(c, TicketStatus.called)
+    _check_called_long_enough(session, c, t, now)
     t.leg.finished_at, t.leg.outcome = now, "no_show"
     log_event(session, t, "no_show", TicketStatus.no_show, now, user=user, counter=c)
     c.current_ticket_id = None
     _publish_counter(session, c, "ticket.no_show", {"ticket": ticket_view(t)})
     return t
+
+
+def _check_called_long_enough(session: Session, c: Counter, t: Ticket, now: datetime) -> None:
+    """The office's `no_show_min_seconds`: the citizen gets that long to reach the counter."""
+    wait = int(session.get(Office, c.office_id).settings.get("no_show_min_seconds", 0) or 0)
+    called_at = t.leg.called_at
+    if wait <= 0 or called_at is None:
+        return
+    left = wait - (now - called_at).total_seconds()
+    if left > 0:
+        n = math.ceil(left)
+        raise QueueError(
+            "called_too_recently",
+            f"Phiếu {t.code} vừa được gọi: chờ thêm {n} giây để công dân kịp đến quầy rồi mới đánh dấu vắng mặt.",
+            f"Ticket {t.code} was just called: wait {n} more seconds for the citizen to reach the counter before marking them absent.",
+            status=409,
+        )
 
 
 def transfer(session: Session, c: Counter, service_code: str, position: str | None, user: User | None, now: datetime | None = None) -> Ticket:
