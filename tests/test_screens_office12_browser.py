@@ -142,12 +142,12 @@ def test_the_counter_page_and_login_fit(busy, page: Page) -> None:  # noqa: ANN0
         check(page, state)
         assert_accessible(page, state)
         screenshot(page, f"office12-counter-page-{width}x{height}")
-    page.keyboard.press("9")  # resume, then call: the called state too
+    page.locator('.act[data-action="resume"]').click()  # resume, then call: the called state too
     expect(page.locator("#counter-status")).to_have_text("Đang mở", timeout=WAIT)
-    page.keyboard.press("1")
+    page.locator('.act[data-action="next"]').click()
     expect(page.locator("#cur-code")).to_have_text(re.compile(r"^[A-L]\d+$"), timeout=WAIT)
     check(page, "counter page, called")
     assert_accessible(page, "counter page, called")
-    page.keyboard.press("5")
+    page.locator('.act[data-action="no-show"]').click()
     expect(page.locator("#dlg-noshow")).to_be_visible()
     assert_accessible(page, "counter page, no-show question")
