@@ -81,6 +81,7 @@ def page():  # noqa: ANN201
             "services": [{"code": x.code, "name": x.name, "name_en": x.name_en} for x in services],
             "priority_groups": {g.code: {"name": g.name, "name_en": g.name_en} for g in groups},
             "transfer_position": office.settings.get("transfer_position", "front"),
+            "no_show_min_seconds": int(office.settings.get("no_show_min_seconds", 0)),
             "api": f"/api/v1/counters/{chosen.number}/",
             "office_param": office.code,
             "waiting_url": url_for("counter.waiting", number=chosen.number, office=office.code),

@@ -15,6 +15,7 @@ def hall_strings() -> dict[str, str]:
         "counters": _("Các quầy"),
         "waiting": _("Số người đang chờ"),
         "no_calls": _("Chưa gọi số nào"),
+        "no_current": _("Đang chờ gọi số tiếp theo"),
         "serving": _("Đang phục vụ"),
         "called": _("Đang mời"),
         "ready": _("Sẵn sàng"),

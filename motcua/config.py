@@ -128,6 +128,9 @@ class OfficeConfig(_Strict):
     holidays: list[date] = Field(default_factory=list)
     priority_ratio: int = Field(default=2, ge=1, le=20)
     transfer_position: Literal["front", "back"] = "front"
+    # A no-show is refused until the call is this old: a stray key right after "next" never marks
+    # a citizen absent before they could reach the counter.
+    no_show_min_seconds: int = Field(default=5, ge=0, le=300)
     announcement_template: str = "Xin mời công dân có số thứ tự {number} đến quầy số {counter}"
     announcement_repeat: int = Field(default=2, ge=1, le=3)
     kiosk_reset_seconds: int = Field(default=20, ge=5, le=300)

@@ -129,3 +129,40 @@ def test_the_command_line_agent_prints_the_board_and_each_call(live_server: Live
 def _call_id(server: LiveServer) -> int:
     r = requests.get(f"{server.url}/api/v1/queue", headers=server.demo.device_headers("Màn hình sảnh"), timeout=10)
     return r.json()["recent_calls"][0]["id"]
+
+
+def test_the_command_line_agent_stops_when_its_token_is_revoked_while_it_runs(live_server: LiveServer) -> None:
+    """A revoked token is a set-up error, not an outage: the board says so and the agent exits 2
+    (instead of "MẤT KẾT NỐI" for ever). Revoked in the database, as another server process
+    would: the server's token guard cuts the socket within its check interval."""
+    from sqlalchemy import create_engine, update
+
+    from motcua.engine import clock
+    from motcua.models import Device
+
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-m", "display.agent", "--server", live_server.url, "--token", live_server.demo.devices["Màn hình quầy 1"],
+         "--counter", "1", "--driver", "stdout", "--width", "16", "--lines", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        wait_until(lambda: "|QUẦY 1          |\n" in lines, what="the first frame")
+        engine = create_engine(live_server.env["DATABASE_URL"])
+        try:
+            with engine.begin() as c:
+                c.execute(update(Device).where(Device.name == "Màn hình quầy 1").values(revoked_at=clock.now()))
+        finally:
+            engine.dispose()
+        assert proc.wait(40) == 2
+        reader.join(5)
+        stderr = proc.stderr.read()
+        assert "thu hồi" in stderr and "revoked or replaced" in stderr
+        assert any(line.startswith("|MÃ THIẾT BỊ SAI") for line in lines), lines
+        assert not any("MẤT KẾT NỐI" in line for line in lines)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)

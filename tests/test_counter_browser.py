@@ -58,7 +58,7 @@ def test_clerk_calls_displays_show_it_keypad_works_and_the_pad_rates_only_after_
     waiting = page.locator("#waiting-list")
     expect(waiting).to_contain_text("A001", timeout=WAIT)
     expect(waiting).to_contain_text("B001")
-    expect(page.locator("#cur-code")).to_have_text("—")
+    expect(page.locator("#cur-code")).to_have_text("Bấm 1 để gọi số tiếp theo")
 
     # The counter's own display, and the hall display when the display room serves it.
     counter_display = device_page(browser, {"width": 1024, "height": 600})
@@ -120,7 +120,7 @@ def test_clerk_calls_displays_show_it_keypad_works_and_the_pad_rates_only_after_
 
     # Shortcut 4 (a plain digit): finish. The pad now shows the scale with a countdown.
     page.keyboard.press("4")
-    expect(page.locator("#cur-code")).to_have_text("—", timeout=WAIT)
+    expect(page.locator("#cur-code")).to_have_text("Bấm 1 để gọi số tiếp theo", timeout=WAIT)
     expect(pad.locator("#screen-scale")).to_be_visible(timeout=WAIT)
     expect(pad.locator("#scale-code")).to_have_text("A001")
     expect(pad.locator(".level")).to_have_count(4)
@@ -187,7 +187,7 @@ def test_dialogs_show_api_errors_in_both_languages_and_pause_resume(live_server,
     transfer.locator(".choice", has_text="Xuống cuối hàng").click()
     transfer.locator('button[type="submit"]').click()
     expect(transfer).to_be_hidden(timeout=WAIT)
-    expect(page.locator("#cur-code")).to_have_text("—", timeout=WAIT)
+    expect(page.locator("#cur-code")).to_have_text("Bấm 1 để gọi số tiếp theo", timeout=WAIT)
     expect(page.locator(".wt", has_text="A001")).to_contain_text("Chuyển đến", timeout=WAIT)
 
     # Pause with a reason: only "Tiếp tục" stays usable; resume.
@@ -207,7 +207,7 @@ def test_dialogs_show_api_errors_in_both_languages_and_pause_resume(live_server,
     assert r.status_code == 200
     page.goto(server.url + "/counter/?n=2")
     expect(page.locator("#counter-holder")).to_contain_text("Quầy đang do cán bộ khác phụ trách", timeout=WAIT)
-    for name in ("Gọi số tiếp theo", "Gọi số", "Tạm dừng"):
+    for name in ("Gọi số tiếp theo", "Gọi số cụ thể…", "Tạm dừng"):
         expect(button(page, name).first).to_be_disabled()
     page.locator("#btn-take").click()
     notice = page.locator("#notice")

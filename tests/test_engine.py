@@ -335,3 +335,15 @@ def test_nothing_is_published_for_a_rolled_back_transaction(db) -> None:  # noqa
     with pytest.raises(QueueError):
         Driver(db).issue("ZZ", now=at(0))
     assert seen == []
+
+
+def test_no_show_is_refused_until_the_call_is_old_enough(d: Driver) -> None:
+    """A stray key right after "next" never marks a citizen absent (office's no_show_min_seconds, 5 by default)."""
+    d.issue("HT", now=at(0))
+    called = d.next(1, now=at(1))
+    with pytest.raises(QueueError) as e:
+        d.act(1, "no_show", now=at(1) + timedelta(seconds=2))
+    assert (e.value.code, e.value.status) == ("called_too_recently", 409)
+    assert e.value.message.startswith(f"Phiếu {called.code} vừa được gọi: chờ thêm 3 giây")
+    assert "wait 3 more seconds" in e.value.message_en
+    assert d.act(1, "no_show", now=at(1) + timedelta(seconds=5)).status == TicketStatus.no_show

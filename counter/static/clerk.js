@@ -190,7 +190,7 @@
     const card = document.querySelector(".current");
     card.classList.toggle("is-called", !!t && t.status === "called");
     card.classList.toggle("is-serving", !!t && t.status === "serving");
-    $("cur-code").textContent = t ? t.code : "—";
+    $("cur-code").textContent = t ? t.code : T.idle_hint;
     $("cur-code").classList.toggle("empty", !t);
     $("cur-state").textContent = !t ? T.state_idle : t.status === "called" ? T.state_called : T.state_serving;
     $("cur-service").textContent = t ? serviceName(t.service) : "";
@@ -206,6 +206,9 @@
     $("cur-detail").textContent = detail.join(" · ");
     tick();
     renderButtons();
+    // Someone else (or another tab) moved the ticket on: the question no longer stands.
+    const dlg = $("dlg-noshow");
+    if (dlg.open && !(t && t.status === "called" && t.code === dlg.dataset.code)) dlg.close();
   }
 
   function tick() {
@@ -379,10 +382,42 @@
 
   function openPause() { openDialog("dlg-pause"); }
 
+  /* "Vắng mặt" asks first, and only once the call is a few seconds old (the engine refuses it
+     earlier too): a stray key or a quick double press never marks a citizen absent. */
+  let noShowTimer = null;
+
+  function openNoShow() {
+    const t = counter && counter.ticket;
+    if (!t) return;
+    const dlg = $("dlg-noshow");
+    dlg.dataset.code = t.code;
+    openDialog("dlg-noshow", () => { $("noshow-code").textContent = t.code; });
+    const confirm = $("noshow-confirm");
+    const readyAt = Date.parse(t.called_at) + (cfg.no_show_min_seconds || 0) * 1000;
+    const wait = $("noshow-wait");
+    function step() {
+      const left = Math.ceil((readyAt - serverNow()) / 1000);
+      const early = left > 0;
+      wait.hidden = !early;
+      if (early) wait.textContent = T.noshow_wait.replace("{n}", left);
+      const opened = confirm.disabled && !early;
+      confirm.disabled = early;
+      if (opened) confirm.focus();  // Enter confirms once it may
+      if (!early || !dlg.open) { clearInterval(noShowTimer); noShowTimer = null; }
+    }
+    clearInterval(noShowTimer);
+    confirm.disabled = true;
+    noShowTimer = setInterval(step, 250);
+    step();
+    if (confirm.disabled) dlg.querySelector("[data-close]").focus();
+  }
+
   async function submitDialog(form) {
     const kind = form.dataset.form;
     let action = kind, body;
-    if (kind === "transfer") {
+    if (kind === "no-show") {
+      if (!allowed("no-show")) return form.closest("dialog").close();
+    } else if (kind === "transfer") {
       const s = form.querySelector('input[name="service"]:checked');
       if (!s) return dialogError(form, T.field_vi, T.field_en);
       const pos = form.querySelector('input[name="position"]:checked');
@@ -418,6 +453,7 @@
     if (action === "transfer") return openTransfer();
     if (action === "call") return openCall();
     if (action === "pause") return openPause();
+    if (action === "no-show") return openNoShow();
     const res = await act(action);
     if (!res) return;
     if (!res.ok) return showError(res);

@@ -41,7 +41,7 @@
     place = MotcuaPad.place(info.counter.name);
     $("cd-name").textContent = place;
     document.querySelectorAll(".screen").forEach((s) => { s.hidden = s.id !== "screen-main"; });
-    MotcuaQueue.connect({ token: token }, {
+    const live = MotcuaQueue.connect({ token: token }, {
       onState: function (state) {
         render(state.counters.find((c) => c.number === number) || null);
       },
@@ -50,5 +50,6 @@
       },
       onConnection: MotcuaPad.offline,
     });
+    MotcuaPad.watch("counter_display", live, token);
   });
 })();

@@ -1,6 +1,7 @@
 /* What the rating pad and the counter display share: the device token (from ?token= once, then
  * kept in localStorage like a kiosk; ?reset=1 forgets it), the setup screen when it is missing
- * or refused, and /counter/api/device, which says which counter this device belongs to.
+ * or refused (also when it is revoked while the page runs), and /counter/api/device, which says
+ * which counter this device belongs to.
  */
 (function (global) {
   "use strict";
@@ -90,6 +91,21 @@
     return attempt(token);
   }
 
+  /* A token revoked or replaced while the pad runs: the set-up screen at once, not "mất kết nối". */
+  function watch(kind, live, token, onRefused) {
+    MotcuaDevice.watch(live, {
+      url: "/counter/api/device",
+      token: token,
+      onRefused: function (status, error) {
+        if (onRefused) onRefused();  // the page stops its own timers first
+        offline(true);  // hides the badge: the set-up screen says what is wrong
+        forget(kind);
+        const WRONG_KIND = { message: "Mã này không phải của loại thiết bị này.", message_en: "This token belongs to another kind of device." };
+        setup(kind, error || WRONG_KIND, function () { global.location.reload(); });
+      },
+    });
+  }
+
   function offline(up) {
     const badge = document.getElementById("offline");
     if (badge) badge.hidden = up;
@@ -99,5 +115,5 @@
   /* "Quầy 1 — Hộ tịch" → "Hộ tịch": the number is shown big already. */
   function place(name) { return String(name || "").replace(/^\s*(quầy|counter)\s*\d+\s*[—–:-]?\s*/i, ""); }
 
-  global.MotcuaPad = { start: start, device: device, offline: offline, forget: forget, place: place };
+  global.MotcuaPad = { start: start, device: device, offline: offline, forget: forget, place: place, watch: watch };
 })(window);

@@ -263,7 +263,7 @@
     info = data;
     idle();
     if (info.pending) ask(info.pending.ticket, info.pending.seconds_left);
-    MotcuaQueue.connect({ token: token }, {
+    const live = MotcuaQueue.connect({ token: token }, {
       onState: function (state) {
         counter = state.counters.find((c) => c.number === info.counter.number) || null;
         renderIdle();
@@ -281,6 +281,11 @@
         info = res.data;
         if (info.pending) ask(info.pending.ticket, info.pending.seconds_left);
       },
+    });
+    MotcuaPad.watch("rating", live, token, function () {
+      clearInterval(timer);
+      clearTimeout(back);
+      ticket = null;
     });
   });
 })();

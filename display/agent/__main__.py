@@ -67,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(3)
         signal.signal(signal.SIGTERM, lambda *_: agent.stop())
         agent.run()
+        if agent.refused:
+            # Revoked or replaced while running: a supervisor must not restart it in a loop
+            # unnoticed; the board already says so.
+            print(f"Mã thiết bị đã bị thu hồi hoặc thay / the device token was revoked or replaced: {agent.refused}", file=sys.stderr)
+            agent.stop()
+            return 2
     except KeyboardInterrupt:
         agent.stop()
     return 0

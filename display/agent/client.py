@@ -2,7 +2,9 @@
 
 It never trusts a stale screen: after a disconnect longer than `grace` seconds the board
 says "MẤT KẾT NỐI"; after a reconnect the server's snapshot replaces the state, and a gap
-in sequence numbers asks for a new snapshot. Each call id is announced once.
+in sequence numbers asks for a new snapshot. Each call id is announced once. A token revoked
+or replaced while it runs (the server closes the socket and refuses it back) is a set-up
+error, not an outage: the board says so and the agent stops (`refused` tells why).
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ class TokenRefused(Exception):
     """The server does not know this device token (wrong, revoked, or another server)."""
 
 
+REFUSED_FRAME = ["MÃ THIẾT BỊ SAI", "TOKEN REFUSED"]
+
+
 class DisplayAgent:
     def __init__(
         self,
@@ -52,6 +57,8 @@ class DisplayAgent:
         self.state = QueueState()
         self.announced: list[dict] = []  # every call announced, in order (for logs and tests)
         self.connected = False
+        self.refused: str | None = None  # why the server refused the token, once it did
+        self._checking = threading.Lock()
         self._lock = threading.RLock()
         self._down_timer: threading.Timer | None = None
         self._shown_down = False
@@ -91,7 +98,7 @@ class DisplayAgent:
                 self._stop.wait(2)
 
     def run(self) -> None:
-        """Block until `stop()` (or Ctrl+C in the CLI)."""
+        """Block until `stop()` (or Ctrl+C in the CLI), or until the server refuses the token."""
         self.start()
         self._stop.wait()
 
@@ -120,13 +127,51 @@ class DisplayAgent:
         log.info("connected to %s", self.server)
         # The board changes when the snapshot (sent right after connect) arrives.
 
-    def _on_disconnect(self, *_reason: Any) -> None:
-        log.warning("disconnected from %s", self.server)
+    def _on_disconnect(self, *reason: Any) -> None:
+        log.warning("disconnected from %s (%s)", self.server, reason[0] if reason else "")
         self._went_down()
+        if reason and reason[0] == self.sio.reason.SERVER_DISCONNECT:
+            # The server closed the socket (a revoked token, a deactivated device): socket.io
+            # does not come back by itself. Find out why away from the socket's thread.
+            threading.Thread(target=self._after_server_disconnect, name="token-check", daemon=True).start()
 
     def _on_connect_error(self, data: Any = None) -> None:
         log.warning("connection refused or failed: %s", data)
         self._went_down()
+        threading.Thread(target=self._token_still_good, name="token-check", daemon=True).start()
+
+    def _token_still_good(self) -> bool:
+        """Ask the server about the token; on a refusal, stop. True unless it was refused."""
+        if self._stop.is_set() or not self._checking.acquire(blocking=False):
+            return not self.refused
+        try:
+            self.check_token()
+        except TokenRefused as exc:
+            self._refuse(str(exc))
+            return False
+        except requests.RequestException as exc:
+            log.info("server unreachable while checking the token: %s", exc)
+        finally:
+            self._checking.release()
+        return True
+
+    def _after_server_disconnect(self) -> None:
+        if self._token_still_good() and not self._stop.is_set():
+            self.start()  # still welcome (e.g. the server shed the socket): connect again
+
+    def _refuse(self, why: str) -> None:
+        log.error("the server refused the device token: %s", why)
+        with self._lock:
+            self.refused = why or "token refused"
+            if self._down_timer:
+                self._down_timer.cancel()
+                self._down_timer = None
+            try:
+                self.driver.show(REFUSED_FRAME)
+                self._last_frame = REFUSED_FRAME
+            except Exception:  # noqa: BLE001
+                log.exception("the board did not take the frame")
+        self._stop.set()  # run() returns; the caller stops the agent and exits non-zero
 
     def _went_down(self) -> None:
         with self._lock:
@@ -139,7 +184,7 @@ class DisplayAgent:
     def _show_down(self) -> None:
         with self._lock:
             self._down_timer = None
-            if self.connected or self._stop.is_set():
+            if self.connected or self._stop.is_set() or self.refused:
                 return
             self._shown_down = True
             self._render()
@@ -167,6 +212,8 @@ class DisplayAgent:
 
     def _render(self) -> None:
         with self._lock:
+            if self.refused:
+                return  # the board keeps saying that the token was refused
             up = self.connected or not self._shown_down
             lines = board_lines(self.state, counter=self.counter, height=self.driver.height, connected=up)
             if lines == self._last_frame:

@@ -4,6 +4,12 @@
  * (re)connect plus sequenced changes, so the screen is rebuilt from the server's state and
  * never needs a reload. Each new call id is announced once, one at a time: the WAV (chime
  * included) comes from /display/audio/<id>.wav.
+ *
+ * "Đang gọi", the ticker, the counter tiles and the voice follow one rule: a call is current
+ * while its ticket is still at its counter and no newer call of that ticket was made. A call
+ * that stops being current (no-show, finished, cancelled, transferred, recalled again) leaves
+ * the announcement queue, and the one being spoken stops, so the hall never calls a citizen
+ * who was already marked absent and never falls behind the counters.
  */
 (function () {
   "use strict";
@@ -23,6 +29,8 @@
     state: null,
     announced: [], // call ids, in order, as handed to the announcer
     played: [], // call ids whose audio started playing
+    dropped: [], // call ids taken out of the announcement queue (or cut short): no longer current
+    speaking: null, // the call id being spoken now
     soundBlocked: false,
     soundCheck: "pending", // what the start-up probe found: allowed, blocked or the error's name
   });
@@ -111,17 +119,16 @@
     setInterval(tickClock, 1000);
     checkSound();
     queue = MotcuaQueue.connect({ token: token }, { onState: onState, onCall: onCall, onConnection: onConnection }, { graceMs: cfg.grace_ms });
-    // A refused namespace connection (token revoked while running) is not retried by
-    // socket.io: find out why, and either show the setup screen or try again.
-    queue.socket.on("connect_error", async function () {
-      if (queue.socket.active) return;
-      const again = await fetchMe();
-      if (again.error) {
-        queue.close();
+    // A token revoked or replaced while the page runs: the server closes the socket and will
+    // not take it back. Ask why at once, and show the set-up screen rather than "Mất kết nối".
+    MotcuaDevice.watch(queue, {
+      url: cfg.urls.me,
+      token: token,
+      onRefused: function (status) {
+        announcer.stop();
         localStorage.removeItem(TOKEN_KEY);
-        return showSetup(again.error);
-      }
-      setTimeout(() => queue.socket.connect(), 2000);
+        showSetup(both(status === 403 ? "wrong_kind" : "bad_token"));
+      },
     });
   }
 
@@ -131,8 +138,7 @@
     info.state = state;
     if (info.connected === null) info.connected = true;
     if (!change && state.at) clockOffset = Date.parse(state.at) - Date.now();
-    // The ticker always says the latest call; an announcement in progress updates it too.
-    if (!change && state.recent_calls[0] && !announcer.busy) $("ticker").textContent = announcementText(state.recent_calls[0]);
+    announcer.prune();
     $("boot").hidden = true;
     $("app").hidden = false;
     render(state);
@@ -172,19 +178,52 @@
     return (me && me.office.timezone) || "Asia/Ho_Chi_Minh";
   }
 
+  // ---- what is current -----------------------------------------------------------------
+
+  function newestCallOf(state, code) {
+    return state.recent_calls.find((c) => c.code === code) || null;
+  }
+
+  /* The call's ticket is still at its counter (called, or served there) and was not called again. */
+  function isCurrent(call, state) {
+    state = state || info.state;
+    if (!call || !state) return false;
+    const c = state.counters.find((x) => x.number === call.counter);
+    if (!c || c.status === "closed" || !c.ticket || c.ticket.code !== call.code) return false;
+    if (c.ticket.status !== "called" && c.ticket.status !== "serving") return false;
+    const newest = newestCallOf(state, call.code);
+    return !newest || newest.id === call.id;
+  }
+
+  /* Worth saying aloud: current, and the citizen has not reached the counter yet. */
+  function isAwaited(call) {
+    if (!isCurrent(call)) return false;
+    const c = info.state.counters.find((x) => x.number === call.counter);
+    return c.ticket.status === "called";
+  }
+
+  /* What "Đang gọi" and the ticker show: the call being spoken, else the newest current one. */
+  function headline(state) {
+    if (announcer.current && isCurrent(announcer.current, state)) return announcer.current;
+    return state.recent_calls.find((c) => isCurrent(c, state)) || null;
+  }
+
   function render(state) {
-    renderCurrent(state.recent_calls[0]);
-    renderRecent(state.recent_calls);
+    const head = headline(state);
+    renderCurrent(head, state);
+    $("ticker").textContent = head ? announcementText(head) : "";
+    renderRecent(state.recent_calls, head);
     renderCounters(state.counters);
     renderWaiting(state.services);
   }
 
-  function renderCurrent(call) {
+  function renderCurrent(call, state) {
     const box = $("current-call");
     box.replaceChildren();
     box.classList.toggle("flash", !!call && call.id === flashId);
     if (!call) {
-      box.append(el("div", "h-call-empty", both("no_calls")));
+      delete box.dataset.callId;
+      box.append(el("div", "h-call-empty", both(state.recent_calls.length ? "no_current" : "no_calls")));
       return;
     }
     box.dataset.callId = call.id;
@@ -195,10 +234,14 @@
     box.append(where);
   }
 
-  function renderRecent(calls) {
+  function renderRecent(calls, head) {
     const list = $("recent-calls");
     list.replaceChildren();
-    calls.slice(1).forEach(function (c) {
+    // Each number once (its newest call), and not the one shown large above.
+    const seen = new Set(head ? [head.code] : []);
+    calls.forEach(function (c) {
+      if (seen.has(c.code)) return;
+      seen.add(c.code);
       const li = el("li", c.id === flashId ? "flash" : "");
       li.dataset.callId = c.id;
       li.append(el("span", "code", c.code), el("span", "where", "→ " + S.counter_short + " " + c.counter), el("span", "at", timeOf(c.at)));
@@ -216,16 +259,46 @@
     return m && Number(m[2]) === c.number ? m[3] : c.name;
   }
 
+  // ---- lists longer than their panel: page by page ------------------------------------
+
+  const PAGE_MS = 8000;
+  const pages = { counters: 0, waiting: 0 };
+
+  /* Show the rows of `nodes` that make up the current page of `list`, whole rows only. */
+  function paged(list, nodes, key, label) {
+    list.replaceChildren(...nodes);
+    const room = list.clientHeight;
+    const gap = parseFloat(getComputedStyle(list).rowGap) || 0;
+    const split = [[]];
+    let used = 0;
+    for (const n of nodes) {
+      const page = split[split.length - 1];
+      const need = n.offsetHeight + (page.length ? gap : 0);
+      if (page.length && used + need > room) {
+        split.push([n]);
+        used = n.offsetHeight;
+      } else {
+        page.push(n);
+        used += need;
+      }
+    }
+    pages[key] = pages[key] % split.length;
+    list.replaceChildren(...split[pages[key]]);
+    $(label).textContent = split.length > 1 ? pages[key] + 1 + "/" + split.length : "";
+  }
+
+  function nextPage() {
+    pages.counters += 1;
+    pages.waiting += 1;
+    if (info.state) render(info.state);
+  }
+  info.nextPage = nextPage;
+  setInterval(nextPage, PAGE_MS);
+
   function renderCounters(counters) {
-    const list = $("counters");
-    list.replaceChildren();
-    const two = counters.length > 7;
-    const rows = Math.max(1, Math.ceil(counters.length / (two ? 2 : 1)));
-    list.classList.toggle("two", two);
-    // Rows share the panel, but a few counters do not stretch into giant cards.
-    list.style.gridTemplateRows = "repeat(" + rows + ", minmax(0, " + Math.min(13, 70 / rows).toFixed(2) + "vh))";
-    const flashCounter = flashId && info.state && info.state.recent_calls[0] && info.state.recent_calls[0].id === flashId ? info.state.recent_calls[0].counter : null;
-    counters.forEach(function (c) {
+    const flashing = flashId && info.state ? info.state.recent_calls.find((x) => x.id === flashId) : null;
+    const flashCounter = flashing && isCurrent(flashing) ? flashing.counter : null;
+    const nodes = counters.map(function (c) {
       const li = el("li", "h-counter " + c.status + (c.number === flashCounter ? " flash" : ""));
       li.dataset.counter = c.number;
       const label = el("div", "name", counterTitle(c));
@@ -241,22 +314,22 @@
       }
       label.append(el("span", "status " + statusCls, statusText));
       li.append(el("div", "num", c.number), label, el("div", "ticket", c.ticket && c.status !== "closed" ? c.ticket.code : "—"));
-      list.append(li);
+      return li;
     });
+    paged($("counters"), nodes, "counters", "counters-page");
   }
 
   function renderWaiting(services) {
-    const list = $("waiting");
-    list.replaceChildren();
-    services.forEach(function (s) {
+    const nodes = services.map(function (s) {
       const li = el("li");
       li.dataset.service = s.code;
       const field = el("div", "field", cfg.lang === "en" && s.name_en ? s.name_en : s.name);
       if (!s.open) field.append(el("small", "", S.issuing_closed));
       const count = el("div", "count", s.waiting);
       li.append(el("div", "prefix", s.prefix || ""), field, count);
-      list.append(li);
+      return li;
     });
+    paged($("waiting"), nodes, "waiting", "waiting-page");
   }
 
   // ---- clock (office time zone, server time) -----------------------------------------
@@ -288,55 +361,95 @@
     queue: [],
     busy: false,
     blocked: false,
+    current: null, // the call being spoken
+    cut: null, // ends the current announcement early
     audio: new Audio(),
     add(call) {
       this.queue.push(call);
-      if (this.blocked) $("ticker").textContent = announcementText(call); // at least the text
       this.pump();
+    },
+    /* Drop every call no longer current; stop the one being spoken if it is not. */
+    prune() {
+      const keep = [];
+      for (const call of this.queue) {
+        if (isAwaited(call)) keep.push(call);
+        else info.dropped.push(call.id);
+      }
+      this.queue = keep;
+      if (this.current && !isAwaited(this.current) && this.cut) {
+        info.dropped.push(this.current.id);
+        this.cut();
+      }
+    },
+    stop() {
+      this.queue = [];
+      if (this.cut) this.cut();
+      this.blocked = true;
     },
     async pump() {
       if (this.busy || this.blocked) return;
+      this.prune();
       const call = this.queue.shift();
       if (!call) return;
       this.busy = true;
+      this.current = call;
+      info.speaking = call.id;
+      if (info.state) render(info.state);
       try {
-        $("ticker").textContent = announcementText(call);
         if (Date.now() + clockOffset - Date.parse(call.at) < STALE_CALL_MS) await this.play(call);
       } catch (err) {
         if (err && err.name === "NotAllowedError") {
-          this.queue.unshift(call); // played after the tap, if still fresh
+          this.queue.unshift(call); // played after the tap, if still current and fresh
           soundBlocked();
-        } else {
+        } else if (!(err && err.name === "AbortError")) { // AbortError: cut short on purpose
+
           console.warn("announcement", call.id, err);
         }
       } finally {
         this.busy = false;
+        this.current = null;
+        this.cut = null;
+        info.speaking = null;
       }
+      if (info.state) render(info.state);
       if (!this.blocked) this.pump();
     },
     async play(call) {
       const resp = await fetch(cfg.urls.audio.replace("__ID__", call.id), { headers: { Authorization: "Bearer " + token } });
       if (!resp.ok) throw new Error("audio HTTP " + resp.status);
-      const url = URL.createObjectURL(await resp.blob());
+      const blob = await resp.blob();
+      if (!isAwaited(call)) { // marked absent (or served) while the audio was on its way
+        info.dropped.push(call.id);
+        return;
+      }
+      const url = URL.createObjectURL(blob);
       const audio = this.audio;
+      let finish = null;
+      const done = new Promise((resolve) => {
+        // Never wait for ever on a stuck sound card: the next call must still speak.
+        const guard = setTimeout(() => finish(), 60000);
+        finish = () => {
+          audio.removeEventListener("ended", finish);
+          audio.removeEventListener("error", finish);
+          clearTimeout(guard);
+          resolve();
+        };
+        audio.addEventListener("ended", finish);
+        audio.addEventListener("error", finish);
+      });
+      this.cut = () => { audio.pause(); finish(); };
       try {
         audio.src = url;
-        const done = new Promise(function (resolve) {
-          const finish = () => {
-            audio.removeEventListener("ended", finish);
-            audio.removeEventListener("error", finish);
-            clearTimeout(guard);
-            resolve();
-          };
-          // Never wait for ever on a stuck sound card: the next call must still speak.
-          const guard = setTimeout(finish, 60000);
-          audio.addEventListener("ended", finish);
-          audio.addEventListener("error", finish);
-        });
-        await audio.play(); // rejects with NotAllowedError until the page was touched
+        try {
+          await audio.play(); // rejects with NotAllowedError until the page was touched
+        } catch (err) {
+          finish();
+          throw err;
+        }
         info.played.push(call.id);
         await done;
       } finally {
+        this.cut = null;
         URL.revokeObjectURL(url);
       }
     },

@@ -171,6 +171,10 @@
         refresh();
       },
     });
+    // A token revoked while the kiosk runs: the set-up screen at once (motcua/static/js/device.js).
+    if (window.MotcuaDevice) {
+      window.MotcuaDevice.watch(live, { url: cfg.urls.me, token: token, onRefused: (status) => needSetup(status === 403 ? "not_kiosk" : "bad_token") });
+    }
   }
 
   // ---- screens --------------------------------------------------------------------------------

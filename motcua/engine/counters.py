@@ -9,6 +9,7 @@ loading objects.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
@@ -251,9 +252,27 @@ def _step_change(session: Session, conn: Connection, c: Counter, t: Ticket, call
 def no_show(session: Session, c: Counter, user: User | None, now: datetime | None = None) -> Ticket:
     now = now or clock.now()
     t = _current(c, TicketStatus.called)
+    _check_called_long_enough(session, c, t, now)
     transitions.move(session, t, "no_show", now, lambda moved: {"counter": counter_view(c), "ticket": ticket_view(t)},
                      counter=c, user_id=_user_id(user))
     return t
+
+
+def _check_called_long_enough(session: Session, c: Counter, t: Ticket, now: datetime) -> None:
+    """The office's `no_show_min_seconds`: the citizen gets that long to reach the counter."""
+    wait = int(session.get(Office, c.office_id).settings.get("no_show_min_seconds", 0) or 0)
+    called_at = t.leg.called_at
+    if wait <= 0 or called_at is None:
+        return
+    left = wait - (now - called_at).total_seconds()
+    if left > 0:
+        n = math.ceil(left)
+        raise QueueError(
+            "called_too_recently",
+            f"Phiếu {t.code} vừa được gọi: chờ thêm {n} giây để công dân kịp đến quầy rồi mới đánh dấu vắng mặt.",
+            f"Ticket {t.code} was just called: wait {n} more seconds for the citizen to reach the counter before marking them absent.",
+            status=409,
+        )
 
 
 def transfer(session: Session, c: Counter, service_code: str, position: str | None, user: User | None, now: datetime | None = None) -> Ticket:
