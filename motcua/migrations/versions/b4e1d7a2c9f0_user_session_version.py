@@ -5,7 +5,7 @@ refused once the user's value moved on (sign-out, password, role, office or coun
 deactivation), so a copied session cookie stops working when the session should end.
 
 Revision ID: b4e1d7a2c9f0
-Revises: e76c03d719fb
+Revises: 7d2f4c1a9e3b
 Create Date: 2026-12-06 09:00:00.000000
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = 'b4e1d7a2c9f0'
-down_revision = 'e76c03d719fb'
+down_revision = '7d2f4c1a9e3b'
 branch_labels = None
 depends_on = None
 
@@ -24,5 +24,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('users') as batch:
-        batch.drop_column('session_version')
+    # A plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch copy of users would have to drop
+    # the table that tokens, tickets and logs point at.
+    op.drop_column('users', 'session_version')

@@ -7,7 +7,7 @@ dossier codes a ticket came for (attached at the counter, or carried from a rece
 results desk), with the procedure area and when the result was returned.
 
 Revision ID: e76c03d719fb
-Revises: 7d2f4c1a9e3b
+Revises: b4e1d7a2c9f0
 Create Date: 2026-12-06 08:12:57.515900
 """
 from alembic import op
@@ -16,7 +16,7 @@ import motcua.models
 
 
 revision = 'e76c03d719fb'
-down_revision = '7d2f4c1a9e3b'
+down_revision = 'b4e1d7a2c9f0'
 branch_labels = None
 depends_on = None
 
