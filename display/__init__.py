@@ -23,3 +23,9 @@ def init_app(app: Any) -> None:
     from display.voice_admin import bp as voice_bp
 
     register_room(app, bp, voice_bp, links=LINKS, translations=Path(__file__).parent / "translations")
+    # The kiosk speaks with the office's voice too: through the core, not by importing this room.
+    from display.phrases import phrase_wav
+    from motcua import speech
+    from motcua.state import state
+
+    speech.register(app, lambda office_code, parts: phrase_wav(state(app).instance, office_code, parts))

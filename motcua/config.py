@@ -67,6 +67,9 @@ class FieldConfig(_Strict):
     daily_quota: int | None = Field(default=None, ge=1)
     service_minutes: float = Field(default=10, gt=0)
     issuing_windows: Spans | None = None
+    # The picture on the kiosk's button, one of the bundled icons (kiosk/README.md); unset: a
+    # default chosen from the field's name.
+    icon: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")] | None = None
 
     _v = field_validator("issuing_windows")(lambda v: v if v is None else _check_spans(v))
 
@@ -107,6 +110,7 @@ class DeviceConfig(_Strict):
     printer: str | None = None
     backup_printer: str | None = None
     counter: int | None = None
+    voice: bool = False  # kiosks: spoken guidance (off unless the office turns it on per kiosk)
 
 
 class OfficeConfig(_Strict):
