@@ -21,4 +21,4 @@ def init_app(app: Flask) -> None:
     from kiosk.api import bp as api_bp
     from kiosk.views import bp
 
-    register_room(app, bp, api_bp, links=[LINK], translations=Path(__file__).parent / "translations")
+    register_room(app, bp, bearer=[api_bp], links=[LINK], translations=Path(__file__).parent / "translations")
