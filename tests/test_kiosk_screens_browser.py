@@ -194,3 +194,66 @@ def test_kiosk_states_are_accessible(live_server, page: Page, orientation: str) 
     assert_accessible(page, f"kiosk ticket, {orientation}")
     assert page.locator("h1:visible").count() == 1
     assert re.search(r"A\d{3}", page.locator("#r-number").inner_text())
+
+
+# ---- beyond: large text for the visit, help that reaches the counters ---------------------------
+
+
+def test_large_text_holds_for_the_visit_and_help_reaches_the_counter(live_server, browser, page: Page) -> None:  # noqa: ANN001
+    clerk_ctx = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    try:
+        clerk = clerk_ctx.new_page()
+        staff = live_server.demo.clerk(1)
+        clerk.goto(live_server.url + "/login")
+        clerk.fill('input[name="username"]', staff.username)
+        clerk.fill('input[name="password"]', staff.password)
+        clerk.locator('button[type="submit"]').click()
+        clerk.goto(live_server.url + "/counter/")
+        clerk.wait_for_load_state("networkidle")
+
+        open_kiosk(page, live_server)
+        name = page.locator('#fields [data-code="HT"] .f-name')
+        before = float(name.evaluate("(e) => parseFloat(getComputedStyle(e).fontSize)"))
+        page.locator("#large-toggle").click()
+        expect(page.locator("#app")).to_have_attribute("data-large", "1")
+        expect(page.locator("#large-toggle")).to_have_attribute("aria-pressed", "true")
+        settled(page)
+        assert float(name.evaluate("(e) => parseFloat(getComputedStyle(e).fontSize)")) > before * 1.05
+        assert_fits(page, "kiosk start, large text")
+        assert_accessible(page, "kiosk start, large text")
+        screenshot(page, "kiosk-large-text-portrait")
+        # A language switch is part of the visit: large text stays.
+        page.locator("#lang-toggle").click()
+        expect(page.locator("#screen-start .k-title")).to_have_text("Touch the service you need", timeout=TIMEOUT)
+        expect(page.locator("#app")).to_have_attribute("data-large", "1")
+
+        page.locator("#help-open").click()
+        expect(page.locator("#help")).to_be_visible()
+        assert_accessible(page, "kiosk help")
+        screenshot(page, "kiosk-help-portrait")
+        page.locator("#help-call").click()
+        expect(page.locator("#help-status")).to_have_text("Staff have been told. Please wait a moment.", timeout=TIMEOUT)
+        expect(clerk.locator(".help-call")).to_contain_text("Kiosk sảnh", timeout=TIMEOUT)
+        clerk.locator(".help-call-close").click()
+        expect(clerk.locator(".help-call")).to_have_count(0)
+        page.locator("#help-close").click()
+
+        # The ticket ends the visit: Vietnamese and normal text for the next citizen.
+        page.locator('#fields [data-code="HT"]').click()
+        ticket_on_screen(page)
+        page.wait_for_timeout(1600)
+        page.locator("#done").click()
+        expect(page.locator("#screen-start .k-title")).to_have_text("Chạm vào lĩnh vực bạn cần giải quyết", timeout=TIMEOUT)
+        expect(page.locator("#app")).to_have_attribute("data-large", "0")
+    finally:
+        clerk_ctx.close()
+
+
+def test_the_demo_kiosk_speaks(live_server, page: Page) -> None:
+    open_kiosk(page, live_server)
+    expect(page.locator("#speak-again")).to_be_visible(timeout=TIMEOUT)  # the demo kiosk has voice = true
+    page.locator("#screen-start .k-title").click()
+    expect(page.locator("#app")).to_have_attribute("data-spoke", "prompt", timeout=TIMEOUT)
+    page.locator('#fields [data-code="HT"]').click()
+    ticket_on_screen(page)
+    expect(page.locator("#app")).to_have_attribute("data-spoke", "ticket", timeout=TIMEOUT)

@@ -24,6 +24,7 @@
 
   function setLarge(on) {
     app.dataset.large = on ? "1" : "0";
+    document.documentElement.dataset.large = on ? "1" : "0"; // sizes are in rem
     toggle.setAttribute("aria-pressed", on ? "true" : "false");
     try {
       if (on) sessionStorage.setItem(KEY, "1"); else sessionStorage.removeItem(KEY);
