@@ -27,3 +27,9 @@ def init_app(app: Any) -> None:
     from motcua.hardening import allow_large_body
 
     allow_large_body(app, "display_voice.upload", MAX_UPLOAD_BYTES + 64 * 1024)  # a clip and its form around it
+    # The kiosk speaks with the office's voice too: through the core, not by importing this room.
+    from display.phrases import phrase_wav
+    from motcua import speech
+    from motcua.state import state
+
+    speech.register(app, lambda office_code, parts: phrase_wav(state(app).instance, office_code, parts))

@@ -322,13 +322,14 @@ def _silence(rate: int, ms: int) -> array[int]:
     return array("h", bytes(2 * int(rate * ms / 1000)))
 
 
-def assemble(pack: VoicePack, segments: list[list[str]], *, repeat: int = 1) -> array[int]:
-    """Chime, then the segments' clips with gaps, `repeat` times."""
+def assemble(pack: VoicePack, segments: list[list[str]], *, repeat: int = 1, chime: bool = True) -> array[int]:
+    """Chime (unless `chime=False`), then the segments' clips with gaps, `repeat` times."""
     rate = pack.sample_rate
     faded = {t: _faded(pack.clips[t], rate) for seg in segments for t in seg}
     pcm = array("h")
-    pcm += pack.clips[CHIME]
-    pcm += _silence(rate, CHIME_GAP_MS)
+    if chime:
+        pcm += pack.clips[CHIME]
+        pcm += _silence(rate, CHIME_GAP_MS)
     for r in range(repeat):
         if r:
             pcm += _silence(rate, REPEAT_GAP_MS)

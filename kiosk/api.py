@@ -6,14 +6,20 @@ reads every failure the same way.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+import re
+import threading
+import time
 
-from kiosk.views import kiosk_settings
+from flask import Blueprint, current_app, jsonify, request, send_file
+from sqlalchemy import select
+
+from kiosk.views import kiosk_settings, kiosk_voice
 from motcua import auth
-from motcua.engine import citizens, reprints, tickets
+from motcua import speech as voice
+from motcua.engine import changes, citizens, clock, reprints, tickets
 from motcua.engine.errors import not_found
-from motcua.json_errors import use_json_errors
-from motcua.models import Device, DeviceKind, Office, PrintJob
+from motcua.json_errors import error_response, use_json_errors
+from motcua.models import Device, DeviceKind, Office, PrintJob, Service
 from motcua.state import state
 
 bp = Blueprint("kiosk_api", __name__, url_prefix="/kiosk/api")
@@ -28,7 +34,31 @@ def me():  # noqa: ANN201
     with state().db.read() as s:
         device = s.get(Device, p.device_id)
         office = s.get(Office, device.office_id)
-        return jsonify(device=device.name, printer=device.printer_id is not None, **kiosk_settings(office))
+        return jsonify(device=device.name, printer=device.printer_id is not None, **kiosk_settings(office, device))
+
+
+# A citizen who taps "call staff" again and again raises one alert a minute, not a flood.
+HELP_REPEAT_S = 60
+_help_lock = threading.Lock()
+_help_last: dict[int, float] = {}
+
+
+@bp.post("/help")
+def call_staff():  # noqa: ANN201
+    """A citizen at this kiosk asks for a member of staff: a `kiosk.help` change that the
+    counter pages and the manager's dashboard show."""
+    p = auth.check(devices=KIOSK)
+    now = time.monotonic()
+    with _help_lock:
+        repeat = now - _help_last.get(p.device_id, -HELP_REPEAT_S) < HELP_REPEAT_S
+        if not repeat:
+            _help_last[p.device_id] = now
+    if repeat:
+        return jsonify(sent=False, repeat=True)
+    with state().db.write() as s:
+        device = s.get(Device, p.device_id)
+        changes.record(s, device.office_id, "kiosk.help", {"kiosk": {"id": device.id, "name": device.name}, "at": clock.now().isoformat()})
+    return jsonify(sent=True, repeat=False), 201
 
 
 @bp.get("/print-jobs/<int:job_id>")
@@ -77,3 +107,50 @@ def reprint(public_id: str):  # noqa: ANN201
         job_id = reprints.reprint(s, t, device)
     return jsonify(print_job=job_id), 201
 
+
+# What the kiosk says (Vietnamese: the office's voice pack speaks Vietnamese only).
+PROMPT = "Mời chọn lĩnh vực cần giải quyết"
+YOUR_NUMBER = "Số của bạn là"
+FIELD = "Lĩnh vực"
+CODE = re.compile(r"^[A-Z0-9]{1,12}$")
+
+
+def _no_speech():  # noqa: ANN202
+    return error_response("speech_unavailable", "Kiosk này không có giọng đọc.", "This kiosk has no spoken guidance.", 404)
+
+
+@bp.get("/speech")
+def speech():  # noqa: ANN201
+    """Spoken guidance as a WAV: ?what=prompt ("Mời chọn lĩnh vực…"), or ?what=ticket&code=A001
+    &service=HT ("Lĩnh vực Hộ tịch. Số của bạn là A không không một"). A field whose name the
+    voice pack cannot say is left out; the number is always said."""
+    p = auth.check(devices=KIOSK)
+    what = request.args.get("what", "")
+    with state().db.read() as s:
+        device = s.get(Device, p.device_id)
+        office = s.get(Office, device.office_id)
+        if not kiosk_voice(office, device) or not voice.can_say():
+            return _no_speech()
+        office_code = office.code
+        if what == "prompt":
+            tries = [[("text", PROMPT)]]
+        elif what == "ticket" and CODE.match(request.args.get("code", "")):
+            code = request.args["code"]
+            name = s.scalar(select(Service.name).where(Service.office_id == office.id, Service.code == request.args.get("service", "")))
+            said = [("text", YOUR_NUMBER), ("code", code)]
+            # A field's name is one phrase for the pack: commas inside it would split it.
+            spoken_name = " ".join(re.sub(r"[,.;:!?…–—()\-]", " ", name or "").split())
+            tries = ([[("text", f"{FIELD} {spoken_name}."), *said]] if spoken_name else []) + [said]
+        else:
+            return error_response("bad_request", "Yêu cầu không hợp lệ.", "Bad request.", 400)
+    for parts in tries:
+        try:
+            path = voice.say(office_code, parts)
+        except LookupError:
+            continue
+        if path is None:
+            return _no_speech()
+        resp = send_file(path, mimetype="audio/wav", max_age=0)
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+    return _no_speech()

@@ -15,8 +15,10 @@ def kiosk_strings() -> dict[str, str]:
         "waiting_0": _("Chưa có ai chờ"),
         "waiting_1": _("1 người đang chờ"),
         "waiting_n": _("{n} người đang chờ"),
-        "eta_unknown": _("Chưa xác định thời gian chờ"),
+        # No estimate only when no counter serving the field is open: say so.
+        "eta_unknown": _("Chưa có quầy mở nên chưa ước tính được thời gian chờ"),
         "eta_range": _("Chờ khoảng {low}–{high} phút"),
+        "eta_under": _("Chờ dưới {high} phút"),
         "closed": _("Tạm ngừng cấp số"),
         "issuing": _("Đang cấp số, xin chờ…"),
         "offline": _("Mất kết nối máy chủ, đang thử lại…"),
@@ -44,6 +46,8 @@ def kiosk_strings() -> dict[str, str]:
         "privacy": _("Kiosk chỉ đọc thẻ để chào bạn, xét ưu tiên và tránh cấp trùng số. "
                      "Không lưu số định danh, họ tên, ngày sinh hay địa chỉ của bạn."),
         "dossier_for": _("Hồ sơ {code}"),
+        "help_sent": _("Đã báo cán bộ. Xin vui lòng chờ trong giây lát."),
+        "help_failed": _("Chưa báo được cán bộ. Vui lòng thử lại hoặc hỏi tại quầy gần nhất."),
     }
 
 
@@ -62,8 +66,9 @@ def status_strings() -> dict[str, str]:
         "ahead_1": _("1 người chờ trước bạn"),
         "ahead_n": _("{n} người chờ trước bạn"),
         "nobody_serving": _("Chưa có quầy nào"),
-        "eta_unknown": _("Chưa xác định"),
+        "eta_unknown": _("Chưa xác định: chưa có quầy mở cho lĩnh vực này"),
         "eta_range": _("Khoảng {low}–{high} phút"),
+        "eta_under": _("Dưới {high} phút"),
         "live": _("Tự động cập nhật"),
         "reconnecting": _("Mất kết nối, đang thử lại…"),
         "updated": _("Cập nhật lúc {time}"),

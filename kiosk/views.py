@@ -6,12 +6,12 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import get_locale
 from sqlalchemy import select
 
-from kiosk import qr
+from kiosk import icons, qr
 from kiosk.strings import kiosk_strings, setup_text, status_strings
 from motcua.engine import clock, tickets
 from motcua.engine.errors import QueueError
 from motcua.i18n import english, in_locale
-from motcua.models import Office
+from motcua.models import Device, Office, Service
 from motcua.state import state
 
 bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static", static_url_path="/kiosk/static")
@@ -24,13 +24,24 @@ def _lang() -> str:
     return str(get_locale() or "vi")
 
 
-def kiosk_settings(office: Office | None) -> dict:
+def kiosk_voice(office: Office | None, device: Device | None) -> bool:
+    """Spoken guidance is a per-kiosk choice in config.toml (`voice = true` on the device)."""
+    if office is None or device is None:
+        return False
+    for oc in state().config.offices:
+        if oc.code == office.code:
+            return any(d.name == device.name and d.kind == "kiosk" and d.voice for d in oc.devices)
+    return False
+
+
+def kiosk_settings(office: Office | None, device: Device | None = None) -> dict:
     """The office settings the kiosk script needs (the rest stays on the server)."""
     settings = (office.settings if office else None) or {}
     return {
         "office": {"code": office.code, "name": office.name} if office else None,
         "kiosk_reset_seconds": int(settings.get("kiosk_reset_seconds") or DEFAULT_RESET_SECONDS),
         "results_desk": settings.get("results_service") or None,
+        "voice": kiosk_voice(office, device),
     }
 
 
@@ -46,6 +57,8 @@ def kiosk_page():  # noqa: ANN201
             query = query.where(Office.code == code)
         office = s.scalars(query.limit(1)).first()
         settings = kiosk_settings(office)
+        fields = [(sv.code, sv.name) for sv in s.scalars(select(Service).where(Service.office_id == office.id))] if office else []
+    icon_url = url_for("kiosk.static", filename="vendor/tabler-icons/")
     lang = _lang()
     config = {
         "lang": lang,
@@ -62,7 +75,12 @@ def kiosk_page():  # noqa: ANN201
             "card": url_for("kiosk_api.card"),
             "reprint": url_for("kiosk_api.reprint", public_id="__ID__"),
             "page": url_for("kiosk.kiosk_page"),
+            "help": url_for("kiosk_api.call_staff"),
+            "speech": url_for("kiosk_api.speech"),
+            "icons": icon_url,
         },
+        "icons": {code: f"{icon_url}{name}.svg" for code, name in icons.field_icons(office.code if office else None, fields).items()},
+        "icon_default": f"{icon_url}{icons.GENERIC}.svg",
     }
     setup = {"vi": in_locale(setup_text, "vi"), "en": in_locale(setup_text, "en")}
     resp = Response(render_template("kiosk/kiosk.html", config=config, settings=settings, setup=setup))

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from motcua import passwords
 from motcua.config import ConfigError
 from motcua.engine import clock
+from motcua.netaddr import public_url_hint
 from motcua.models import ApiToken, Counter, Device, DeviceKind, Office, Role, User
 from motcua.security import derived_secret, hash_password, new_token, token_hash
 
@@ -76,6 +77,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, prod: bool, wo
     if dayend.enabled():
         dayend.start(app)
     click.echo(f"motcua đang chạy tại / serving on http://{host}:{port}/  (Ctrl+C để dừng / to stop)")
+    for line in public_url_hint(settings, host, port):
+        click.echo(line)
     get_socketio(app).run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
 
 
@@ -267,6 +270,7 @@ def demo(ctx: click.Context) -> None:
     with st.db.write() as s:
         for office in do_seed(s, st.config):
             lines += _demo_office(s, office, secret, base)
+    lines += public_url_hint(st.settings, st.settings["host"], st.settings["port"])
     click.echo("\n".join(lines))
 
 
@@ -280,7 +284,9 @@ DEVICE_PAGES = {
 
 def _demo_office(s, office: Office, secret: str, base: str) -> list[str]:  # noqa: ANN001
     """Demo credentials derive from this instance's secret key: stable across restarts, never in git."""
-    out = [f"== Đơn vị / office: {office.name} ({office.code}) ==", "   TÀI KHOẢN DEMO — chỉ dùng thử / DEMO ACCOUNTS — for trying out only"]
+    # The demo office's name already ends in "(demo)": say the code only when it adds something.
+    label = office.name if f"({office.code})" in office.name else f"{office.name} ({office.code})"
+    out = [f"== Đơn vị / office: {label} ==", "   TÀI KHOẢN DEMO — chỉ dùng thử / DEMO ACCOUNTS — for trying out only"]
     people = [("admin", Role.admin, None, "Quản trị demo"), ("quanly", Role.manager, None, "Quản lý demo")]
     people += [(f"canbo{c.number}", Role.clerk, c, f"Cán bộ quầy {c.number}") for c in office.counters]
     for username, role, counter, full_name in people:

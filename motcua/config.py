@@ -76,6 +76,9 @@ class FieldConfig(_Strict):
     issuing_windows: Spans | None = None
     # Whether a citizen's card may hold a second waiting ticket of this field (None: the office's rule).
     one_ticket_per_citizen: bool | None = None
+    # The picture on the kiosk's button, one of the bundled icons (kiosk/README.md); unset: a
+    # default chosen from the field's name.
+    icon: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")] | None = None
 
     _v = field_validator("issuing_windows")(lambda v: v if v is None else _check_spans(v))
 
@@ -116,6 +119,7 @@ class DeviceConfig(_Strict):
     printer: str | None = None
     backup_printer: str | None = None
     counter: int | None = None
+    voice: bool = False  # kiosks: spoken guidance (off unless the office turns it on per kiosk)
 
 
 class OfficeConfig(_Strict):

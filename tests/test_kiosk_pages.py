@@ -71,7 +71,7 @@ def test_kiosk_page_in_vietnamese(client) -> None:  # noqa: ANN001
 
     cfg = page_config(html, "kiosk-config")
     assert cfg["lang"] == "vi"
-    assert cfg["settings"] == {"office": {"code": "demo", "name": "Trung tâm Phục vụ hành chính công xã Minh Khai (demo)"}, "kiosk_reset_seconds": 20, "results_desk": None}
+    assert cfg["settings"] == {"office": {"code": "demo", "name": "Trung tâm Phục vụ hành chính công xã Minh Khai (demo)"}, "kiosk_reset_seconds": 20, "results_desk": None, "voice": False}
     assert cfg["strings"]["offline"] == "Mất kết nối máy chủ, đang thử lại…"
     assert cfg["strings"]["print_failed"] == "Máy in gặp sự cố. Số của bạn vẫn có hiệu lực: hãy ghi lại số hoặc quét mã QR"
     # Notices a Vietnamese screen also shows in English beneath.
@@ -105,7 +105,7 @@ def test_kiosk_settings_follow_the_office(app, client, db, demo) -> None:  # noq
     assert cfg["settings"]["kiosk_reset_seconds"] == 45
     me = client.get("/kiosk/api/me", headers=demo.kiosk)
     assert me.status_code == 200
-    assert me.json == {"device": "Kiosk sảnh", "printer": True, "office": cfg["settings"]["office"], "kiosk_reset_seconds": 45, "results_desk": None}
+    assert me.json == {"device": "Kiosk sảnh", "printer": True, "office": cfg["settings"]["office"], "kiosk_reset_seconds": 45, "results_desk": None, "voice": True}  # the demo kiosk speaks (config.toml)
     bare = add_device(db, DeviceKind.kiosk, "Kiosk tầng 2")
     assert client.get("/kiosk/api/me", headers=bearer(bare)).json["printer"] is False
 

@@ -90,6 +90,9 @@ def test_command_line_from_a_fresh_instance(tmp_path: Path) -> None:
     demo = run_cli(tmp_path, "demo")
     assert demo.returncode == 0 and "DEMO" in demo.stdout and "/kiosk/?token=dev_" in demo.stdout
     assert run_cli(tmp_path, "demo").stdout == demo.stdout  # stable across restarts
+    # The office line names the code once, and phones are told how to reach the server.
+    assert "(demo) (demo)" not in demo.stdout and "Minh Khai (demo) ==" in demo.stdout
+    assert "public_url" in demo.stdout and 'host = "0.0.0.0"' in demo.stdout
     secret = tmp_path / "inst" / "secret_key"
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
 

@@ -4,7 +4,7 @@
     python -m display.voicepack.build_pack --only 5 muoi   # just these clips
     python -m display.voicepack.build_pack --out /tmp/pack --voice vi-vn-x-south
 
-Each token of `display.announce.WORD_TOKENS` is spoken once, converted to the pack
+Each token of `display.announce.WORD_TOKENS` and of the pack's `words.json` is spoken once, converted to the pack
 format (mono, 16-bit, `--rate` Hz), trimmed of leading/trailing silence and levelled the
 same way `VoicePack` treats uploads, so joined clips run fluently. The chime is
 synthesised here, not spoken. `manifest.json` records tokens, texts, durations and source.
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from display import audio
-from display.announce import CHIME, DEFAULT_PACK_DIR, WORD_TOKENS, prepare_clip
+from display.announce import CHIME, DEFAULT_PACK_DIR, WORD_TOKENS, _read_words_json, prepare_clip
 
 DEFAULT_VOICE = "vi"  # northern; the reading rules in display.voice are northern too
 # Words per minute: espeak's 175 default is hurried for a hall; 150 stays clear.
@@ -36,9 +36,10 @@ ESPEAK_SPELLING = {"letter_j": "di"}
 
 
 def spoken_texts() -> dict[str, str]:
-    """Token → the word or phrase its clip says (as written in announcements)."""
+    """Token → the word or phrase its clip says (as written in announcements), and the
+    default pack's own phrases from its words.json (the kiosk's guidance, field names)."""
     texts: dict[str, str] = {}
-    for word, token in WORD_TOKENS.items():
+    for word, token in {**WORD_TOKENS, **_read_words_json(DEFAULT_PACK_DIR)}.items():
         texts.setdefault(token, word)
     return texts
 

@@ -20,6 +20,9 @@
   const REPEAT_TAP_MS = 120000;
   const RETRY_DELAYS = [0, 800, 1600, 3200];
   const TERMINAL_PRINT = ["printed", "failed", "dropped"];
+  // A second tap of a double tap lands ~350 ms after the first: the ticket screen ignores taps
+  // for this long after it appears, so that tap cannot dismiss the ticket it just made.
+  const RESULT_GUARD_MS = 1500;
 
   const $ = (id) => document.getElementById(id);
   const app = $("app");
@@ -45,6 +48,17 @@
   let meLoaded = false;
   // Set by scan.js (the card and receipt scanner): what a tap adds to the request, what going home clears.
   const hooks = { issueBody: null, onHome: null, onResult: null };
+  let guardTimer = null;
+
+  /* The kiosk's helpers (large text, spoken guidance, help, fitting) follow these events. */
+  const emit = (name, detail) => document.dispatchEvent(new CustomEvent("kiosk:" + name, { detail: detail || {} }));
+  window.MotcuaKiosk = {
+    cfg,
+    token: () => token,
+    settings: () => settings,
+    screen: () => screen,
+    online: () => online,
+  };
 
   // ---- the device token ------------------------------------------------------------------
 
@@ -184,6 +198,7 @@
     app.dataset.screen = name;
     for (const id of ["start", "groups", "priority", "result", "setup"]) $("screen-" + id).hidden = id !== name;
     armIdle();
+    emit("screen", { screen: name });
   }
 
   function needSetup(reason) {
@@ -198,19 +213,30 @@
     show("setup");
   }
 
-  function goHome() {
+  /* Back to the start screen within the same visit: the language and large text stay. */
+  function goStart() {
     clearTimeout(printTimer);
     clearInterval(countdownTimer);
     priority = null;
     if (hooks.onHome) hooks.onHome();
     $("message").hidden = true;
-    // A citizen who switched to English leaves an English kiosk behind: the next one gets Vietnamese.
+    show("start");
+    render();
+  }
+
+  /* The visit is over (ticket taken, or nobody touched the screen): the next citizen finds
+     the kiosk as it was set up, in Vietnamese. */
+  function endVisit() {
+    emit("visit-end");
     if (cfg.lang !== "vi") {
+      clearTimeout(printTimer);
+      clearInterval(countdownTimer);
+      priority = null;
+      $("message").hidden = true;
       switchLanguage("vi");
       return;
     }
-    show("start");
-    render();
+    goStart();
   }
 
   /* Reloads the page in the other language, but only once the server has answered: a kiosk
@@ -229,8 +255,8 @@
   function armIdle() {
     clearTimeout(idleTimer);
     if (screen === "setup" || screen === "result" || screen === "loading") return;
-    if (screen === "start" && cfg.lang === "vi" && $("message").hidden) return;
-    idleTimer = setTimeout(goHome, resetSeconds() * 1000);
+    if (screen === "start" && cfg.lang === "vi" && $("message").hidden && $("help").hidden && app.dataset.large !== "1") return;
+    idleTimer = setTimeout(endVisit, resetSeconds() * 1000);
   }
 
   function resetSeconds() {
@@ -248,8 +274,12 @@
     return n === 0 ? S.waiting_0 : n === 1 ? S.waiting_1 : fmt(S.waiting_n, { n });
   }
 
+  /* No estimate only ever means no counter serves the field now; a range from 0 (nobody
+     ahead) reads "under N minutes", not "0–N". */
   function etaText(minutes) {
-    return minutes ? fmt(S.eta_range, { low: minutes[0], high: minutes[1] }) : S.eta_unknown;
+    if (!minutes) return S.eta_unknown;
+    if (minutes[0] <= 0) return fmt(S.eta_under, { high: minutes[1] });
+    return fmt(S.eta_range, { low: minutes[0], high: minutes[1] });
   }
 
   function reasonText(reason) {
@@ -264,9 +294,11 @@
       btn.type = "button";
       btn.className = "k-field";
       btn.dataset.code = s.code;
-      btn.innerHTML = '<span class="f-prefix"></span><span class="f-name" lang="vi"></span><span class="f-en" lang="en"></span>' +
+      btn.innerHTML = '<span class="f-icon" aria-hidden="true"></span><span class="f-prefix"></span><span class="f-name" lang="vi"></span><span class="f-en" lang="en"></span>' +
         '<span class="f-meta"><span class="f-wait"></span><span class="f-eta"></span></span><span class="f-closed"></span>';
       btn.addEventListener("click", () => issue(btn.dataset.code, container.id === "priority-fields" ? priority : null));
+      const icon = (cfg.icons || {})[s.code] || cfg.icon_default;
+      if (icon) btn.querySelector(".f-icon").style.setProperty("--icon", `url("${icon}")`);
       container.appendChild(btn);
     }
     btn.querySelector(".f-prefix").textContent = s.prefix || "";
@@ -322,6 +354,7 @@
     renderGroups();
     const g = groups.find((x) => x.code === priority);
     $("priority-chosen").textContent = g ? fmt(S.priority_for, { group: cfg.lang === "vi" ? g.name : g.name_en || g.name }) : "";
+    emit("rendered");
   }
 
   function chooseGroup(code) {
@@ -393,7 +426,7 @@
     $("message").hidden = false;
     armIdle();
     clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => { $("message").hidden = true; goHome(); }, resetSeconds() * 1000);
+    idleTimer = setTimeout(() => { $("message").hidden = true; endVisit(); }, resetSeconds() * 1000);
   }
 
   // ---- the ticket on screen ---------------------------------------------------------------------
@@ -416,10 +449,25 @@
     $("r-eta").textContent = etaText(t.eta_minutes);
     $("r-qr").src = cfg.urls.qr.replace("__ID__", encodeURIComponent(t.public_id));
     printState(t.print_job ? "printing" : "none");
+    guardResult();
     show("result");
+    emit("ticket", { code: t.code, service: svc.code, name: svc.name, priority: group || null });
     startCountdown(resetSeconds());
     if (t.print_job) pollPrint(t.print_job, seq);
     if (hooks.onResult) hooks.onResult(t);
+  }
+
+  /* The ticket screen's buttons sleep for a moment, and the CSS keeps them out of the band
+     where field buttons were (see .r-actions). */
+  function guardResult() {
+    clearTimeout(guardTimer);
+    const buttons = $("screen-result").querySelectorAll("button");
+    for (const b of buttons) b.disabled = true;
+    $("screen-result").dataset.guard = "1";
+    guardTimer = setTimeout(() => {
+      for (const b of buttons) b.disabled = false;
+      delete $("screen-result").dataset.guard;
+    }, RESULT_GUARD_MS);
   }
 
   function printState(state) {
@@ -454,7 +502,7 @@
     let left = seconds;
     const tick = () => {
       $("r-countdown").textContent = fmt(S.reset_in, { s: left });
-      if (left <= 0) { clearInterval(countdownTimer); goHome(); }
+      if (left <= 0) { clearInterval(countdownTimer); endVisit(); }
       left -= 1;
     };
     tick();
@@ -491,10 +539,10 @@
       renderGroups();
       show("groups");
     });
-    for (const b of document.querySelectorAll('[data-action="home"]')) b.addEventListener("click", goHome);
+    for (const b of document.querySelectorAll('[data-action="home"]')) b.addEventListener("click", goStart);
     for (const b of document.querySelectorAll('[data-action="groups"]')) b.addEventListener("click", () => { priority = null; show("groups"); });
-    $("done").addEventListener("click", goHome);
-    document.querySelector('[data-action="dismiss"]').addEventListener("click", () => { $("message").hidden = true; goHome(); });
+    $("done").addEventListener("click", endVisit);
+    document.querySelector('[data-action="dismiss"]').addEventListener("click", () => { $("message").hidden = true; goStart(); });
   }
 
   function boot() {
@@ -512,9 +560,9 @@
   }
 
   boot();
-  // For scan.js: the kiosk's own requests, screens and words.
-  window.MotcuaKiosk = {
-    cfg, S, SE, hooks, api, newKey, withRetry, showResult, showMessage, goHome, render, printState, pollPrint,
+  // For scan.js: the kiosk's own requests, screens and words (beside what the helpers read above).
+  Object.assign(window.MotcuaKiosk, {
+    S, SE, hooks, api, newKey, withRetry, showResult, showMessage, goHome, render, printState, pollPrint,
     services: () => services,
     settings: () => settings,
     isOnline: () => online,
@@ -522,5 +570,5 @@
     busy(on) { inFlight = on; $("busy").hidden = !on; },
     inFlight: () => inFlight,
     nextResult: () => resultSeq,
-  };
+  });
 })();

@@ -57,6 +57,13 @@
     }
   }
 
+  /* Unknown only when no counter serving the field is open; nobody ahead reads "under N minutes". */
+  function etaText(minutes) {
+    if (!minutes) return S.eta_unknown;
+    if (minutes[0] <= 0) return fmt(S.eta_under, { high: minutes[1] });
+    return fmt(S.eta_range, { low: minutes[0], high: minutes[1] });
+  }
+
   function render() {
     const app = $("app");
     const before = app.dataset.status;
@@ -74,11 +81,12 @@
     $("row-serving").hidden = finished();
     if (waiting) {
       $("position").textContent = String(t.position);
-      $("eta").textContent = t.eta_minutes ? fmt(S.eta_range, { low: t.eta_minutes[0], high: t.eta_minutes[1] }) : S.eta_unknown;
+      $("eta").textContent = etaText(t.eta_minutes);
     }
     $("serving").textContent = t.now_serving && t.now_serving.length ? t.now_serving.join(", ") : S.nobody_serving;
     $("issued").textContent = time(t.issued_at);
-    $("cancel-box").hidden = !(["waiting", "called"].includes(t.status) && !expired());
+    // Only a waiting citizen may give the number up: once called, the counter is waiting for them.
+    $("cancel-box").hidden = !(t.status === "waiting" && !expired());
     $("updated").textContent = fmt(S.updated, { time: time(t.updated_at) });
     document.title = `${t.code} — ${main}`;
 

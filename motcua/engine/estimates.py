@@ -39,11 +39,16 @@ class Eta:
     def known(self) -> bool:
         return self.low is not None
 
+    # A range from 0 (nobody ahead) reads "under N minutes": "0–13 phút" reads as a mistake.
     def text(self) -> str:
-        return f"Khoảng {self.low}–{self.high} phút" if self.known else UNKNOWN_VI
+        if not self.known:
+            return UNKNOWN_VI
+        return f"Dưới {self.high} phút" if self.low == 0 else f"Khoảng {self.low}–{self.high} phút"
 
     def text_en(self) -> str:
-        return f"About {self.low}–{self.high} min" if self.known else UNKNOWN_EN
+        if not self.known:
+            return UNKNOWN_EN
+        return f"Under {self.high} min" if self.low == 0 else f"About {self.low}–{self.high} min"
 
     def as_list(self) -> list[int] | None:
         return [self.low, self.high] if self.known else None

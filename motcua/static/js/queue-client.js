@@ -98,6 +98,8 @@
       applyChange(state, ch);
       if (handlers.onState) handlers.onState(state, ch);
       if (ch.call) announce(ch.call, ch);
+      // Page helpers that only watch (e.g. help-calls.js) follow every applied change.
+      global.document.dispatchEvent(new global.CustomEvent("motcua:change", { detail: ch }));
       // A settings change (hours, holidays, names) can touch every field: take a fresh copy.
       if (ch.kind === "config.updated") socket.emit("snapshot");
     });
