@@ -562,7 +562,7 @@
   boot();
   // For scan.js: the kiosk's own requests, screens and words (beside what the helpers read above).
   Object.assign(window.MotcuaKiosk, {
-    S, SE, hooks, api, newKey, withRetry, showResult, showMessage, goHome, render, printState, pollPrint,
+    S, SE, hooks, api, newKey, withRetry, showResult, showMessage, goHome: goStart, render, printState, pollPrint,
     services: () => services,
     settings: () => settings,
     isOnline: () => online,
