@@ -220,6 +220,12 @@ def _pick(streak: int, heads: list[tuple[int, bool, float]], weights: dict[int, 
     return max(pool, key=lambda h: (weights[h[0]] * (now_ts - h[2]), -h[2]))
 
 
+def pick_head(streak: int, heads: list[tuple[int, bool, float]], weights: dict[int, float], ratio: int, now_ts: float) -> tuple[int, bool, float] | None:
+    """The queue order's choice among the heads (field, priority, queue key) of a counter's
+    fields: the rule call next applies, for the wait estimates that must follow it."""
+    return _pick(streak, heads, weights, ratio, now_ts)
+
+
 def _claim(session: Session, t_id: int, c: Counter) -> bool:
     res = session.execute(
         update(Ticket)

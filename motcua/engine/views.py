@@ -9,7 +9,7 @@ from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from motcua.engine import clock
-from motcua.engine.estimates import OPEN_COUNTERS, Eta, Throughput, eta, throughput
+from motcua.engine.estimates import Eta, estimate
 from motcua.models import Counter, Office, Service, Ticket, TicketEvent, TicketStatus, User, WaitingCount
 from motcua.prepared import Prepared
 
@@ -92,7 +92,6 @@ def _kept(column):  # noqa: ANN001, ANN202
 
 
 WAITING = Prepared(select(_kept(_counts.c.waiting)))
-WAITING_AND_OPEN = Prepared(select(_kept(_counts.c.waiting), OPEN_COUNTERS.scalar_subquery()))
 PRIORITY_WAITING = Prepared(select(_kept(_counts.c.priority)))
 
 
@@ -117,20 +116,17 @@ def ahead_of(session: Session, t: Ticket) -> int:
 
 
 def service_view(session: Session, office: Office, s: Service, now: datetime, *, waiting: int | None = None,
-                 tp: Throughput | None = None, last_number: int | None | EllipsisType = ...) -> dict:
+                 est: Eta | None = None, last_number: int | None | EllipsisType = ...) -> dict:
     """A field as the kiosk and displays show it: waiting, estimate for a new ticket, open or why not.
-    Callers that already counted the waiting tickets, measured throughput or drew today's last
-    number pass them in."""
+    Callers that already counted the waiting tickets, estimated a newcomer's wait or drew today's
+    last number pass them in."""
     from motcua.engine.tickets import issue_blocker  # the issuing rules live with issuing
 
-    if waiting is None and tp is None:
-        day = clock.business_day(now, office.timezone)
-        params = {"service_id": s.id, "day": day}
-        waiting, open_counters = WAITING_AND_OPEN.first(session.connection(), params)
-        tp = throughput(session, s, now, open_counters)
+    if est is None:
+        e = estimate(session, office, s.id, now)
+        est, waiting = e.eta, e.waiting if waiting is None else waiting
     elif waiting is None:
         waiting = waiting_count(session, s.id, clock.business_day(now, office.timezone))
-    est: Eta = eta(tp or throughput(session, s, now), waiting)
     blocker = issue_blocker(session, office, s, now, last_number=last_number)
     return {
         "code": s.code,
