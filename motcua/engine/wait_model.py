@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 INF = math.inf
 # Past this many simulated calls the rest of the queue is extrapolated at the rate seen so far:
 # the run stays bounded however long the queue (issuing must stay cheap).
-MAX_CALLS = 80
+MAX_CALLS = 48
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,8 @@ def forecast(desks: list[Desk], queues: dict[tuple[int, bool], Queue], costs: di
     # The citizen themself at place `ahead` and, when they are the last, a newcomer just behind
     # them (whose wait is the field's estimate for the next ticket).
     mine.count += 1 + (ahead >= mine.count)
-    heap = [(_span_at(spans, d.free_at), i) for i, d in enumerate(desks) if target[0] in d.fields or _connected(d, desks, target[0])]
+    mates = set().union(*(d.fields for d in desks if target[0] in d.fields))  # fields sharing a counter with the target's
+    heap = [(_span_at(spans, d.free_at), i) for i, d in enumerate(desks) if mates & set(d.fields)]
     heapq.heapify(heap)
     call_at: float | None = None
     var = 0.0
@@ -143,11 +144,6 @@ def forecast(desks: list[Desk], queues: dict[tuple[int, bool], Queue], costs: di
     if call_at is not None:
         return _result(call_at, call_at, now, var, used)
     return None
-
-
-def _connected(desk: Desk, desks: list[Desk], sid: int) -> bool:
-    """A counter that shares a field with a counter of the target field takes work off it."""
-    return any(sid in other.fields and set(other.fields) & set(desk.fields) for other in desks)
 
 
 def _result(call_at: float, next_at: float, now: float, var: float, used: set[int]) -> Forecast:
