@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from motcua.engine import counters
+from motcua.engine import head_rule
 from motcua.simulation.scenario import ScenarioError, load_scenario
 from motcua.simulation.simulate import simulate
 
@@ -66,13 +66,13 @@ def test_same_seed_same_day_and_another_seed_another(tmp_path: Path) -> None:
 def test_the_engine_rule_decides_the_simulated_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _write(tmp_path, SMALL)
     before = simulate(path)
-    # Priority citizens never go first: the engine's pick (which call next uses) ignores them.
-    original = counters._pick  # noqa: SLF001
+    # Priority citizens never go first: the engine's rule (which call next uses) ignores them.
+    original = head_rule.pick_head
 
     def ordinary_first(streak, heads, weights, ratio, now_ts):  # noqa: ANN001, ANN202
         return original(ratio, heads, weights, ratio, now_ts)
 
-    monkeypatch.setattr(counters, "_pick", ordinary_first)
+    monkeypatch.setattr(head_rule, "pick_head", ordinary_first)
     after = simulate(path)
     assert after["tickets"] == before["tickets"]  # the same citizens came
     assert after["wait_s"] != before["wait_s"]  # and were called in another order

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from motcua.engine import changes, clock
+from motcua.engine import changes, clock, head_rule
 from motcua.engine.errors import QueueError, conflict, not_found
 from motcua.engine.estimates import forget_mean
 from motcua.engine.tickets import find_service, log_event
@@ -212,18 +212,7 @@ def _heads(conn: Connection, c: Counter, day, served: list[int]) -> list[tuple[i
 
 
 def _pick(streak: int, heads: list[tuple[int, bool, float]], weights: dict[int, float], ratio: int, now_ts: float) -> tuple[int, bool, float] | None:
-    if not heads:
-        return None
-    prio = [h for h in heads if h[1]]
-    ordinary = [h for h in heads if not h[1]]
-    pool = prio if prio and (streak < ratio or not ordinary) else ordinary
-    return max(pool, key=lambda h: (weights[h[0]] * (now_ts - h[2]), -h[2]))
-
-
-def pick_head(streak: int, heads: list[tuple[int, bool, float]], weights: dict[int, float], ratio: int, now_ts: float) -> tuple[int, bool, float] | None:
-    """The queue order's choice among the heads (field, priority, queue key) of a counter's
-    fields: the rule call next applies, for the wait estimates that must follow it."""
-    return _pick(streak, heads, weights, ratio, now_ts)
+    return head_rule.pick_head(streak, heads, weights, ratio, now_ts)  # the estimates ask the same rule
 
 
 def _claim(session: Session, t_id: int, c: Counter) -> bool:

@@ -4,7 +4,7 @@ At the moment of asking, the engine knows the counters open or paused now, the f
 serves with its weight, who each is serving and since when, how many wait in every field and
 how long the first of them has waited, and (field_stats) each field's service times, no-shows
 and arrivals. wait_model replays the queue order on that state (the same rule call next uses:
-`counters.pick_head`) and gives the expected call and its spread; the range is that spread,
+`head_rule.pick_head`) and gives the expected call and its spread; the range is that spread,
 kept within what a citizen can plan with (ESTIMATE_WIDTH).
 
 No counter serving a field, now or after the break today, means nobody can say when the
@@ -21,7 +21,7 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from motcua.config import parse_span
-from motcua.engine import clock, field_stats
+from motcua.engine import clock, field_stats, head_rule
 from motcua.engine.wait_model import Cost, Desk, Queue, forecast
 from motcua.models import Counter, CounterEvent, CounterService, CounterStatus, Service, Ticket, TicketLeg, TicketStatus, WaitingCount
 from motcua.prepared import Prepared
@@ -183,10 +183,8 @@ def estimate(session: Session, office, service_id: int, now: datetime, *, priori
     spans = _spans(tuple(clock.spans_for(settings.get("working_hours"), day) or ()), day, office.timezone)
     for d in desks:
         d.free_at = _free_at(d, stats, ts, spans)
-    from motcua.engine.counters import pick_head  # the engine's queue order (counters imports this module)
-
     ratio = int(settings.get("priority_ratio", 2))
-    fc = forecast(desks, queues, costs, (service_id, priority), min(ahead, target.count), ts, ratio, spans, pick_head)
+    fc = forecast(desks, queues, costs, (service_id, priority), min(ahead, target.count), ts, ratio, spans, head_rule.pick_head)
     if fc is None:
         return Estimate(UNKNOWN, UNKNOWN, waiting, prio_waiting)
     return Estimate(_range(fc.wait_s, fc.sd_s), _range(fc.next_wait_s, fc.sd_s), waiting, prio_waiting)

@@ -1,7 +1,7 @@
 """When will a waiting citizen be called? A mean-value run of the queue order, no database.
 
 The model replays, on the counters that are open or paused now, the very rule call next
-applies (`counters.pick_head`: priority ratio, field weights × waiting time): each counter, when
+applies (`head_rule.pick_head`: priority ratio, field weights × waiting time): each counter, when
 it is free, picks a head among its fields; the citizen costs that field's mean service time
 (with its no-show share at the cost of a no-show). Citizens expected to arrive meanwhile join
 the queues at their field's recent rate, so priority citizens who will overtake and other fields
