@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, or_, select
+from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -46,7 +46,6 @@ from manager.reports.base import (
     L,
     Names,
     R,
-    T,
     check_range,
     dialect_of,
     in_range,
