@@ -306,6 +306,36 @@ def _demo_office(s, office: Office, secret: str, base: str) -> list[str]:  # noq
     return out
 
 
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--seed", type=int, help="Random seed (default: the scenario's)")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object on the last line")
+@click.option("--database", "database_url", help="Database URL to run on (default: a temporary SQLite file)")
+def simulate(scenario: str, seed: int | None, as_json: bool, database_url: str | None) -> None:
+    """Run a centre's day from a scenario file through the real engine on a virtual clock."""
+    import json
+    import time
+
+    from motcua.simulation.scenario import ScenarioError
+    from motcua.simulation.simulate import simulate as run
+
+    started = time.perf_counter()
+    try:
+        out = run(scenario, seed=seed, database_url=database_url)
+    except ScenarioError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    took = time.perf_counter() - started
+    click.echo(f"Mô phỏng {out['days']} ngày, {out['tickets']} phiếu trong {took:.1f} s / simulated {out['days']} day(s), "
+               f"{out['tickets']} tickets in {took:.1f} s", err=True)
+    if as_json:
+        click.echo(json.dumps(out, ensure_ascii=False, separators=(",", ":")))
+        return
+    from motcua.simulation.text import render
+
+    click.echo(render(out))
+
+
 def _load_plugin_commands() -> None:
     """UI rooms add their own commands (e.g. `motcua printers ...`) through this group."""
     for ep in entry_points(group="motcua.commands"):

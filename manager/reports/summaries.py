@@ -21,10 +21,8 @@ Figures per group:
 - ratings: count, distribution by score (1 = best, the office's `rating_scale` order) and
   satisfaction_rate = share of ratings in the better half of their scale
   (score ≤ floor(scale / 2): "Rất hài lòng" and "Hài lòng" on the 4- and 5-level scales);
-- estimates: for first legs that were called and had an estimate, eta_within_share = share
-  whose real wait fell inside [eta_low, eta_high] minutes; eta_mean_error_s = mean signed
-  distance from the range (0 inside; positive when people waited longer than told);
-  eta_mean_abs_error_s = the same without the sign.
+- estimates: eta_within_share, eta_mean_error_s, eta_mean_abs_error_s, eta_median_width_min and
+  eta_known_share, as motcua.accuracy defines them (the simulator uses the same code).
 """
 
 
@@ -37,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, or_, select
+from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -48,7 +46,6 @@ from manager.reports.base import (
     L,
     Names,
     R,
-    T,
     check_range,
     dialect_of,
     in_range,
@@ -60,6 +57,7 @@ from manager.reports.base import (
     wait_ms,
 )
 from manager.sqltime import iso_weekday, local_hour
+from motcua import accuracy
 from motcua.models import Office
 
 # From this many days a summary's four reads run in parallel (a month of a busy centre and up).
@@ -73,6 +71,7 @@ class _Acc:
     services: list[int] = field(default_factory=list)
     ratings: dict[int, int] = field(default_factory=dict)
     satisfied: int = 0
+    widths: dict[int, int] = field(default_factory=dict)  # printed estimate ranges by width (minutes)
 
     def add_counts(self, other: dict[str, int]) -> None:
         for k, v in other.items():
@@ -81,7 +80,7 @@ class _Acc:
 
 COUNT_KEYS = (
     "legs", "issued", "served", "no_show", "cancelled", "transferred", "unfinished", "priority",
-    "recalls", "out_of_order", "eta_n", "eta_within", "eta_error_ms", "eta_abs_error_ms",
+    "recalls", "out_of_order", *accuracy.COUNT_KEYS,
 )
 
 
@@ -212,20 +211,8 @@ def summary(session: Session, office: Office, start: date, end: date, group_by: 
         )
         return s.execute(q).all()
 
-    def estimates(s: Session) -> list[tuple]:
-        """The estimates printed on first legs against their real waits. The wait is computed
-        once, in a subquery that OFFSET 0 keeps the planner from merging into the sums."""
-        first = (
-            select(key, wait_ms(dialect).label("w"), T.c.eta_low, T.c.eta_high)
-            .select_from(L.join(T, T.c.id == L.c.ticket_id))
-            .where(where, L.c.seq == 1, L.c.called_at.is_not(None), T.c.eta_low.is_not(None), T.c.eta_high.is_not(None))
-            .offset(0)
-            .subquery()
-        )
-        low_ms, high_ms = first.c.eta_low * 60000, first.c.eta_high * 60000
-        err = case((first.c.w < low_ms, first.c.w - low_ms), (first.c.w > high_ms, first.c.w - high_ms), else_=0)
-        q = select(first.c.k, func.count(), _flag(and_(first.c.w >= low_ms, first.c.w <= high_ms)), func.sum(err), func.sum(func.abs(err)))
-        return s.execute(q.group_by(first.c.k)).all()
+    def estimates(s: Session) -> tuple[dict[Any, dict[str, int]], dict[Any, dict[int, int]]]:
+        return accuracy.eta_counts(s, key, where)
 
     def durations(s: Session) -> tuple[dict[Any, list[int]], dict[Any, list[int]]]:
         return _durations(s, key, where, dialect)
@@ -236,11 +223,13 @@ def summary(session: Session, office: Office, start: date, end: date, group_by: 
         return s.execute(q.group_by(key, R.c.score, R.c.scale)).all()
 
     parallel = (end - start).days >= PARALLEL_FROM_DAYS
-    (waits, services), count_rows, eta_rows, rating_rows = _run(session, [durations, counts, estimates, rated], parallel)
+    (waits, services), count_rows, (eta_counts, eta_widths), rating_rows = _run(session, [durations, counts, estimates, rated], parallel)
     for row in count_rows:
         acc(row[0]).add_counts({k: int(v or 0) for k, v in zip(COUNT_KEYS, row[1:], strict=False)})
-    for k, n, within, err_sum, abs_sum in eta_rows:
-        acc(k).add_counts({"eta_n": int(n), "eta_within": int(within or 0), "eta_error_ms": int(err_sum or 0), "eta_abs_error_ms": int(abs_sum or 0)})
+    for k, c in eta_counts.items():
+        acc(k).add_counts(c)
+    for k, w in eta_widths.items():
+        acc(k).widths = w
     for k, ws in waits.items():
         acc(k).waits = ws
     for k, ss in services.items():
@@ -267,6 +256,7 @@ def summary(session: Session, office: Office, start: date, end: date, group_by: 
         for s, n in a.ratings.items():
             total.ratings[s] = total.ratings.get(s, 0) + n
         total.satisfied += a.satisfied
+        accuracy.add({}, {}, a.widths, total.widths)
     total.waits.sort()
     total.services.sort()
     total_row = {"key": None, "label": "Tổng cộng", **_figures(total, levels)}
@@ -338,13 +328,5 @@ def _figures(a: _Acc, levels: int) -> dict[str, Any]:
     }
     for s in range(1, levels + 1):
         out[f"rating_{s}"] = a.ratings.get(s, 0)
-    out.update(
-        {
-            "eta_n": c["eta_n"],
-            "eta_within": c["eta_within"],
-            "eta_within_share": stats.share(c["eta_within"], c["eta_n"]),
-            "eta_mean_error_s": stats.ms_to_s(stats.mean(c["eta_error_ms"], c["eta_n"])),
-            "eta_mean_abs_error_s": stats.ms_to_s(stats.mean(c["eta_abs_error_ms"], c["eta_n"])),
-        }
-    )
+    out.update(accuracy.figures(c, a.widths))
     return out

@@ -1,33 +1,42 @@
-"""Honest wait estimates: a range from recent service times and the counters open now.
+"""Honest wait estimates: a range that most citizens are called inside.
 
-No open counter serving a field means nobody can say when the citizen will be served:
-the estimate is then "không xác định" rather than a made-up number."""
+At the moment of asking, the engine knows the counters open or paused now, the fields each
+serves with its weight, who each is serving and since when, how many wait in every field and
+how long the first of them has waited, and (field_stats) each field's service times, no-shows
+and arrivals. wait_model replays the queue order on that state (the same rule call next uses:
+`queue_order.pick_at`) and gives the expected call and its spread; the range is that spread,
+kept within what a citizen can plan with (ESTIMATE_WIDTH).
+
+No counter serving a field, now or after the break today, means nobody can say when the
+citizen will be called: the estimate is then "không xác định" rather than a made-up number."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from motcua.models import Counter, CounterService, CounterStatus, Service, TicketLeg
+from motcua.config import parse_span
+from motcua.engine import clock, field_stats
+from motcua.engine.wait_model import Cost, Desk, Queue, forecast
+from motcua.models import Counter, CounterEvent, CounterService, CounterStatus, Service, Ticket, TicketLeg, TicketStatus, WaitingCount
+from motcua.prepared import Prepared
 
-RECENT_LEGS = 30
-RECENT_DAYS = 7
-# The mean of recent service times moves slowly: reuse it for this long (in the `now` the
-# caller passes), and forget it as soon as a citizen of that field is served here.
-MEAN_TTL_S = 30
-_means: dict[tuple[str, int], tuple[datetime, float]] = {}
 UNKNOWN_VI = "Không xác định"
 UNKNOWN_EN = "Unknown"
-
-
-@dataclass(frozen=True)
-class Throughput:
-    open_counters: int
-    mean_service_s: float
+# The range: about the central 84 % of the model's spread (z = 1.4), widened for what the model
+# does not see (8 % of the wait, a minute), never wider than 10 minutes or 40 % of its middle.
+Z = 1.4
+MODEL_REL = 0.08
+MODEL_ABS_MIN = 1.0
+WIDTH_MIN = 10
+WIDTH_SHARE = 0.4
+PAUSE_TYPICAL_S = 15 * 60
+TOPOLOGY_TTL_S = 60
 
 
 @dataclass(frozen=True)
@@ -54,55 +63,214 @@ class Eta:
         return [self.low, self.high] if self.known else None
 
 
-OPEN_COUNTERS = (  # bound by :service_id
-    select(func.count())
-    .select_from(CounterService.__table__.join(Counter.__table__, Counter.id == CounterService.counter_id))
-    .where(CounterService.service_id == bindparam("service_id"), Counter.status == CounterStatus.open, Counter.active)
+UNKNOWN = Eta(None, None)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A citizen's range, the range of a newcomer right behind them, and the field's counts."""
+
+    eta: Eta
+    next_eta: Eta
+    waiting: int
+    priority_waiting: int
+
+
+_cs, _counters, _services = CounterService.__table__, Counter.__table__, Service.__table__
+_tickets, _legs, _counts, _cevents = Ticket.__table__, TicketLeg.__table__, WaitingCount.__table__, CounterEvent.__table__
+_TOPOLOGY = Prepared(
+    select(_cs.c.counter_id, _cs.c.service_id, _cs.c.weight)
+    .join(_counters, _counters.c.id == _cs.c.counter_id)
+    .where(_counters.c.office_id == bindparam("office_id"), _counters.c.active)
+)
+_MINUTES = Prepared(select(_services.c.id, _services.c.service_minutes).where(_services.c.office_id == bindparam("office_id")))
+_DESKS = Prepared(
+    select(_counters.c.id, _counters.c.status, _counters.c.clerk_id, _counters.c.priority_streak, _tickets.c.status,
+           _tickets.c.service_id, _legs.c.called_at, _legs.c.started_at)
+    .select_from(_counters.outerjoin(_tickets, _tickets.c.id == _counters.c.current_ticket_id)
+                 .outerjoin(_legs, and_(_legs.c.ticket_id == _tickets.c.id, _legs.c.outcome.is_(None))))
+    .where(_counters.c.office_id == bindparam("office_id"), _counters.c.active, _counters.c.status != CounterStatus.closed)
+)
+_COUNTS = Prepared(
+    select(_counts.c.service_id, _counts.c.waiting, _counts.c.priority)
+    .join(_services, _services.c.id == _counts.c.service_id)
+    .where(_services.c.office_id == bindparam("office_id"), _counts.c.business_day == bindparam("day"))
+)
+_HEADS = Prepared(  # the office's waiting tickets, by the queue index alone
+    select(_tickets.c.service_id, func.min(_tickets.c.queue_key))
+    .where(_tickets.c.office_id == bindparam("office_id"), _tickets.c.business_day == bindparam("day"),
+           _tickets.c.status == TicketStatus.waiting)
+    .group_by(_tickets.c.service_id)
+)
+_PAUSED_AT = Prepared(select(func.max(_cevents.c.at)).where(_cevents.c.counter_id == bindparam("counter_id"), _cevents.c.kind == "paused"))
+_OPENED_SINCE = Prepared(select(func.count()).where(_cevents.c.counter_id == bindparam("counter_id"), _cevents.c.kind == "opened",
+                                                    _cevents.c.at >= bindparam("since")))
+_AHEAD_IN_CLASS = Prepared(
+    select(func.count()).where(
+        _tickets.c.office_id == bindparam("office_id"), _tickets.c.business_day == bindparam("day"),
+        _tickets.c.status == TicketStatus.waiting, _tickets.c.service_id == bindparam("service_id"),
+        _tickets.c.queue_key < bindparam("key"), (_tickets.c.priority_group_id.is_not(None)) == bindparam("prio"),
+    )
 )
 
-
-def throughput(session: Session, service: Service, now: datetime, open_counters: int | None = None) -> Throughput:
-    """Open counters serving the field (counted here unless the caller counted them with
-    OPEN_COUNTERS already) and the recent mean service time."""
-    if open_counters is None:
-        open_counters = session.connection().execute(OPEN_COUNTERS, {"service_id": service.id}).scalar()
-    return Throughput(open_counters or 0, _mean_service_s(session, service, now))
+_topologies: dict[tuple[str, int], tuple[datetime, dict[int, dict[int, float]], dict[int, float]]] = {}
 
 
 def forget_mean(session: Session, service_id: int) -> None:
-    _means.pop((str(session.get_bind().url), service_id), None)
+    """A citizen of the field was just served (see field_stats.forget)."""
+    field_stats.forget(session, service_id)
 
 
-def _mean_service_s(session: Session, service: Service, now: datetime) -> float:
-    key = (str(session.get_bind().url), service.id)
-    hit = _means.get(key)
-    if hit is not None and abs((now - hit[0]).total_seconds()) < MEAN_TTL_S:
-        return hit[1]
-    recent = (
-        select(TicketLeg.finished_at, TicketLeg.started_at)
-        .where(
-            # office and day lead ix_ticket_legs_report: a year of legs is not scanned for a week's.
-            TicketLeg.office_id == service.office_id,
-            TicketLeg.business_day >= (now - timedelta(days=RECENT_DAYS + 1)).date(),
-            TicketLeg.service_id == service.id,
-            TicketLeg.outcome == "served",
-            TicketLeg.finished_at >= now - timedelta(days=RECENT_DAYS),
-        )
-        .order_by(TicketLeg.finished_at.desc())
-        .limit(RECENT_LEGS)
-    )
-    durations = [(f - s).total_seconds() for f, s in session.execute(recent) if f and s]
-    mean = sum(durations) / len(durations) if durations else service.service_minutes * 60
-    mean = max(mean, 30.0)
-    _means[key] = (now, mean)
-    return mean
+def _topology(session: Session, office_id: int, now: datetime) -> tuple[dict[int, dict[int, float]], dict[int, float]]:
+    """Each active counter's fields and weights, and each field's configured minutes: they change
+    only when a manager edits them, so they are read once a minute."""
+    key = (str(session.get_bind().url), office_id)
+    hit = _topologies.get(key)
+    if hit is not None and 0 <= (now - hit[0]).total_seconds() < TOPOLOGY_TTL_S:
+        return hit[1], hit[2]
+    conn = session.connection()
+    fields: dict[int, dict[int, float]] = {}
+    for counter_id, service_id, weight in _TOPOLOGY.all(conn, {"office_id": office_id}):
+        fields.setdefault(counter_id, {})[service_id] = weight
+    minutes = dict(_MINUTES.all(conn, {"office_id": office_id}))
+    _topologies[key] = (now, fields, minutes)
+    return fields, minutes
 
 
-def eta(tp: Throughput, ahead: int) -> Eta:
-    """Minutes until a citizen with `ahead` people before them is called, as a range."""
-    if tp.open_counters == 0:
-        return Eta(None, None)
-    per_person = tp.mean_service_s / tp.open_counters
-    low = math.floor(0.75 * ahead * per_person / 60)
-    high = max(math.ceil(1.25 * (ahead + 1) * per_person / 60), low + 1)
+def forget_topology(session: Session, office_id: int) -> None:
+    """A manager changed the office's counters or fields."""
+    _topologies.pop((str(session.get_bind().url), office_id), None)
+
+
+@lru_cache(maxsize=256)
+def _spans(spans: tuple[str, ...], day: date, tz: str) -> list[tuple[float, float]]:
+    """Today's working spans as epoch seconds."""
+    out = []
+    for span in spans:
+        start, end = parse_span(span)
+        begin = datetime.combine(day, start, tzinfo=clock.zone(tz))
+        finish = datetime.combine(day, end, tzinfo=clock.zone(tz)) if end.hour < 24 else begin.replace(hour=0) + timedelta(days=1)
+        out.append((begin.timestamp(), finish.timestamp()))
+    return out
+
+
+def estimate(session: Session, office, service_id: int, now: datetime, *, priority: bool = False,  # noqa: ANN001
+             ahead: int | None = None, key: float | None = None) -> Estimate:
+    """The range for a citizen of the field: a newcomer of that class (ahead None: last of it),
+    or one already waiting `ahead` places into their class (with queue key `key`)."""
+    conn = session.connection()
+    day = clock.business_day(now, office.timezone)
+    topology, minutes = _topology(session, office.id, now)
+    counts = {sid: (w, p) for sid, w, p in _COUNTS.all(conn, {"office_id": office.id, "day": day})}
+    waiting, prio_waiting = counts.get(service_id, (0, 0))
+    if ahead is None:
+        ahead = prio_waiting if priority else waiting - prio_waiting
+    desks = _desks(session, office, topology, service_id, day, now)
+    if not desks:
+        return Estimate(UNKNOWN, UNKNOWN, waiting, prio_waiting)
+    ts = now.timestamp()
+    involved = {sid for d in desks for sid in d.fields}
+    stats = {sid: field_stats.field_stats(session, office.id, sid, minutes.get(sid, 10), day, now) for sid in involved}
+    heads = dict(_HEADS.all(conn, {"office_id": office.id, "day": day}))
+    queues: dict[tuple[int, bool], Queue] = {}
+    for sid in involved:
+        w, p = counts.get(sid, (0, 0))
+        head = min(heads.get(sid, ts), ts)
+        queues[(sid, True)] = Queue(p, head, stats[sid].rate_priority)
+        queues[(sid, False)] = Queue(w - p, head, stats[sid].rate_ordinary)
+    target = queues[(service_id, priority)]
+    if key is not None:  # a citizen already waiting: they are one of the count
+        target.count = max(target.count - 1, 0)
+    costs: dict[int, Cost] = {sid: st.cost() for sid, st in stats.items()}
+    for d in desks:
+        d.costs = {sid: stats[sid].cost(d.clerk) for sid in d.fields if stats[sid].clerk_mean_s.get(d.clerk)}
+    settings = office.settings or {}
+    spans = _spans(tuple(clock.spans_for(settings.get("working_hours"), day) or ()), day, office.timezone)
+    for d in desks:
+        d.free_at = _free_at(d, stats, ts, spans)
+    ratio = int(settings.get("priority_ratio", 2))
+    fc = forecast(desks, queues, costs, (service_id, priority), min(ahead, target.count), ts, ratio, spans)
+    if fc is None:
+        return Estimate(UNKNOWN, UNKNOWN, waiting, prio_waiting)
+    return Estimate(_range(fc.wait_s, fc.sd_s), _range(fc.next_wait_s, fc.sd_s), waiting, prio_waiting)
+
+
+def estimate_waiting(session: Session, office, t: Ticket, now: datetime) -> Eta:  # noqa: ANN001
+    """The range for a ticket already waiting, from where it stands now (the status page)."""
+    prio = t.priority_group_id is not None
+    ahead = _AHEAD_IN_CLASS.scalar(session.connection(), {"office_id": t.office_id, "day": t.business_day, "service_id": t.service_id,
+                                                          "key": t.queue_key, "prio": prio})
+    return estimate(session, office, t.service_id, now, priority=prio, ahead=ahead or 0, key=t.queue_key).eta
+
+
+@dataclass
+class _DeskRow(Desk):
+    clerk: int | None = None
+    status: str = "open"
+    ticket_status: str | None = None
+    ticket_service: int | None = None
+    called_at: datetime | None = None
+    started_at: datetime | None = None
+    counter_id: int = 0
+
+
+def _desks(session: Session, office, topology: dict[int, dict[int, float]], service_id: int, day: date, now: datetime) -> list[Desk]:  # noqa: ANN001
+    """The counters that will call citizens: open or paused now, else (a break) those of the
+    field that opened today, back at the next working span."""
+    conn = session.connection()
+    desks = []
+    for cid, status, clerk, streak, t_status, t_service, called_at, started_at in _DESKS.all(conn, {"office_id": office.id}):
+        d = _DeskRow(dict(topology.get(cid, {})), now.timestamp(), streak or 0)
+        d.counter_id, d.clerk, d.status = cid, clerk, getattr(status, "value", status)
+        d.ticket_status, d.ticket_service = getattr(t_status, "value", t_status), t_service
+        d.called_at, d.started_at = called_at, started_at
+        if d.status == CounterStatus.paused.value:
+            d.called_at = _PAUSED_AT.scalar(conn, {"counter_id": cid})
+        desks.append(d)
+    if any(service_id in d.fields for d in desks):
+        return desks
+    since = datetime.combine(day, datetime.min.time(), tzinfo=clock.zone(office.timezone))
+    back = []
+    for cid, fields in topology.items():
+        if service_id in fields and _OPENED_SINCE.scalar(conn, {"counter_id": cid, "since": since}):
+            d = _DeskRow(dict(fields), math.inf)
+            d.counter_id, d.status = cid, "break"
+            back.append(d)
+    return desks + back if back else []
+
+
+def _free_at(d: _DeskRow, stats: dict[int, field_stats.FieldStats], ts: float, spans: list[tuple[float, float]]) -> float:
+    """When the counter can call next: now when idle, after the rest of its citizen's service,
+    after the rest of a typical pause, or at the next working span after a break."""
+    if d.status == "break":
+        return next((start for start, _end in spans if start > ts), math.inf)
+    if d.status == CounterStatus.paused.value:
+        since = (ts - d.called_at.timestamp()) if d.called_at else 0.0
+        return ts + max(PAUSE_TYPICAL_S - since, PAUSE_TYPICAL_S / 3)
+    st = stats.get(d.ticket_service) if d.ticket_service is not None else None
+    if st is None or d.ticket_status is None:
+        return ts
+    if d.ticket_status == TicketStatus.serving.value and d.started_at is not None:
+        return ts + st.residual_s(ts - d.started_at.timestamp(), d.clerk)
+    if d.ticket_status == TicketStatus.called.value:
+        waited = ts - d.called_at.timestamp() if d.called_at else 0.0
+        return ts + max(st.cost(d.clerk).mean - waited, 0.0)
+    return ts
+
+
+def _range(wait_s: float, sd_s: float) -> Eta:
+    w = max(wait_s, 0.0) / 60
+    sd = math.sqrt((sd_s / 60) ** 2 + (MODEL_REL * w) ** 2 + MODEL_ABS_MIN ** 2)
+    half = min(Z * sd, max(WIDTH_MIN, WIDTH_SHARE * w) / 2)
+    low = max(0, math.floor(w - half))
+    high = max(math.ceil(w + half), low + 1)
+    while high - low > max(WIDTH_MIN, WIDTH_SHARE * (low + high) / 2) and high - low > 1:
+        high -= 1
     return Eta(low, high)
+
+
+def forget_database(url: str) -> None:
+    """Drop every figure kept for that database (a simulation starting over on it)."""
+    for cache in (_topologies, field_stats._cache):  # noqa: SLF001  one engine package
+        for key in [k for k in cache if k[0] == url]:
+            del cache[key]

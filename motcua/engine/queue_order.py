@@ -92,12 +92,16 @@ def heads(conn: Connection, office_id: int, day, served: list[int]) -> list[Head
 
 def pick(heads: list[Head], weights: dict[int, float], streak: int, ratio: int, now: datetime) -> Head | None:
     """The head a counter calls: `streak` priority calls in a row so far, `ratio` allowed."""
+    return pick_at(heads, weights, streak, ratio, now.timestamp())
+
+
+def pick_at(heads: list[Head], weights: dict[int, float], streak: int, ratio: int, now_ts: float) -> Head | None:
+    """`pick` at a moment given as a timestamp: the wait estimates replay the rule many times."""
     if not heads:
         return None
     prio = [h for h in heads if h.priority]
     ordinary = [h for h in heads if not h.priority]
     pool = prio if prio and (streak < ratio or not ordinary) else ordinary
-    now_ts = now.timestamp()
     return max(pool, key=lambda h: (weights[h.service_id] * (now_ts - h.key), -h.key))
 
 

@@ -14,9 +14,9 @@ from motcua.devices import mark_seen_and_read_printers
 from motcua.engine import clock, queue_order, transitions
 from motcua.engine.availability import QUOTA_REACHED, issue_blocker, quota_used_up
 from motcua.engine.errors import QueueError, conflict, not_found
-from motcua.engine.estimates import Eta, eta, throughput
+from motcua.engine.estimates import Eta, estimate, estimate_waiting
 from motcua.engine.numbering import next_number
-from motcua.engine.views import PRIORITY_WAITING, WAITING_AND_OPEN, ahead_of, counter_view, holder_ticket_view, iso, new_ticket_view, service_view, ticket_view
+from motcua.engine.views import ahead_of, counter_view, holder_ticket_view, iso, new_ticket_view, service_view, ticket_view
 from motcua.models import OPEN_STATUSES, Counter, Office, PrintJob, PriorityGroup, Service, Ticket, TicketStatus, User
 from motcua.prepared import Prepared
 
@@ -113,12 +113,9 @@ def issue_ticket(
     if quota_used_up(service, number - 1):
         raise QueueError(*QUOTA_REACHED, status=409)  # the write rolls back, and the number with it
     # The new ticket is last of its class, so those ahead are counted before it exists.
-    where = {"service_id": service.id, "day": day}
-    waiting, open_counters = WAITING_AND_OPEN.first(conn, where)
-    priority_waiting = PRIORITY_WAITING.scalar(conn, where) if group is not None else 0
-    ahead = queue_order.ahead_when_last(group is not None, waiting, priority_waiting)
-    tp = throughput(session, service, now, open_counters)
-    est = eta(tp, ahead)
+    forecast = estimate(session, office, service.id, now, priority=group is not None)
+    waiting, est = forecast.waiting, forecast.eta
+    ahead = queue_order.ahead_when_last(group is not None, waiting, forecast.priority_waiting)
     public_id = secrets.token_urlsafe(16)
     code = Service.format_number(service, number)
     ticket_id = _TICKET_INSERT.scalar(conn, dict(
@@ -136,7 +133,8 @@ def issue_ticket(
             job_id = _JOB_INSERT.scalar(conn, dict(ticket_id=ticket_id, printer_id=printer_id, backup_printer_id=backup_id,
                                                    created_at=now, updated_at=now))
     view = new_ticket_view(ticket_id, code, number, service, group, now)
-    change = {"ticket": view, "service": service_view(session, office, service, now, waiting=waiting + 1, tp=tp, last_number=number),
+    change = {"ticket": view, "service": service_view(session, office, service, now, waiting=waiting + 1,
+                                                      est=forecast.next_eta if group is None else None, last_number=number),
               "print_job": job_id, "printer": printer_id if job_id else None}
     ref = transitions.Ref(ticket_id, office_id, service.id, day, group.id if group else None, code, None)
     transitions.move(session, ref, "issued", now, lambda moved: change, user_id=user_id, device_id=device_id,
@@ -163,7 +161,7 @@ def public_status(session: Session, t: Ticket, now: datetime | None = None) -> d
     now = now or clock.now()
     office = session.get(Office, t.office_id)
     ahead = ahead_of(session, t) if t.status == TicketStatus.waiting else 0
-    est = eta(throughput(session, t.service, now), ahead) if t.status == TicketStatus.waiting else None
+    est = estimate_waiting(session, office, t, now) if t.status == TicketStatus.waiting else None
     serving = session.scalars(
         select(Ticket.code)
         .join(Counter, Counter.current_ticket_id == Ticket.id)

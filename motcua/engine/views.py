@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from motcua.engine import clock, queue_order
 from motcua.engine.availability import issue_blocker
-from motcua.engine.estimates import OPEN_COUNTERS, Eta, Throughput, eta, throughput
+from motcua.engine.estimates import Eta, estimate
 from motcua.models import Counter, Office, Service, Ticket, TicketEvent, TicketStatus, User, WaitingCount
 from motcua.prepared import Prepared
 
@@ -82,8 +82,7 @@ def waiting_count(session: Session, service_id: int, day: date) -> int:
     return WAITING.scalar(session.connection(), {"service_id": service_id, "day": day})
 
 
-# A field's waiting tickets, kept by triggers in waiting_counts (one row per field and day);
-# service_view and issuing read them with the open counters serving the field, in one statement.
+# A field's waiting tickets, kept by triggers in waiting_counts (one row per field and day).
 _counts = WaitingCount.__table__
 
 
@@ -93,8 +92,6 @@ def _kept(column):  # noqa: ANN001, ANN202
 
 
 WAITING = Prepared(select(_kept(_counts.c.waiting)))
-WAITING_AND_OPEN = Prepared(select(_kept(_counts.c.waiting), OPEN_COUNTERS.scalar_subquery()))
-PRIORITY_WAITING = Prepared(select(_kept(_counts.c.priority)))
 
 
 def ahead_of(session: Session, t: Ticket) -> int:
@@ -112,18 +109,15 @@ def ahead_of(session: Session, t: Ticket) -> int:
 
 
 def service_view(session: Session, office: Office, s: Service, now: datetime, *, waiting: int | None = None,
-                 tp: Throughput | None = None, last_number: int | None | EllipsisType = ...) -> dict:
+                 est: Eta | None = None, last_number: int | None | EllipsisType = ...) -> dict:
     """A field as the kiosk and displays show it: waiting, estimate for a new ticket, open or why not.
-    Callers that already counted the waiting tickets, measured throughput or drew today's last
-    number pass them in."""
-    if waiting is None and tp is None:
-        day = clock.business_day(now, office.timezone)
-        params = {"service_id": s.id, "day": day}
-        waiting, open_counters = WAITING_AND_OPEN.first(session.connection(), params)
-        tp = throughput(session, s, now, open_counters)
+    Callers that already counted the waiting tickets, estimated a newcomer's wait or drew today's
+    last number pass them in."""
+    if est is None:
+        e = estimate(session, office, s.id, now)
+        est, waiting = e.eta, e.waiting if waiting is None else waiting
     elif waiting is None:
         waiting = waiting_count(session, s.id, clock.business_day(now, office.timezone))
-    est: Eta = eta(tp or throughput(session, s, now), waiting)
     blocker = issue_blocker(session, office, s, now, last_number=last_number)
     return {
         "code": s.code,

@@ -2,7 +2,8 @@
 
 Monday 2 March 2026 at the demo office (Asia/Ho_Chi_Minh, UTC+7). Counters 1 (HT ×2, CT ×1),
 2 (CT ×2, HT ×1) and 3 (DD) work; counter 4 (KD, XH) stays closed. Estimates printed on the
-tickets follow motcua.engine.estimates and are asserted as the day goes, so the expected
+tickets follow the estimator before issue 18 (bench/legacy_estimate.py, which the tests patch
+in) and are asserted as the day goes, so the expected
 figures below rest on checked facts.
 
   leg            field  queued    called    started   finished  counter  outcome      wait  service  eta     rating

@@ -1,0 +1,172 @@
+"""When will a waiting citizen be called? A mean-value run of the queue order, no database.
+
+The model replays, on the counters that are open or paused now, the very rule call next
+applies (`queue_order.pick_at`: priority ratio, field weights × waiting time): each counter, when
+it is free, picks a head among its fields; the citizen costs that field's mean service time
+(with its no-show share at the cost of a no-show). Citizens expected to arrive meanwhile join
+the queues at their field's recent rate, so priority citizens who will overtake and other fields
+that compete for a shared counter are counted. Counters stop at the end of the working span and
+take up again at the next one (a ticket issued at 11:20 is not called before 13:30).
+
+The run gives the expected call time; its spread comes from the variance of the services and
+arrivals counted before that call, pooled over the counters that did them. Everything is in
+seconds since the epoch, and nothing here reads a clock.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+
+from motcua.engine import queue_order
+from motcua.engine.queue_order import Head
+
+INF = math.inf
+# Past this many simulated calls the rest of the queue is extrapolated at the rate seen so far:
+# the run stays bounded however long the queue (issuing must stay cheap).
+MAX_CALLS = 48
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one called citizen of a field costs a counter: the mean and variance (s, s²)."""
+
+    mean: float
+    var: float
+
+
+@dataclass
+class Queue:
+    """One class (priority or ordinary) of one field: `count` waiting now, the first of them
+    queued at `head_key`, and `rate` newcomers per second expected from now on. The keys of those
+    waiting are taken as evenly spread between the head and now (only the head's age is stored)."""
+
+    count: int
+    head_key: float
+    rate: float = 0.0
+    popped: int = 0
+
+    def key(self, i: int, now: float) -> float:
+        if i < self.count:
+            return self.head_key + (now - self.head_key) * i / max(self.count, 1)
+        return now + (i - self.count + 1) / self.rate if self.rate > 0 else INF
+
+    def available(self, t: float, now: float) -> int:
+        # The epsilon: at the very moment next_arrival names, that citizen has arrived.
+        arrived = int(self.rate * (t - now) + 1e-6) if self.rate > 0 and t > now else 0
+        return self.count + arrived - self.popped
+
+    def next_arrival(self, now: float) -> float:
+        """When the next citizen reaches an empty queue."""
+        return self.key(self.popped, now)
+
+
+@dataclass
+class Desk:
+    """A counter: the fields it serves with their weights, when it is next free, its streak of
+    priority calls, and its clerk's own mean cost per field where it is known."""
+
+    fields: dict[int, float]
+    free_at: float
+    streak: int = 0
+    costs: dict[int, Cost] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    wait_s: float  # expected wait until the call
+    sd_s: float  # its standard deviation
+    next_wait_s: float  # the same for a citizen just behind (the field's estimate for a newcomer)
+
+
+def _span_at(spans: list[tuple[float, float]], t: float) -> float:
+    """The moment a counter free at t may call: t inside a span, else the next span's start
+    (INF when the day is over). No spans configured: any time."""
+    if not spans:
+        return t
+    for start, end in spans:
+        if t < end:
+            return max(t, start)
+    return INF
+
+
+def forecast(desks: list[Desk], queues: dict[tuple[int, bool], Queue], costs: dict[int, Cost], target: tuple[int, bool],
+             ahead: int, now: float, ratio: int, spans: list[tuple[float, float]]) -> Forecast | None:
+    """The call of the citizen at place `ahead` (0-based) of the `target` (field, priority) queue,
+    whose other waiting citizens the queue counts. None when no counter will call them today."""
+    queues = {k: Queue(q.count, q.head_key, q.rate) for k, q in queues.items()}
+    mine = queues.setdefault(target, Queue(0, now))
+    # The citizen themself at place `ahead` and, when they are the last, a newcomer just behind
+    # them (whose wait is the field's estimate for the next ticket).
+    mine.count += 1 + (ahead >= mine.count)
+    mates = set().union(*(d.fields for d in desks if target[0] in d.fields))  # fields sharing a counter with the target's
+    heap = [(_span_at(spans, d.free_at), i) for i, d in enumerate(desks) if mates & set(d.fields)]
+    heapq.heapify(heap)
+    call_at: float | None = None
+    var = 0.0
+    used: set[int] = set()
+    calls = 0
+    t = now
+    steps = 0
+    while heap and steps < 8 * MAX_CALLS:  # idle counters waiting for newcomers count as steps too
+        steps += 1
+        t, i = heapq.heappop(heap)
+        if t == INF:
+            break
+        desk = desks[i]
+        heads = []
+        for sid, _weight in desk.fields.items():
+            for prio in (True, False):
+                q = queues.get((sid, prio))
+                if q is not None and q.available(t, now) > 0:
+                    heads.append(Head(sid, prio, q.key(q.popped, now)))
+        if not heads:
+            nxt = min((q.next_arrival(now) for (sid, _p), q in queues.items() if sid in desk.fields), default=INF)
+            if nxt < INF:
+                heapq.heappush(heap, (_span_at(spans, max(nxt, t)), i))
+            continue
+        sid, prio, _key = queue_order.pick_at(heads, desk.fields, desk.streak, ratio, t)
+        q = queues[(sid, prio)]
+        if (sid, prio) == target and q.popped == ahead + 1:
+            return _result(call_at, t, now, var, used)
+        if (sid, prio) == target and q.popped == ahead:
+            call_at = t
+        q.popped += 1
+        desk.streak = queue_order.streak_after(desk.streak, prio)
+        cost = desk.costs.get(sid) or costs[sid]
+        if call_at is None:
+            var += cost.var
+            used.add(i)
+        heapq.heappush(heap, (_span_at(spans, t + cost.mean), i))
+        calls += 1
+        if calls >= MAX_CALLS and call_at is None:
+            return _extrapolate(queues, target, ahead, t, now, var, used, costs, desks)
+        if calls >= 2 * MAX_CALLS:  # called already; whoever follows is far behind
+            break
+    if call_at is not None:
+        return _result(call_at, call_at, now, var, used)
+    return None
+
+
+def _result(call_at: float, next_at: float, now: float, var: float, used: set[int]) -> Forecast:
+    # The n-th call among c counters comes after about (S1 + … + Sn) / c: variances pool over c².
+    c = max(len(used), 1)
+    return Forecast(call_at - now, math.sqrt(var) / c, next_at - now)
+
+
+def _extrapolate(queues: dict[tuple[int, bool], Queue], target: tuple[int, bool], ahead: int, t: float, now: float,
+                 var: float, used: set[int], costs: dict[int, Cost], desks: list[Desk]) -> Forecast:
+    """The rest of a long queue, at the rate its class was called so far in the run."""
+    q = queues[target]
+    left = ahead - q.popped
+    c = max(len(used), 1)
+    cost = costs[target[0]]
+    if q.popped > 0 and t > now:
+        per_call = (t - now) / q.popped
+    else:
+        serving = max(sum(1 for d in desks if target[0] in d.fields), 1)
+        per_call = cost.mean / serving
+    call_at = t + left * per_call
+    var += left * cost.var * (per_call * c / max(cost.mean, 1.0))
+    return Forecast(call_at - now, math.sqrt(var) / c, call_at + per_call - now)
