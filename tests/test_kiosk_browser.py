@@ -321,6 +321,7 @@ def test_status_page_follows_the_ticket_and_cancels(live_server, browser, page: 
         expect(mobile.locator("#state-sub")).to_have_text("Không có ai chờ trước bạn")
         expect(mobile.locator("#position")).to_have_text("1")
         expect(mobile.locator("#live")).to_have_text("Tự động cập nhật")
+        expect(mobile.locator("#cancel-box")).to_be_visible()  # a waiting citizen may give the number back
         assert mobile.locator('meta[name="robots"]').get_attribute("content").startswith("noindex")
         assert mobile.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
         screenshot(mobile, "ticket-status-phone")
@@ -330,6 +331,7 @@ def test_status_page_follows_the_ticket_and_cancels(live_server, browser, page: 
         assert r.status_code == 200 and r.json()["ticket"]["code"] == shown["code"]
         expect(mobile.locator("#state-main")).to_have_text("Mời bạn đến quầy số 1", timeout=TIMEOUT)
         expect(mobile.locator("#app")).to_have_attribute("data-status", "called")
+        expect(mobile.locator("#cancel-box")).to_be_hidden()  # not while the counter is calling them
 
         # Another citizen cancels from the phone, after confirming.
         r = requests.post(f"{live_server.url}/api/v1/tickets", json={"service": "CT"}, headers=live_server.demo.kiosk, timeout=10)
