@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, Pool, QueuePool
 
 from motcua.prepared import Prepared
 
@@ -71,9 +71,9 @@ class DatabaseUnwritable(OperationalError):
 
 
 class _Budget(threading.local):
-    """The moment by which this thread (greenlet, under gevent) must hold a connection: set
-    when a session starts, cleared by the pool's checkout event, so a ping of a pooled
-    connection and a reconnect after it together stay within the connect timeout."""
+    """The moment by which this thread (greenlet, under gevent) must hold a connection, while
+    it asks the pool for one (`_bounded_pool`): a ping of a pooled connection and a reconnect
+    after it together stay within the connect timeout."""
 
     deadline: float | None = None
 
@@ -118,8 +118,9 @@ def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> En
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("connect_args", _pg_connect_args(timeouts))
     if kwargs.pop("nullpool", False):
-        kwargs["poolclass"] = NullPool
+        kwargs["poolclass"] = _bounded_pool(NullPool, timeouts.connect)
     else:
+        kwargs.setdefault("poolclass", _bounded_pool(QueuePool, timeouts.connect))
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
         kwargs.setdefault("pool_timeout", timeouts.connect)
@@ -156,9 +157,19 @@ def _pg_deadlines(engine: Engine, timeouts: Timeouts) -> None:
         cparams["connect_timeout"] = max(2, math.ceil(remaining))
         return connection_class.connect(*cargs, **cparams)
 
-    @event.listens_for(engine, "checkout")
-    def _checkout(*_args):  # noqa: ANN002, ANN202
-        _budget.deadline = None  # connected (and pinged): statements have their own timeout now
+
+
+def _bounded_pool(base: type[Pool], connect_s: float) -> type[Pool]:
+    class BoundedPool(base):  # type: ignore[valid-type, misc]
+        def connect(self):  # noqa: ANN202
+            _budget.deadline = time.monotonic() + connect_s
+            try:
+                return super().connect()
+            finally:
+                _budget.deadline = None  # connected (and pinged): statements have their own timeout now
+
+    BoundedPool.__name__ = f"Bounded{base.__name__}"
+    return BoundedPool
 
 
 def _deadline_connection_class(statement_s: float) -> type:
@@ -378,17 +389,14 @@ class Database:
 
     @contextmanager
     def _bounded(self) -> Iterator[None]:
-        """Everything before a session holds its connection (gate, pool, ping, connect) within
-        the connect timeout; a pool with no free connection in that time is an outage too."""
+        """A pool with no free connection within the connect timeout is an outage too; and
+        SQLite's files are checked before SQLite touches them (`SqliteFiles`)."""
         if self._files is not None:
             self._files.check()
-        _budget.deadline = time.monotonic() + self.timeouts.connect
         try:
             yield
         except PoolTimeout as exc:
             raise DatabaseTimeout("no free database connection within the connect timeout") from exc
-        finally:
-            _budget.deadline = None
 
     @contextmanager
     def read(self) -> Iterator[Session]:

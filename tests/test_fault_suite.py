@@ -96,7 +96,7 @@ class Server:
         if self.alive():
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(20)
+                self.process.wait(5)  # (clients' keep-alive connections would hold gunicorn's graceful stop longer)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(10)
@@ -199,7 +199,7 @@ def test_a_stalled_postgresql_gives_503_within_seconds_and_issuing_recovers_at_o
         server = Server(tmp_path, url, populated(url, tmp_path)).start()
         servers.append(server)
         with Load(server.url, server.demo.kiosk, threads=4) as load:
-            wait_until(lambda: load.count() >= 30, timeout=60, what="30 tickets before the stall")
+            wait_until(lambda: load.count() >= 20, timeout=60, what="20 tickets before the stall")
             pg.stall()
             try:
                 for _ in range(4):  # the writers stuck in the stall never make the next ones wait longer
@@ -211,7 +211,8 @@ def test_a_stalled_postgresql_gives_503_within_seconds_and_issuing_recovers_at_o
             finally:
                 pg.resume()
             recovers(server)
-            wait_until(lambda: load.count() >= 60, timeout=30, what="the load to go on after the stall")
+            count = load.count()
+            wait_until(lambda: load.count() >= count + 20, timeout=30, what="the load to go on after the stall")
         loaded_failures_are_503s(load)
         assert requests.get(f"{server.url}/healthz", timeout=10).status_code == 200
         assert server.alive()
@@ -462,10 +463,8 @@ def test_the_proxy_stalls_resets_and_drops(redis_url: str) -> None:
             ping(sock) or ping(sock)
         sock.close()
         proxy.drop()
-        sock = socket.create_connection((proxy.host, proxy.port), timeout=1)
-        with pytest.raises(ConnectionError):
+        with pytest.raises(ConnectionError), socket.create_connection((proxy.host, proxy.port), timeout=1) as sock:
             ping(sock) or ping(sock)
-        sock.close()
         proxy.resume()
         with socket.create_connection((proxy.host, proxy.port), timeout=1) as sock:
             assert ping(sock) == b"+PONG\r\n"
