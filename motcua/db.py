@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool, Pool, QueuePool
+from sqlalchemy.pool import NullPool
 
 from motcua.prepared import Prepared
 
@@ -43,8 +43,9 @@ class Timeouts:
     database_*_timeout, or MOTCUA_DB_*_TIMEOUT). A database that does not answer in time is
     treated as unavailable (503), never waited on: see `DatabaseTimeout`.
 
-    connect: opening a connection, and everything a request does before it holds one (the
-    write gate, the pool, the ping of a pooled connection). statement: one statement's answer
+    connect: opening a connection, with the ping of a pooled one before it; the write gate.
+    (A free pooled connection is waited for connect + statement: the requests holding them are
+    bounded by these same timeouts, so that wait is a queue, not an outage.) statement: one statement's answer
     (the server cancels it then too; the client stops waiting, so a stalled network is noticed
     as well). lock: waiting for a row lock on PostgreSQL, for the write lock on SQLite."""
 
@@ -70,20 +71,17 @@ class DatabaseUnwritable(OperationalError):
         super().__init__("the database files cannot be written", None, exc)
 
 
-class _Budget(threading.local):
-    """The moment by which this thread (greenlet, under gevent) must hold a connection, while
-    it asks the pool for one (`_bounded_pool`): a ping of a pooled connection and a reconnect
-    after it together stay within the connect timeout."""
+class _Waits(threading.local):
+    """Per thread (greenlet, under gevent): the limit of the wait in progress when it is not
+    a statement's (the ping of a pooled connection is bounded by the connect timeout), and
+    whether that ping went unanswered, so the reconnect that SQLAlchemy tries next is not made
+    to wait on the same stalled network."""
 
-    deadline: float | None = None
-
-    def remaining(self, default: float) -> float:
-        if self.deadline is None:
-            return default
-        return max(0.0, min(default, self.deadline - time.monotonic()))
+    limit: float | None = None
+    ping_unanswered = False
 
 
-_budget = _Budget()
+_waits = _Waits()
 
 
 def _sqlite_setup(engine: Engine, timeouts: Timeouts) -> None:
@@ -112,18 +110,20 @@ def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> En
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": timeouts.lock})
         if ":memory:" in url or url in ("sqlite://", "sqlite:///"):
             raise ValueError("use a file database: WAL and several connections need one")
-        engine = create_engine(url, pool_size=20, max_overflow=40, pool_timeout=timeouts.connect, **kwargs)
+        engine = create_engine(url, pool_size=20, max_overflow=40, pool_timeout=timeouts.lock + timeouts.connect, **kwargs)
         _sqlite_setup(engine, timeouts)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("connect_args", _pg_connect_args(timeouts))
     if kwargs.pop("nullpool", False):
-        kwargs["poolclass"] = _bounded_pool(NullPool, timeouts.connect)
+        kwargs["poolclass"] = NullPool
     else:
-        kwargs.setdefault("poolclass", _bounded_pool(QueuePool, timeouts.connect))
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
-        kwargs.setdefault("pool_timeout", timeouts.connect)
+        # Waiting for a pooled connection is queueing behind requests, each bounded by its own
+        # timeouts (a thousand displays reconnecting at once queue here for seconds): long
+        # enough for one holder's full attempt and a connect of its own, and no longer.
+        kwargs.setdefault("pool_timeout", timeouts.statement + timeouts.connect)
     engine = create_engine(url, **kwargs)
     if engine.dialect.driver == "psycopg":
         _pg_deadlines(engine, timeouts)
@@ -146,30 +146,27 @@ def _pg_connect_args(timeouts: Timeouts) -> dict[str, Any]:
 def _pg_deadlines(engine: Engine, timeouts: Timeouts) -> None:
     """Connections that stop waiting for an answer after the statement timeout. The server's
     statement_timeout cannot help when the network between stalls (packets held, nothing
-    reset): without this, a request waited for the kernel to give up on the socket, minutes."""
+    reset): without this, a request waited for the kernel to give up on the socket, minutes.
+    The ping of a pooled connection at checkout waits the connect timeout at most."""
     connection_class = _deadline_connection_class(timeouts.statement)
+    dialect = engine.dialect
+    ping = dialect.do_ping
+
+    def bounded_ping(dbapi_connection):  # noqa: ANN001, ANN202
+        _waits.limit, _waits.ping_unanswered = timeouts.connect, False
+        try:
+            return ping(dbapi_connection)
+        finally:
+            _waits.limit = None
+
+    dialect.do_ping = bounded_ping  # type: ignore[method-assign]  (this engine's dialect only)
 
     @event.listens_for(engine, "do_connect")
     def _connect(_dialect, _record, cargs, cparams):  # noqa: ANN001, ANN202
-        remaining = _budget.remaining(timeouts.connect)
-        if remaining <= 0:
-            raise DatabaseTimeout("no connection to the database within the connect timeout")
-        cparams["connect_timeout"] = max(2, math.ceil(remaining))
+        if _waits.ping_unanswered:  # the pooled connection's ping just timed out: same network, same fate
+            _waits.ping_unanswered = False
+            raise DatabaseTimeout("the database did not answer within the connect timeout")
         return connection_class.connect(*cargs, **cparams)
-
-
-
-def _bounded_pool(base: type[Pool], connect_s: float) -> type[Pool]:
-    class BoundedPool(base):  # type: ignore[valid-type, misc]
-        def connect(self):  # noqa: ANN202
-            _budget.deadline = time.monotonic() + connect_s
-            try:
-                return super().connect()
-            finally:
-                _budget.deadline = None  # connected (and pinged): statements have their own timeout now
-
-    BoundedPool.__name__ = f"Bounded{base.__name__}"
-    return BoundedPool
 
 
 def _deadline_connection_class(statement_s: float) -> type:
@@ -178,10 +175,12 @@ def _deadline_connection_class(statement_s: float) -> type:
 
     class DeadlineConnection(psycopg.Connection):
         def wait(self, gen, interval: float = 0.1, timeout: float | None = None):  # noqa: ANN001, ANN202
-            limit = _budget.remaining(statement_s) if timeout is None else timeout
+            limit = (_waits.limit or statement_s) if timeout is None else timeout
             try:
                 return super().wait(gen, interval=interval, timeout=limit)
             except errors._WaitTimeout:  # noqa: SLF001  psycopg's own, raised for the timeout given above
+                if _waits.limit is not None:
+                    _waits.ping_unanswered = True
                 # The connection is mid-statement with no answer: unusable. Closing it marks
                 # it broken, so SQLAlchemy drops it and every connection pooled before it.
                 self.pgconn.finish()
@@ -389,14 +388,14 @@ class Database:
 
     @contextmanager
     def _bounded(self) -> Iterator[None]:
-        """A pool with no free connection within the connect timeout is an outage too; and
-        SQLite's files are checked before SQLite touches them (`SqliteFiles`)."""
+        """A pool with no free connection within its timeout is an outage too; and SQLite's
+        files are checked before SQLite touches them (`SqliteFiles`)."""
         if self._files is not None:
             self._files.check()
         try:
             yield
         except PoolTimeout as exc:
-            raise DatabaseTimeout("no free database connection within the connect timeout") from exc
+            raise DatabaseTimeout("no free database connection within the pool timeout") from exc
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -257,8 +257,28 @@ class Presence:
             log.warning("could not refresh device presence", exc_info=True)
 
 
+CONNECTS_AT_ONCE = 32
+
+
+def _admitted(handler):  # noqa: ANN001, ANN202
+    """At most CONNECTS_AT_ONCE sockets of this process go through their connect handler at a
+    time; the others wait parked. After a restart a thousand displays connect within a second:
+    each connect waits on the database a few times, and under gevent every such wait sent it,
+    and a kiosk's request with it, to the back of a queue of a thousand ready greenlets, so a
+    ticket waited seconds. Parked, they leave requests a short queue; they still all get their
+    snapshot within seconds (bench/reconnect_storm.py)."""
+    gate = threading.BoundedSemaphore(CONNECTS_AT_ONCE)
+
+    def admitted(auth=None):  # noqa: ANN001, ANN202
+        with gate:
+            return handler(auth)
+
+    return admitted
+
+
 def _register_handlers(socketio: SocketIO, presence: Presence) -> None:
     @socketio.on("connect", namespace=NAMESPACE)
+    @_admitted
     def _connect(auth=None):  # noqa: ANN001, ANN202
         p, counter_number = _principal_for_socket(auth)
         if p is None:
