@@ -76,8 +76,6 @@ class WriteCheck:
         return dict(self._result)
 
     def _prove(self) -> dict[str, Any]:
-        from motcua.app import state
-
         db = state().db
         start = time.perf_counter()
         if db.is_sqlite:

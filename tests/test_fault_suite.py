@@ -1,5 +1,5 @@
 """The fault suite: real `motcua serve --prod` processes with PostgreSQL and Redis reached
-through a TCP proxy (tests/tcp_proxy.py) that stalls, resets and drops their connections, and
+through a TCP proxy (tests/support/tcp_proxy.py) that stalls, resets and drops their connections, and
 SQLite on a small file system that fills up or turns read-only. What must hold:
 
 - a stalled database: issuing answers 503 within 5 s, and works again within 5 s once the
@@ -34,10 +34,11 @@ import requests
 
 from motcua.app import create_app
 from motcua.migrate import upgrade
-from tests.conftest import DEMO_CONFIG, REPO, Demo, free_port, populate, skip_or_fail
-from tests.tcp_proxy import TcpProxy
-from tests.test_faults import Load, process_tree, tickets_in_db
-from tests.test_scaleout import wait_until
+from tests.support.demo import Demo, populate
+from tests.support.env import DEMO_CONFIG, REPO, free_port, skip_or_fail
+from tests.support.waiting import wait_until
+from tests.support.tcp_proxy import TcpProxy
+from tests.support.faults import Load, process_tree, tickets_in_db
 
 PROD = {"MOTCUA_PROD": "1", "MOTCUA_DAYEND": "off", "MOTCUA_ISSUE_LIMIT_DEVICE": "off", "MOTCUA_ISSUE_LIMIT_ADDRESS": "off"}
 BOUND_S = 5.0  # the issue's promise: a 503 within 5 s, recovery within 5 s

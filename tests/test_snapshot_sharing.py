@@ -5,7 +5,7 @@ of the province does not build a thousand identical snapshots while kiosks and c
 from __future__ import annotations
 
 from motcua.realtime import NAMESPACE, get_socketio
-from tests.test_realtime import comparable
+from tests.support.realtime import comparable
 
 
 def snapshots_of(client) -> list[dict]:  # noqa: ANN001
