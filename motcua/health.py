@@ -2,9 +2,10 @@
 watchdogs and monitoring. And what every page says while the database is unreachable (a
 PostgreSQL restart, a failover): 503 with a message in both languages, never a bare 500.
 
-200 `{"status": "ok", "checks": {...}, "realtime": "gevent" | "threading"}` when the database answers
-and takes a write (`WriteCheck`), and Redis answers when one is configured; otherwise 503 with the API's error shape, naming what failed. Only the kind of
-failure is shown (no connection strings, no server messages): the page is public.
+200 `{"status": "ok", "checks": {...}, "realtime": "gevent" | "threading"}` when the database
+answers and takes a write (`WriteCheck`), and Redis answers when one is configured; otherwise
+503 with the API's error shape, naming what failed. Only the kind of failure is shown (no
+connection strings, no server messages): the page is public.
 """
 
 from __future__ import annotations
