@@ -17,7 +17,7 @@ from flask import Flask, g, request
 from motcua import auth, dayend, hardening, health, limits, metrics, production, realtime
 from motcua.api import bp as api_bp
 from motcua.config import effective_settings, instance_path, load_config
-from motcua.db import Database
+from motcua.db import Database, Timeouts
 from motcua.extensions import babel, csrf
 from motcua.security import load_or_create_secret_key
 from motcua.state import Motcua
@@ -70,7 +70,7 @@ def create_app(
     )
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    db = Database(settings["database_url"], **(engine_options or {}))
+    db = Database(settings["database_url"], Timeouts(**settings["database_timeouts"]), **(engine_options or {}))
     app.extensions["motcua"] = Motcua(config, path, instance, settings, db)
 
     production.init_converters(app)  # before any route: bounded <int:...>

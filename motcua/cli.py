@@ -89,10 +89,10 @@ def _serve_prod(ctx: click.Context, host: str | None, port: int | None, workers:
 
     try:
         config, _ = load_config(ctx.obj["config"])
+        settings = effective_settings(config, instance_path())
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
-    settings = effective_settings(config, instance_path())
     try:
         warnings = production.check(workers, settings)
     except production.ProductionError as exc:

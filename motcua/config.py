@@ -221,6 +221,10 @@ class ServerConfig(_Strict):
     redis_url: str | None = None
     public_url: str | None = None
     language: Literal["vi", "en"] = "vi"
+    # Seconds any wait on the database may last before the request answers 503 (motcua.db.Timeouts).
+    database_connect_timeout: float = Field(default=3, gt=0, le=600)
+    database_statement_timeout: float = Field(default=5, gt=0, le=3600)
+    database_lock_timeout: float = Field(default=3, gt=0, le=600)
     # Addresses (IPs or CIDR ranges) of the proxies whose X-Forwarded-* headers are believed, with
     # MOTCUA_PROXIES set; a request from anywhere else is taken as it came (motcua.production).
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
@@ -339,6 +343,11 @@ def effective_settings(config: Config, instance: Path) -> dict:
         "trusted_proxies": _trusted_proxies(os.environ.get("MOTCUA_TRUSTED_PROXIES"), s.trusted_proxies),
         # Under gunicorn (`serve --prod`, motcua.wsgi): nothing the client sends may name this server.
         "production": os.environ.get("MOTCUA_PRODUCTION") == "1",
+        "database_timeouts": {
+            "connect": _seconds("MOTCUA_DB_CONNECT_TIMEOUT", s.database_connect_timeout),
+            "statement": _seconds("MOTCUA_DB_STATEMENT_TIMEOUT", s.database_statement_timeout),
+            "lock": _seconds("MOTCUA_DB_LOCK_TIMEOUT", s.database_lock_timeout),
+        },
     }
 
 
@@ -349,6 +358,19 @@ def _trusted_proxies(env: str | None, configured: list[str]) -> list[str]:
         return [str(parse_network(n)) for n in env.split(",") if n.strip()]
     except ValueError as exc:
         raise ConfigError(f"MOTCUA_TRUSTED_PROXIES: {exc}") from None
+
+
+def _seconds(env: str, default: float) -> float:
+    raw = os.environ.get(env)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1
+    if not 0 < value <= 3600:
+        raise ConfigError(f"{env} phải là số giây lớn hơn 0 / must be a number of seconds above 0: {raw!r}")
+    return value
 
 
 def normalise_db_url(url: str) -> str:

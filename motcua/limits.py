@@ -126,6 +126,9 @@ def init_app(app: Flask, redis_url: str | None) -> Limiter:
         key_func=get_remote_address,
         app=app,
         storage_uri=redis_url or "memory://",
+        # A stalled Redis fails the count within a second (then the in-memory fallback counts)
+        # instead of holding every issuing request for as long as the network stays stalled.
+        storage_options={"socket_connect_timeout": 1, "socket_timeout": 1} if redis_url else {},
         # Keyed by the deployment: every process and host of one service counts together in
         # Redis, while test apps (each with its own database) never share counters.
         key_prefix="motcua:" + app.extensions["motcua"].db.deployment,

@@ -2,7 +2,7 @@
 
 Clients join the room of their office (and devices tied to a counter also its counter room).
 On connect, and whenever a client asks (it noticed a gap in sequence numbers), the server sends a
-full `snapshot`; afterwards every committed change arrives as a `change` with the office's
+full `snapshot` (built once per office and sequence number, `SnapshotCache`); afterwards every committed change arrives as a `change` with the office's
 sequence number. Calls carry the id of their log event, so a client never announces one twice.
 
 Changes are emitted from a background task fed by a queue, so the request that issued a ticket
@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import threading
+import time
 from typing import Any
 
 from flask import Flask, request
@@ -124,12 +126,64 @@ def _office_for_socket(p, auth: dict | None) -> int | None:  # noqa: ANN001
         return s.scalar(select(Office.id).order_by(Office.id))
 
 
-def send_snapshot(socketio: SocketIO, office_id: int) -> None:
-    from motcua.engine.snapshot import snapshot
-    from motcua.models import Office
+class SnapshotCache:
+    """One snapshot per office and sequence number, shared by every socket of the office that
+    needs one. After a restart every display of the province reconnects at once, and a snapshot
+    built per socket (a handful of queries and every field's estimate) made kiosks and clerks
+    wait behind a thousand identical builds. A socket's request costs one small read (the
+    office's sequence number) when the snapshot at that number is built already; the sockets of
+    one office that connect together wait for the first one's build instead of each building.
+    A snapshot is shared for MAX_AGE_S at most, as its `at` and its estimates follow the clock."""
 
-    with state().db.read() as s:
-        snap = snapshot(s, s.get(Office, office_id))
+    MAX_AGE_S = 5.0
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._snaps: dict[int, tuple[int, float, dict]] = {}  # office id -> (seq, built at, snapshot)
+        self._locks: dict[int, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.built = 0
+
+    def get(self, office_id: int) -> dict:
+        from sqlalchemy import select
+
+        from motcua.models import Office
+
+        with self.db.read() as s:
+            seq = s.scalar(select(Office.event_seq).where(Office.id == office_id))
+        snap = self._fresh(office_id, seq)
+        if snap is not None:
+            return snap
+        with self._guard:
+            lock = self._locks.setdefault(office_id, threading.Lock())
+        with lock:
+            snap = self._fresh(office_id, seq)  # built by the socket this one waited for
+            if snap is None:
+                snap = self._build(office_id)
+        return snap
+
+    def _fresh(self, office_id: int, seq: int | None) -> dict | None:
+        entry = self._snaps.get(office_id)
+        if entry is not None and entry[0] >= (seq or 0) and time.monotonic() - entry[1] < self.MAX_AGE_S:
+            return entry[2]
+        return None
+
+    def _build(self, office_id: int) -> dict:
+        from motcua.engine.snapshot import snapshot
+        from motcua.models import Office
+
+        built_at = time.monotonic()
+        with self.db.read() as s:
+            snap = snapshot(s, s.get(Office, office_id))
+        self._snaps[office_id] = (snap["seq"] or 0, built_at, snap)
+        self.built += 1
+        return snap
+
+
+def send_snapshot(socketio: SocketIO, office_id: int) -> None:
+    from flask import current_app
+
+    snap = current_app.extensions["motcua.snapshots"].get(office_id)
     socketio.emit("snapshot", snap, to=request.sid, namespace=NAMESPACE)
 
 
@@ -143,10 +197,12 @@ class Presence:
 
     INTERVAL_S = 60
     TOKEN_CHECK_S = 10
+    TOUCH_S = 1.0  # devices that connected are marked seen together, one write per TOUCH_S
 
     def __init__(self, socketio: SocketIO, db: Database) -> None:
         self.socketio, self.db = socketio, db
         self.connected: dict[str, int] = {}
+        self.touched: set[int] = set()  # devices connected since the last write
         self.tokens: dict[str, str] = {}  # sid -> digest of the token the socket opened with
         self.users: dict[str, tuple[int, int | None]] = {}  # sid -> (user, session version) of a staff page's socket
 
@@ -179,18 +235,50 @@ class Presence:
     def run(self) -> None:
         while True:
             self.socketio.sleep(self.INTERVAL_S)
-            ids = set(self.connected.values())
-            if not ids:
-                continue
-            try:
-                with self.db.write() as s:
-                    mark_seen(s, *ids)
-            except Exception:  # noqa: BLE001  a database hiccup must not end the heartbeat
-                log.warning("could not refresh device presence", exc_info=True)
+            self._mark_seen(set(self.connected.values()))
+
+    def touch_connected(self) -> None:
+        """A write per connecting display queued a thousand writers behind kiosks and clerks
+        when every display reconnected at once: the devices that connected are marked seen
+        together instead, within TOUCH_S."""
+        while True:
+            self.socketio.sleep(self.TOUCH_S)
+            if self.touched:
+                ids, self.touched = self.touched, set()
+                self._mark_seen(ids)
+
+    def _mark_seen(self, ids: set[int]) -> None:
+        if not ids:
+            return
+        try:
+            with self.db.write() as s:
+                mark_seen(s, *ids)
+        except Exception:  # noqa: BLE001  a database hiccup must not end the heartbeat
+            log.warning("could not refresh device presence", exc_info=True)
+
+
+CONNECTS_AT_ONCE = 32
+
+
+def _admitted(handler):  # noqa: ANN001, ANN202
+    """At most CONNECTS_AT_ONCE sockets of this process go through their connect handler at a
+    time; the others wait parked. After a restart a thousand displays connect within a second:
+    each connect waits on the database a few times, and under gevent every such wait sent it,
+    and a kiosk's request with it, to the back of a queue of a thousand ready greenlets, so a
+    ticket waited seconds. Parked, they leave requests a short queue; they still all get their
+    snapshot within seconds (bench/reconnect_storm.py)."""
+    gate = threading.BoundedSemaphore(CONNECTS_AT_ONCE)
+
+    def admitted(auth=None):  # noqa: ANN001, ANN202
+        with gate:
+            return handler(auth)
+
+    return admitted
 
 
 def _register_handlers(socketio: SocketIO, presence: Presence) -> None:
     @socketio.on("connect", namespace=NAMESPACE)
+    @_admitted
     def _connect(auth=None):  # noqa: ANN001, ANN202
         p, counter_number = _principal_for_socket(auth)
         if p is None:
@@ -207,8 +295,7 @@ def _register_handlers(socketio: SocketIO, presence: Presence) -> None:
 
         flask_session["socket_office"] = office_id
         if p.device_id is not None:
-            with state().db.write() as s:
-                mark_seen(s, p.device_id)
+            presence.touched.add(p.device_id)
             presence.connected[request.sid] = p.device_id
         if p.via == "token":
             from motcua.security import token_hash
@@ -270,12 +357,14 @@ def init_app(app: Flask, db: Database, *, redis_url: str | None = None) -> Socke
     _register_handlers(socketio, presence)
     socketio.start_background_task(presence.run)
     socketio.start_background_task(presence.guard)
+    socketio.start_background_task(presence.touch_connected)
     dispatcher = Dispatcher(socketio)
     db.subscribe(dispatcher)
     socketio.start_background_task(dispatcher.run)
     app.extensions["motcua.socketio"] = socketio
     app.extensions["motcua.dispatcher"] = dispatcher
     app.extensions["motcua.presence"] = presence
+    app.extensions["motcua.snapshots"] = SnapshotCache(db)
     return socketio
 
 

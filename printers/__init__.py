@@ -27,6 +27,6 @@ def init_app(app: Flask) -> None:
 
     st.db.subscribe(on_changes)
     if not app.testing:
-        spooler.recover(st.status_url)
+        spooler.recover_or_retry(st.status_url)
     register_room(app, bearer=[views.bp])
 

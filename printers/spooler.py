@@ -28,6 +28,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from motcua.db import Database
 from motcua.engine import clock
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 RETRIES = 2  # attempts per printer beyond the first
 RETRY_DELAY_S = 1.0
+RECOVER_RETRY_MAX_S = 10.0  # start-up recovery during a database outage: tries at 1, 2, 4, 8, 10, 10 … s
 
 
 def spec_for(p: Printer, instance: Path, allow: Allowlist) -> PrinterSpec:
@@ -108,6 +110,28 @@ class Spooler:
             self.submit(job_id, printer_id, status_url(public_id))
         return len(rows)
 
+    def recover_or_retry(self, status_url: Callable[[str], str]) -> None:
+        """Recover now; while the database is unreachable, keep trying on a thread of its own
+        (backing off to RECOVER_RETRY_MAX_S), so a server started, or a worker restarted, during
+        an outage starts anyway and prints what is still fresh once the database answers."""
+        try:
+            self.recover(status_url)
+        except OperationalError as exc:
+            log.warning("print jobs not recovered yet, the database is unavailable: %s", exc)
+            threading.Thread(target=self._recover_later, args=(status_url,), name="spooler-recover", daemon=True).start()
+
+    def _recover_later(self, status_url: Callable[[str], str]) -> None:
+        delay = 1.0
+        while True:
+            time.sleep(delay)
+            try:
+                count = self.recover(status_url)
+            except OperationalError:
+                delay = min(delay * 2, RECOVER_RETRY_MAX_S)
+                continue
+            log.info("print jobs recovered once the database answered: %d", count)
+            return
+
     def stop(self) -> None:
         with self._lock:
             for q in self._queues.values():
@@ -123,9 +147,14 @@ class Spooler:
                 return
             try:
                 self.print_job(work.job_id, work.status_url)
+            except OperationalError as exc:  # the database went away: the job is left as it stands, the queue goes on
+                log.warning("print job %s not printed, the database is unavailable: %s", work.job_id, exc)
             except Exception:  # noqa: BLE001  a bad job must not stop the printer's queue
                 log.exception("print job %s crashed", work.job_id)
-                self._finish(work.job_id, "failed", "Lỗi hệ thống khi in / internal error while printing")
+                try:
+                    self._finish(work.job_id, "failed", "Lỗi hệ thống khi in / internal error while printing")
+                except OperationalError as exc:
+                    log.warning("print job %s: failure not recorded, the database is unavailable: %s", work.job_id, exc)
 
     def print_job(self, job_id: int, status_url: str) -> str:
         """Print one job to its printer, then its backup; returns the final status."""

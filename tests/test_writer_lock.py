@@ -10,7 +10,9 @@ import threading
 import time
 from pathlib import Path
 
-from motcua.db import WriterGate, WriterLock
+import pytest
+
+from motcua.db import DatabaseTimeout, WriterGate, WriterLock
 
 
 def _bump_file(db_path: str, counter: Path, times: int) -> None:
@@ -125,3 +127,42 @@ def test_a_nested_write_goes_through_a_full_gate() -> None:
     assert done.wait(10)
     with gate:  # and the slot came back
         pass
+
+
+def test_a_full_gate_refuses_after_its_timeout_and_a_failed_writer_gives_its_slot_back() -> None:
+    gate, holding, release = WriterGate(slots=1, timeout=0.2), threading.Event(), threading.Event()
+
+    def stuck() -> None:  # a writer waiting on a database that does not answer
+        with gate:
+            holding.set()
+            release.wait(10)
+
+    t = threading.Thread(target=stuck)
+    t.start()
+    assert holding.wait(5)
+    with pytest.raises(DatabaseTimeout):  # answered as 503 database_unavailable, never queued for minutes
+        with gate:
+            pass
+    release.set()
+    t.join(5)
+    with pytest.raises(RuntimeError), gate:  # a write that fails half-way...
+        raise RuntimeError("the database went away")
+    with gate:  # ...released its slot
+        pass
+
+
+def test_the_writer_lock_refuses_after_its_timeout_while_another_process_writes(tmp_path: Path) -> None:
+    path = str(tmp_path / "motcua.db")
+    other = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT, 0o600)  # another process's writer, stopped mid-write
+    fcntl.flock(other, fcntl.LOCK_EX)
+    lock = WriterLock(path, timeout=0.2)
+    try:
+        with pytest.raises(DatabaseTimeout):
+            with lock:
+                pass
+        fcntl.flock(other, fcntl.LOCK_UN)
+        with lock:  # free again: taken at once, and the thread lock was not left held by the refusal
+            assert _held_elsewhere(f"{path}-writer")
+    finally:
+        os.close(other)
+        lock.close()
