@@ -25,8 +25,9 @@ run: $(STAMP)
 	$(BIN)/motcua demo
 	$(BIN)/motcua serve
 
-## Run the whole test suite.
+## Lint (ruff, configured in pyproject.toml), then run the whole test suite.
 test: $(TEST_STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Benchmarks (figures go to docs/benchmarks.md; never part of the tests).

@@ -86,7 +86,7 @@ class Display(asyncio.BufferedProtocol):
                 return
             head = bytes(self.buf[:end]).decode("latin-1")
             del self.buf[: end + 4]
-            accept = base64.b64encode(hashlib.sha1(self.key + WS_GUID).digest()).decode()  # noqa: S324  RFC 6455
+            accept = base64.b64encode(hashlib.sha1(self.key + WS_GUID).digest()).decode()
             if not head.startswith("HTTP/1.1 101") or accept not in head:
                 return self.fail("no websocket upgrade: " + head[:200])
             self.upgraded = True
@@ -161,7 +161,7 @@ class TickSelector(selectors.DefaultSelector):  # type: ignore[misc, valid-type]
         super().__init__()
         self.next_poll = 0.0
 
-    def select(self, timeout: float | None = None):  # noqa: ANN201
+    def select(self, timeout: float | None = None):
         if timeout != 0:  # (0: the loop has work already and only polls in passing)
             wait = self.next_poll - time.monotonic()
             if wait > 0:
@@ -201,7 +201,7 @@ async def _client_worker(urls: list[str], token: str, count: int, out: mp.Queue,
             await display(urls[i % len(urls)], token, state)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001  counted and reported
+        except Exception as exc:
             errors.append(f"{type(exc).__name__}: {str(exc)[:80]}")
         if state["ready_sent"] and not state["stop"]:
             out.put(("dropped", 1))

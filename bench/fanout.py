@@ -85,20 +85,24 @@ def run_mode(mode: str, sizes: list[int], rounds: int, workers: int) -> list[dic
 
 def _line(r: dict) -> str:
     return (f"connected {r['connected']}/{r['displays']}  p50 {ms(r['p50'])} ms  p99 {ms(r['p99'])} ms  max {ms(r['max'])} ms  "
-            f"spread {ms(r['spread_p50'])} ms  last display p50 {ms(r['last_p50'])} ms  calls with a display over 100 ms {r['slow_rounds']}/{r['rounds']}  request {ms(r['request_p50'])} ms  server CPU/change {ms(r['server_cpu_ms'])} ms  "
+            f"spread {ms(r['spread_p50'])} ms  last display p50 {ms(r['last_p50'])} ms  calls with a display over 100 ms {r['slow_rounds']}/{r['rounds']}  "
+            f"request {ms(r['request_p50'])} ms  server CPU/change {ms(r['server_cpu_ms'])} ms  "
             f"clients CPU/change {ms(r['client_cpu_ms'])} ms  "
             f"lost {r['lost']}  dropped {r['dropped']}  requests unanswered for {bench_server.POST_TIMEOUT_S} s {r['stalled']}  "
             f"rss {r['server_rss_mb']:.0f} MB" + (f"  errors {r['errors'][:2]}" if r["errors"] else ""))
 
 
 def table(results: list[dict]) -> str:
-    rows = ["| server | displays | connected | p50 ms | p99 ms | max ms | last display p50 ms | calls reaching a display after 100 ms | recv spread p50 ms | call request p50 ms | server CPU per change ms | clients' CPU per change ms | lost receipts | rounds lost to a request unanswered for 60 s | server RSS MB |",
+    rows = ["| server | displays | connected | p50 ms | p99 ms | max ms | last display p50 ms "
+            "| calls reaching a display after 100 ms | recv spread p50 ms | call request p50 ms "
+            "| server CPU per change ms | clients' CPU per change ms | lost receipts | rounds lost to a request unanswered for 60 s | server RSS MB |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         name = "`motcua serve` (threading)" if r["mode"] == "threading" else "`motcua serve --prod` (gunicorn + gevent)"
         rows.append(f"| {name} | {r['displays']} | {r['connected']} | {ms(r['p50'])} | {ms(r['p99'])} | {ms(r['max'])} | "
                     f"{ms(r['last_p50'])} | {r['slow_rounds']}/{r['rounds']} | "
-                    f"{ms(r['spread_p50'])} | {ms(r['request_p50'])} | {ms(r['server_cpu_ms'])} | {ms(r['client_cpu_ms'])} | {r['lost']} | {r['stalled']} | {r['server_rss_mb']:.0f} |")
+                    f"{ms(r['spread_p50'])} | {ms(r['request_p50'])} | {ms(r['server_cpu_ms'])} | {ms(r['client_cpu_ms'])} | "
+                    f"{r['lost']} | {r['stalled']} | {r['server_rss_mb']:.0f} |")
     return "\n".join(rows)
 
 

@@ -50,7 +50,7 @@ class Load:
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
 
-    def row(self, **extra) -> dict:  # noqa: ANN003
+    def row(self, **extra) -> dict:
         lat = [x * 1000 for x in self.latencies]
         return {"requests": len(lat), "errors": sum(self.errors.values()), "error_kinds": dict(self.errors),
                 "per_s": len(lat) / self.elapsed if self.elapsed else 0.0,

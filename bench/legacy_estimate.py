@@ -17,7 +17,7 @@ RECENT_LEGS = 30
 RECENT_DAYS = 7
 
 
-def estimate(session: Session, office, service_id: int, now: datetime, *, priority: bool = False,  # noqa: ANN001
+def estimate(session: Session, office, service_id: int, now: datetime, *, priority: bool = False,
              ahead: int | None = None, key: float | None = None) -> Estimate:
     day = clock.business_day(now, office.timezone)
     row = session.execute(select(WaitingCount.waiting, WaitingCount.priority)

@@ -53,7 +53,8 @@ def measure(name: str, database_url: str | None, extra_env: dict, displays: int,
 
 
 def table(rows: list[dict]) -> str:
-    out = ["| setup | displays connected | worker RSS idle MB | worker RSS with sockets MB | worker RSS after calls MB | per socket KB | master RSS MB | under 200 MB |",
+    out = ["| setup | displays connected | worker RSS idle MB | worker RSS with sockets MB "
+           "| worker RSS after calls MB | per socket KB | master RSS MB | under 200 MB |",
            "|---|---:|---:|---:|---:|---:|---:|:---:|"]
     for r in rows:
         per_socket = (r["after"][1] - r["idle"][1]) * 1024 / max(1, r["connected"])

@@ -18,27 +18,22 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import sys
 import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as `python bench/reports.py`
-    sys.path.insert(0, str(ROOT))
+from sqlalchemy import create_engine, select, text
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
-
-from manager import reports  # noqa: E402
-from motcua.config import Config  # noqa: E402
-from motcua.db import Database  # noqa: E402
-from motcua.migrate import upgrade  # noqa: E402
-from motcua.models import Counter, Office, PriorityGroup, Role, Service, User  # noqa: E402
-from motcua.seed import seed  # noqa: E402
+from manager import reports
+from motcua.config import Config
+from motcua.db import Database
+from motcua.migrate import upgrade
+from motcua.models import Counter, Office, PriorityGroup, Role, Service, User
+from motcua.seed import seed
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 YEAR = 2025
@@ -61,7 +56,7 @@ def bench_config() -> Config:
         "offices": [{
             "code": "bench", "name": "Trung tâm Phục vụ hành chính công (benchmark)", "timezone": "Asia/Ho_Chi_Minh",
             "fields": [{"code": c, "name": n, "prefix": p, "service_minutes": m} for c, n, p, _, m in FIELDS],
-            "counters": [{"number": k, "fields": {f: 1 for f in v}} for k, v in COUNTERS.items()],
+            "counters": [{"number": k, "fields": dict.fromkeys(v, 1)} for k, v in COUNTERS.items()],
             "priority_groups": [{"code": "elderly", "name": "Người cao tuổi"}, {"code": "disability", "name": "Người khuyết tật"}],
         }],
     })
@@ -124,7 +119,7 @@ def generate(n_tickets: int, ids: dict[str, Any], seed_: int = 2025) -> Rows:
         events.append((ev_id, office, ticket, kind, _ts(at), frm, to, service, counter, user, None, reason, data))
 
     for day, count in zip(days, per_day, strict=True):
-        midnight = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) - UTC7
+        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) - UTC7
         numbers = dict.fromkeys(field_codes, 0)
         day_iso = day.isoformat()
         shift = {n: clerks[(n + day.toordinal()) % len(clerks)] for n in COUNTERS}  # clerks rotate
@@ -220,7 +215,7 @@ def prepare(url: str) -> tuple[Database, dict[str, Any]]:
         clerks = []
         for i in range(1, 17):
             u = User(username=f"canbo{i:02d}", full_name=f"Cán bộ {i:02d}", password_hash="x", role=Role.clerk, office_id=office.id,
-                     created_at=datetime.now(timezone.utc))
+                     created_at=datetime.now(UTC))
             s.add(u)
             s.flush()
             clerks.append(u.id)
@@ -265,7 +260,7 @@ def load_postgres(url: str, rows: Rows) -> None:
 # ---- timing ---------------------------------------------------------------------------------
 
 
-def timed(fn, repeat: int = 3) -> tuple[float, float]:  # noqa: ANN001
+def timed(fn, repeat: int = 3) -> tuple[float, float]:
     """(first run, best of `repeat`) in seconds."""
     times = []
     for _ in range(repeat):
@@ -290,7 +285,7 @@ def measure(db: Database) -> dict[str, Any]:
     return out
 
 
-def run(name: str, url: str, rows: Rows | None, n: int, loader) -> tuple[dict[str, Any], dict[str, Any]]:  # noqa: ANN001
+def run(name: str, url: str, rows: Rows | None, n: int, loader) -> tuple[dict[str, Any], dict[str, Any]]:
     t0 = time.perf_counter()
     db, ids = prepare(url)
     if rows is None:
@@ -353,7 +348,7 @@ def main() -> None:
     if not args.no_postgres:
         try:
             results["PostgreSQL"] = run_postgres(rows, args.tickets)
-        except Exception as exc:  # noqa: BLE001  a server restarted by someone else must not lose the SQLite figures
+        except Exception as exc:
             print(f"PostgreSQL run failed: {exc.__class__.__name__}: {exc}".splitlines()[0], flush=True)
             failures.append(f"PostgreSQL run failed ({exc.__class__.__name__}); run again for its figures.")
     if not args.keep:

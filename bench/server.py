@@ -86,7 +86,7 @@ def start(database_url: str | None = None, *, command: list[str] | None = None, 
     cli(env, "users", "add", "bench-clerk", "--role", "clerk", "--counter", "2", "--password-stdin", stdin="bench-password\n")
     clerk = cli(env, "tokens", "issue", "bench-clerk")
     cmd = [c.format(port=port) for c in command] if command else [sys.executable, "-m", "motcua", "serve"]
-    log = open(instance / "server.log", "wb")  # noqa: SIM115  owned by the child
+    log = open(instance / "server.log", "wb")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     server = BenchServer(f"http://127.0.0.1:{port}", proc, kiosk, clerk, instance, env)
     wait_for(server.url, server)
@@ -98,7 +98,7 @@ def wait_for(url: str, server: BenchServer, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            urllib.request.urlopen(url + "/api/v1/services", timeout=2)  # noqa: S310  loopback only
+            urllib.request.urlopen(url + "/api/v1/services", timeout=2)
             return
         except OSError:
             if server.process.poll() is not None or time.monotonic() > deadline:
@@ -129,7 +129,7 @@ def post(url: str, path: str, token: str, body: dict | None = None) -> dict:
     req = urllib.request.Request(url + path, data=json.dumps(body or {}).encode(), method="POST",
                                  headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(req, timeout=POST_TIMEOUT_S) as resp:  # noqa: S310  loopback only
+        with urllib.request.urlopen(req, timeout=POST_TIMEOUT_S) as resp:
             return json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         raise RuntimeError(f"{path}: HTTP {exc.code} {exc.read().decode(errors='replace')[:300]}") from None

@@ -13,6 +13,8 @@ from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from counter.presets import call_reasons, pause_reasons, rating_reasons
+from counter.waiting import waiting_for_counter
 from motcua import auth
 from motcua.auth import STAFF
 from motcua.devices import mark_seen
@@ -22,9 +24,6 @@ from motcua.engine.views import holder_ticket_view
 from motcua.json_errors import queue_error
 from motcua.models import Counter, Device, DeviceKind, Office, PriorityGroup, Role, Service, User
 from motcua.state import state
-
-from counter.presets import call_reasons, pause_reasons, rating_reasons
-from counter.waiting import waiting_for_counter
 
 bp = Blueprint("counter", __name__, url_prefix="/counter", template_folder="templates",
                static_folder="static", static_url_path="/static")
@@ -38,7 +37,7 @@ bp.register_error_handler(QueueError, queue_error)
 # ---- the clerk's page -------------------------------------------------------------------
 
 
-def _page_office(s) -> Office | None:  # noqa: ANN001
+def _page_office(s) -> Office | None:
     """The signed-in user's office; None when an admin of several offices has not picked one."""
     p = auth.current_principal()
     try:
@@ -58,7 +57,7 @@ def _default_counter(user: User, rows: list[Counter]) -> Counter:
 
 @bp.get("/")
 @auth.login_required_page(Role.clerk, Role.manager, Role.admin)
-def page():  # noqa: ANN201
+def page():
     with state().db.read() as s:
         office = _page_office(s)
         if office is None:
@@ -93,7 +92,7 @@ def page():  # noqa: ANN201
 
 
 @bp.get("/api/<int:number>/waiting")
-def waiting(number: int):  # noqa: ANN201
+def waiting(number: int):
     """Who waits for this counter (staff of its office only)."""
     p = auth.check(roles=STAFF)
     with state().db.read() as s:
@@ -106,17 +105,17 @@ def waiting(number: int):  # noqa: ANN201
 
 
 @bp.get("/rating")
-def rating_pad():  # noqa: ANN201
+def rating_pad():
     return render_template("counter/rating.html")
 
 
 @bp.get("/display")
-def counter_display():  # noqa: ANN201
+def counter_display():
     return render_template("counter/display.html")
 
 
 @bp.get("/api/device")
-def device_info():  # noqa: ANN201
+def device_info():
     """Who this pad is, its counter, and for rating pads the scale and any rating still open."""
     p = auth.check(devices=PADS)
     with state().db.write() as s:

@@ -160,7 +160,7 @@ def decode_wav(data: bytes) -> tuple[WavInfo, list[float]]:
         return info, values
     # Average the channels: a stereo recording of one voice keeps its loudness.
     columns = [values[c::ch] for c in range(ch)]
-    return info, [sum(frame) / ch for frame in zip(*columns)]
+    return info, [sum(frame) / ch for frame in zip(*columns, strict=False)]  # a last, partial frame is dropped
 
 
 def resample(samples: list[float], src: int, dst: int, *, zero_crossings: int = 8) -> list[float]:

@@ -39,7 +39,7 @@ def _no_store(resp: Response) -> Response:
 
 
 @bp.get("/")
-def hall():  # noqa: ANN201
+def hall():
     """Public page: the device token lives in the browser's local storage (set once with ?token=)."""
     try:
         slide = int(request.args.get("slide") or DEFAULT_SLIDE_SECONDS)
@@ -85,7 +85,7 @@ def _office_media(office: Office) -> list[dict]:
 
 
 @bp.get("/api/me")
-def me():  # noqa: ANN201
+def me():
     """Who this display is, its office, how announcements read, and its slides."""
     p = _device_principal(HALL)
     with state().db.read() as s:
@@ -102,7 +102,7 @@ def me():  # noqa: ANN201
 
 
 @bp.get("/api/media")
-def media_list():  # noqa: ANN201
+def media_list():
     p = _device_principal(HALL)
     with state().db.read() as s:
         office = s.get(Office, p.office_id)
@@ -110,7 +110,7 @@ def media_list():  # noqa: ANN201
 
 
 @bp.get("/media/<office_code>/<name>")
-def media_file(office_code: str, name: str):  # noqa: ANN201
+def media_file(office_code: str, name: str):
     """Public, like the hall itself: procedure guides shown to everyone who walks in."""
     try:
         path = media.media_file(state().instance, office_code, name)
@@ -125,7 +125,7 @@ def media_file(office_code: str, name: str):  # noqa: ANN201
 
 
 @bp.get("/audio/<int:call_id>.wav")
-def call_audio(call_id: int):  # noqa: ANN201
+def call_audio(call_id: int):
     """The announcement of one call (chime, then the template read `repeat` times), cached."""
     p = _device_principal(AUDIO_DEVICES, STAFF)
     with state().db.read() as s:

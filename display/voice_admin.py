@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, session, url_for
-from flask_babel import LazyString, lazy_gettext as _l
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -122,7 +123,7 @@ def _audit(office: Office, token: str, action: str, changes: dict | None = None)
         s.add(AuditLog(office_id=office.id, user_id=current_user.id, at=clock.now(), entity="voice_clip", entity_id=token, action=action, changes=changes))
 
 
-def _back(office: Office, anchor: str = ""):  # noqa: ANN202
+def _back(office: Office, anchor: str = ""):
     args = {"office": office.code} if current_user.office_id is None else {}
     return redirect(url_for("display_voice.page", **args) + anchor)
 
@@ -135,7 +136,7 @@ def _token_or_404(token: str) -> str:
 
 @bp.get("")
 @login_required_page(Role.manager, Role.admin)
-def page():  # noqa: ANN201
+def page():
     office = _office()
     speech = packs.office_speech(office.settings)
     problems: list[str] = []
@@ -194,7 +195,7 @@ def _preview_info(office: Office, code: str, counter: str, speech: packs.Speech)
 
 @bp.get("/preview.wav")
 @login_required_page(Role.manager, Role.admin)
-def preview_wav():  # noqa: ANN201
+def preview_wav():
     office = _office()
     code = (request.args.get("code") or "").strip()
     counter = (request.args.get("counter") or "").strip()
@@ -209,7 +210,7 @@ def preview_wav():  # noqa: ANN201
 
 @bp.get("/clip/<token>.wav")
 @login_required_page(Role.manager, Role.admin)
-def clip_wav(token: str):  # noqa: ANN201
+def clip_wav(token: str):
     """The clip as the hall hears it (the upload if there is one), or ?source=default."""
     office = _office()
     _token_or_404(token)
@@ -222,7 +223,7 @@ def clip_wav(token: str):  # noqa: ANN201
 
 @bp.post("/clip/<token>")
 @login_required_page(Role.manager, Role.admin)
-def upload(token: str):  # noqa: ANN201
+def upload(token: str):
     office = _office()
     _token_or_404(token)
     file = request.files.get("clip")
@@ -247,7 +248,7 @@ def upload(token: str):  # noqa: ANN201
 
 @bp.post("/clip/<token>/revert")
 @login_required_page(Role.manager, Role.admin)
-def revert(token: str):  # noqa: ANN201
+def revert(token: str):
     office = _office()
     _token_or_404(token)
     path = packs.override_dir(state().instance, office.code) / f"{token}.wav"

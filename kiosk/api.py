@@ -28,7 +28,7 @@ use_json_errors(bp)
 
 
 @bp.get("/me")
-def me():  # noqa: ANN201
+def me():
     """Who this kiosk is: its office and settings, and whether a printer is attached."""
     p = auth.check(devices=KIOSK)
     with state().db.read() as s:
@@ -44,7 +44,7 @@ _help_last: dict[int, float] = {}
 
 
 @bp.post("/help")
-def call_staff():  # noqa: ANN201
+def call_staff():
     """A citizen at this kiosk asks for a member of staff: a `kiosk.help` change that the
     counter pages and the manager's dashboard show."""
     p = auth.check(devices=KIOSK)
@@ -62,7 +62,7 @@ def call_staff():  # noqa: ANN201
 
 
 @bp.get("/print-jobs/<int:job_id>")
-def print_job(job_id: int):  # noqa: ANN201
+def print_job(job_id: int):
     """The print status of a ticket this kiosk issued. Other kiosks get 404, not 403:
     they need not learn which job numbers exist."""
     p = auth.check(devices=KIOSK)
@@ -82,7 +82,7 @@ def print_job(job_id: int):  # noqa: ANN201
 
 
 @bp.post("/card")
-def card():  # noqa: ANN201
+def card():
     """A CCCD just scanned: the greeting, whether the elderly priority is offered, and the card's
     tickets still waiting today. Nothing is written; the card text is read and forgotten."""
     p = auth.check(devices=KIOSK)
@@ -96,7 +96,7 @@ def card():  # noqa: ANN201
 
 
 @bp.post("/tickets/<public_id>/reprint")
-def reprint(public_id: str):  # noqa: ANN201
+def reprint(public_id: str):
     """Print a citizen's waiting ticket again (the same card scanned twice the same day)."""
     p = auth.check(devices=KIOSK)
     with state().db.write() as s:
@@ -115,12 +115,12 @@ FIELD = "Lĩnh vực"
 CODE = re.compile(r"^[A-Z0-9]{1,12}$")
 
 
-def _no_speech():  # noqa: ANN202
+def _no_speech():
     return error_response("speech_unavailable", "Kiosk này không có giọng đọc.", "This kiosk has no spoken guidance.", 404)
 
 
 @bp.get("/speech")
-def speech():  # noqa: ANN201
+def speech():
     """Spoken guidance as a WAV: ?what=prompt ("Mời chọn lĩnh vực…"), or ?what=ticket&code=A001
     &service=HT ("Lĩnh vực Hộ tịch. Số của bạn là A không không một"). A field whose name the
     voice pack cannot say is left out; the number is always said."""

@@ -46,7 +46,7 @@ def kiosk_settings(office: Office | None, device: Device | None = None) -> dict:
 
 
 @bp.get("/kiosk/")
-def kiosk_page():  # noqa: ANN201
+def kiosk_page():
     # The page itself is public (a kiosk has no session): the device token lives in the
     # kiosk's local storage and goes with every API call. Office settings here are for the
     # office named by ?office= or the first one; /kiosk/api/me corrects them for the device.
@@ -98,21 +98,21 @@ def _ticket_url(public_id: str) -> str:
 
 
 @bp.get("/kiosk/qr/<public_id>.svg")
-def qr_svg(public_id: str):  # noqa: ANN201
+def qr_svg(public_id: str):
     resp = Response(qr.svg(_ticket_url(public_id)), mimetype="image/svg+xml")
     resp.headers["Cache-Control"] = "private, max-age=86400"
     return resp
 
 
 @bp.get("/kiosk/qr/<public_id>.png")
-def qr_png(public_id: str):  # noqa: ANN201
+def qr_png(public_id: str):
     resp = Response(qr.png(_ticket_url(public_id)), mimetype="image/png")
     resp.headers["Cache-Control"] = "private, max-age=86400"
     return resp
 
 
 @bp.get("/t/<public_id>")
-def ticket_page(public_id: str):  # noqa: ANN201
+def ticket_page(public_id: str):
     lang = _lang()
     with state().db.read() as s:
         try:

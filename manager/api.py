@@ -30,8 +30,10 @@ TICKETS_PAGE = 1000
 TICKETS_PAGE_MAX = 10000
 
 _PARAMS = [
-    {"name": "from", "in": "query", "required": False, "schema": {"type": "string", "format": "date"}, "description": "First business day, YYYY-MM-DD (default: today in the office's time zone)"},
-    {"name": "to", "in": "query", "required": False, "schema": {"type": "string", "format": "date"}, "description": "Last business day, YYYY-MM-DD (default: `from`)"},
+    {"name": "from", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+     "description": "First business day, YYYY-MM-DD (default: today in the office's time zone)"},
+    {"name": "to", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+     "description": "Last business day, YYYY-MM-DD (default: `from`)"},
     {"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": list(FORMATS), "default": "json"}},
     {"name": "office", "in": "query", "required": False, "schema": {"type": "string"}, "description": "Office code (admins of several offices)"},
 ]
@@ -40,14 +42,16 @@ DOCS = [
         "/reports/summary", "get",
         "Waiting and service times (mean, median, p90), outcomes, priority share, ratings and estimate accuracy per group",
         "manager, admin",
-        params=[{"name": "group_by", "in": "query", "required": False, "schema": {"type": "string", "enum": list(reports.GROUPS), "default": "service"}}] + _PARAMS,
+        params=[{"name": "group_by", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": list(reports.GROUPS), "default": "service"}}] + _PARAMS,
     ),
     RouteDoc(
         "/reports/tickets", "get",
         "The per-leg log: every timestamp, counter, clerk, field, wait, service time and rating (JSON pages of `limit` rows)",
         "manager, admin",
         params=_PARAMS + [
-            {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "default": TICKETS_PAGE, "maximum": TICKETS_PAGE_MAX}, "description": "JSON only"},
+            {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "default": TICKETS_PAGE, "maximum": TICKETS_PAGE_MAX},
+             "description": "JSON only"},
             {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "default": 0}, "description": "JSON only"},
         ],
     ),
@@ -87,21 +91,21 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
-def download(body, mimetype: str, name: str) -> Response:  # noqa: ANN001
+def download(body, mimetype: str, name: str) -> Response:
     resp = Response(body, mimetype=mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
 
-def xlsx_download(fh, name: str) -> Response:  # noqa: ANN001
+def xlsx_download(fh, name: str) -> Response:
     resp = send_file(fh, mimetype=exports.XLSX_MIME, as_attachment=True, download_name=name)
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
 
 @bp.get("/summary")
-def summary():  # noqa: ANN201
+def summary():
     p = auth.check(roles=MANAGERS)
     fmt = request_format()
     group_by = reports.normalise_group(request.args.get("group_by"))
@@ -118,7 +122,7 @@ def summary():  # noqa: ANN201
 
 
 @bp.get("/tickets")
-def tickets():  # noqa: ANN201
+def tickets():
     p = auth.check(roles=MANAGERS)
     fmt = request_format()
     db = state().db

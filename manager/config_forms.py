@@ -30,7 +30,7 @@ class ManagerForm(FlaskForm):
     English page), from manager.form_errors."""
 
     class Meta:
-        def get_translations(self, form):  # noqa: ANN001, ANN202
+        def get_translations(self, form):
             return TRANSLATIONS
 
 

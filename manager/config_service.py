@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from manager.form_errors import Message, messages_of
+from motcua import passwords
 from motcua.config import (
     WEEKDAYS,
     CounterConfig,
@@ -27,7 +28,6 @@ from motcua.config import (
     PriorityGroupConfig,
     parse_span,
 )
-from motcua import passwords
 from motcua.engine import changes, clock
 from motcua.engine.views import counter_view, service_view
 from motcua.models import AuditLog, Counter, Office, Service, User

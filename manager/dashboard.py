@@ -147,7 +147,8 @@ def today(session: Session, office: Office, now: datetime | None = None) -> dict
                                      f"Printer {p.name} was not ready at the last check.", printer=p.name))
             elif st.get("paper") == "near_end":
                 health = "warn"
-                alerts.append(_alert("warn", "printer_paper_low", f"Máy in {p.name} sắp hết giấy.", f"Printer {p.name} is running out of paper.", printer=p.name))
+                alerts.append(_alert("warn", "printer_paper_low", f"Máy in {p.name} sắp hết giấy.", f"Printer {p.name} is running out of paper.",
+                                     printer=p.name))
             if n_failed:
                 health = "bad"
                 alerts.append(_alert("bad", "printer_failed", f"Máy in {p.name}: {n_failed} phiếu in lỗi trong {limits['printer_failure_minutes']} phút qua.",

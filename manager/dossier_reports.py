@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from manager import stats
 from manager.reports.base import OUTCOMES_VI, Names, check_range, rating_scale, satisfied
+from motcua import stats
 from motcua.engine import clock
 from motcua.models import Dossier, Office, Rating, Ticket, TicketLeg
 
@@ -39,7 +39,7 @@ AREA_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _in_range(office: Office, start: date, end: date):  # noqa: ANN202
+def _in_range(office: Office, start: date, end: date):
     return and_(D.c.office_id == office.id, T.c.business_day >= start, T.c.business_day <= end)
 
 
@@ -53,7 +53,7 @@ def codes_by_ticket(session: Session, office: Office, start: date, end: date) ->
     return {k: "; ".join(v) for k, v in out.items()}
 
 
-def _ms(later, earlier) -> int | None:  # noqa: ANN001
+def _ms(later, earlier) -> int | None:
     return int((later - earlier).total_seconds() * 1000) if later and earlier else None
 
 

@@ -22,7 +22,7 @@ bp.context_processor(_helpers)  # the manager layout's helpers (language switch)
 
 @bp.get("/dossiers")
 @login_required_page(*PAGE_ROLES)
-def dossiers_page():  # noqa: ANN201
+def dossiers_page():
     code = (request.args.get("code") or "").strip().upper()[:64]
     with state().db.read() as s:
         office = page_office(s)
@@ -39,7 +39,7 @@ def _area_table(rows: list[dict]) -> tuple[list[str], list[list]]:
 
 
 @reports_api.get("/dossiers")
-def dossiers_report():  # noqa: ANN201
+def dossiers_report():
     p = auth.check(roles=MANAGERS)
     fmt = request_format()
     with state().db.read() as s:

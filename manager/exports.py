@@ -175,7 +175,7 @@ class Book:
     """An XlsxWriter workbook in a temporary file (constant memory: a year's log fits)."""
 
     def __init__(self) -> None:
-        self.file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115  handed to send_file, closed by it
+        self.file: IO[bytes] = tempfile.TemporaryFile()
         self.wb = xlsxwriter.Workbook(self.file, {
             "constant_memory": True, "remove_timezone": True, "strings_to_urls": False,
             # Text is written with write_string anyway; this keeps any write() of text a string too.
@@ -191,7 +191,7 @@ class Book:
         self.f_title = wb.add_format({"bold": True, "font_size": 14})
         self.f_wrap = wb.add_format({"text_wrap": True, "valign": "top"})
 
-    def sheet(self, name: str, header: list[str], widths: list[int] | None = None):  # noqa: ANN201
+    def sheet(self, name: str, header: list[str], widths: list[int] | None = None):
         ws = self.wb.add_worksheet(name[:31])
         ws.set_row(0, 48)
         for i, h in enumerate(header):
@@ -200,7 +200,7 @@ class Book:
         ws.freeze_panes(1, 0)
         return ws
 
-    def write(self, ws, r: int, c: int, value: Any, kind: str = "", total: bool = False) -> None:  # noqa: ANN001
+    def write(self, ws, r: int, c: int, value: Any, kind: str = "", total: bool = False) -> None:
         if value is None:
             if total:
                 ws.write_blank(r, c, None, self.f_total)
@@ -237,7 +237,7 @@ def add_summary_sheet(book: Book, summary: Summary) -> None:
             book.write(ws, i, j, cell(value, kind), kind, total)
 
 
-def add_info_sheet(book: Book, office_name: str, start: date, end: date, tz: str, extra: list[tuple[str, str]] = ()) -> None:  # noqa: B006
+def add_info_sheet(book: Book, office_name: str, start: date, end: date, tz: str, extra: list[tuple[str, str]] = ()) -> None:
     """`tz` is the office's time zone: "Lập lúc" is read in the office, whatever the server's zone."""
     ws = book.wb.add_worksheet("Thông tin")
     ws.set_column(0, 0, 34)

@@ -83,6 +83,7 @@ WTFORMS: dict[str, tuple[str, str]] = {
     "The CSRF token is invalid.": ("Trang đã cũ: hãy tải lại trang rồi nhập lại.", "The page is out of date: reload it and try again."),
     "The CSRF session token is missing.": ("Phiên làm việc đã hết: hãy tải lại trang rồi nhập lại.", "Your session ended: reload the page and try again."),
 }
+PRINTER_TIMEOUT = ("Thời gian chờ máy in từ trên 0 đến 30 giây, ví dụ 4.", "The timeout is more than 0 and at most 30 s, e.g. 4.")
 UNKNOWN = ("Nội dung không hợp lệ: hãy kiểm tra và nhập lại.", "Invalid input: check it and type it again.")
 
 
@@ -144,8 +145,8 @@ BY_FIELD: dict[tuple[str, str, str], tuple[str, str]] = {
     ("PriorityGroupConfig", "code", "string_pattern_mismatch"): (
         "Mã nhóm gồm 1–32 chữ thường không dấu, chữ số hoặc dấu _, ví dụ elderly.",
         "The group code is 1–32 lower-case letters without accents, digits or _, e.g. elderly."),
-    ("PrinterConfig", "timeout", "greater_than"): ("Thời gian chờ máy in từ trên 0 đến 30 giây, ví dụ 4.", "The timeout is more than 0 and at most 30 s, e.g. 4."),
-    ("PrinterConfig", "timeout", "less_than_equal"): ("Thời gian chờ máy in từ trên 0 đến 30 giây, ví dụ 4.", "The timeout is more than 0 and at most 30 s, e.g. 4."),
+    ("PrinterConfig", "timeout", "greater_than"): PRINTER_TIMEOUT,
+    ("PrinterConfig", "timeout", "less_than_equal"): PRINTER_TIMEOUT,
     ("OfficeConfig", "rating_scale", "too_short"): ("Cần ít nhất 2 mức đánh giá: mỗi dòng một mức.", "At least 2 levels are needed: one per line."),
     ("OfficeConfig", "rating_scale_en", "too_short"): ("Cần ít nhất 2 mức đánh giá: mỗi dòng một mức.", "At least 2 levels are needed: one per line."),
     ("OfficeConfig", "rating_scale", "too_long"): ("Nhiều nhất 7 mức đánh giá: hãy bớt dòng.", "At most 7 levels: remove some lines."),

@@ -26,7 +26,7 @@ OUT_OF_ORDER_SHOWN = 200
 
 
 @bp.errorhandler(QueueError)
-def _queue_error(exc: QueueError):  # noqa: ANN202
+def _queue_error(exc: QueueError):
     """JSON routes answer in the API's error shape; pages show the message."""
     if request.path.startswith("/manager/api/"):
         return queue_error(exc)
@@ -34,7 +34,7 @@ def _queue_error(exc: QueueError):  # noqa: ANN202
 
 
 @bp.app_template_filter("mgr_date")
-def vn_date(value) -> str:  # noqa: ANN001
+def vn_date(value) -> str:
     """dd/mm/yyyy, the way dates are written in Vietnam."""
     if not value:
         return ""
@@ -44,7 +44,7 @@ def vn_date(value) -> str:  # noqa: ANN001
 
 
 @bp.app_template_filter("mgr_mmss")
-def minutes(seconds) -> str:  # noqa: ANN001
+def minutes(seconds) -> str:
     """Seconds as m:ss (or h:mm:ss), the way waits are read."""
     if seconds is None:
         return "—"
@@ -57,7 +57,7 @@ def minutes(seconds) -> str:  # noqa: ANN001
 
 
 @bp.app_template_filter("mgr_pct")
-def percent(share) -> str:  # noqa: ANN001
+def percent(share) -> str:
     if share is None:
         return "—"
     text = f"{share * 100:.1f}"
@@ -68,7 +68,7 @@ def weekday_names() -> list[str]:
     return [_("Thứ Hai"), _("Thứ Ba"), _("Thứ Tư"), _("Thứ Năm"), _("Thứ Sáu"), _("Thứ Bảy"), _("Chủ nhật")]
 
 
-def nav_context(office) -> dict:  # noqa: ANN001
+def nav_context(office) -> dict:
     with state().db.read() as s:
         offices = [(o.code, o.name) for o in visible_offices(s)]
     return {"office": office, "offices": offices}
@@ -79,7 +79,7 @@ def nav_context(office) -> dict:  # noqa: ANN001
 
 @bp.get("/")
 @login_required_page(*PAGE_ROLES)
-def dashboard_page():  # noqa: ANN201
+def dashboard_page():
     with state().db.read() as s:
         office = page_office(s)
         data = dashboard.today(s, office)
@@ -87,7 +87,7 @@ def dashboard_page():  # noqa: ANN201
 
 
 @bp.get("/api/today")
-def today_json():  # noqa: ANN201
+def today_json():
     p = auth.check(roles=MANAGERS)
     with state().db.read() as s:
         office = auth.office_for(p, s, request.args.get("office"))
@@ -97,7 +97,7 @@ def today_json():  # noqa: ANN201
 # ---- reports ---------------------------------------------------------------------------
 
 
-def _page_range(office) -> tuple[date, date]:  # noqa: ANN001
+def _page_range(office) -> tuple[date, date]:
     today = clock.business_day(clock.now(), office.timezone)
     start = reports.parse_day(request.args.get("from"), today.replace(day=1), "from")
     end = reports.parse_day(request.args.get("to"), today if start <= today else start, "to")
@@ -119,7 +119,7 @@ def quick_ranges(today: date) -> list[tuple[str, date, date]]:
 
 @bp.get("/reports")
 @login_required_page(*PAGE_ROLES)
-def report_page():  # noqa: ANN201
+def report_page():
     group_by = reports.normalise_group(request.args.get("group_by") or "service")
     with state().db.read() as s:
         office = page_office(s)
@@ -150,7 +150,7 @@ def report_page():  # noqa: ANN201
 
 @bp.get("/reports/export.xlsx")
 @login_required_page(*PAGE_ROLES)
-def report_workbook():  # noqa: ANN201
+def report_workbook():
     """Every summary of the range in one workbook, a sheet per table."""
     with state().db.read() as s:
         office = page_office(s)
@@ -165,7 +165,7 @@ def report_workbook():  # noqa: ANN201
 
 @bp.get("/reports/monthly")
 @login_required_page(*PAGE_ROLES)
-def monthly_page():  # noqa: ANN201
+def monthly_page():
     """A month on paper: every table, no scripts needed (@media print)."""
     with state().db.read() as s:
         office = page_office(s)

@@ -29,7 +29,7 @@ T = Ticket.__table__
 COUNT_KEYS = ("eta_n", "eta_within", "eta_error_ms", "eta_abs_error_ms", "eta_open_issued", "eta_open_known")
 
 
-def _flag(cond) -> Any:  # noqa: ANN001
+def _flag(cond) -> Any:
     return func.sum(case((cond, 1), else_=0))
 
 

@@ -88,7 +88,7 @@ def create_app(
     dayend.init_app(app)
 
     @app.after_request
-    def _headers(resp):  # noqa: ANN001
+    def _headers(resp):
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
@@ -103,7 +103,7 @@ def create_app(
         return {"lang": select_locale(), "office_name": getattr(g, "office_name", None)}
 
     @app.get("/")
-    def index():  # noqa: ANN202
+    def index():
         from flask import render_template
 
         return render_template("index.html", links=app.extensions.get("motcua.links", []))

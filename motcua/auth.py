@@ -7,7 +7,6 @@ import functools
 import secrets
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -18,7 +17,6 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from motcua import sessions
-from motcua.engine import clock
 from motcua.engine.errors import QueueError
 from motcua.models import ApiToken, Device, DeviceKind, Office, Role, User
 from motcua.prepared import Prepared
@@ -125,7 +123,7 @@ def require_csrf() -> None:
     """Cookies ride along on cross-site requests: the CSRF token proves the page is ours."""
     try:
         validate_csrf(request.headers.get("X-CSRFToken") or request.form.get("csrf_token"))
-    except Exception:  # noqa: BLE001  (ValidationError subclasses vary by version)
+    except Exception:
         raise QueueError("csrf", "Phiên làm việc đã hết hạn, hãy tải lại trang.", "The page has expired: reload it.", status=400) from None
 
 
@@ -149,12 +147,12 @@ def check(*, roles: frozenset[Role] = frozenset(), devices: frozenset[DeviceKind
     raise _forbidden()
 
 
-def login_required_page(*roles: Role):  # noqa: ANN201
+def login_required_page(*roles: Role):
     """Decorator for HTML pages: redirects to the sign-in page, 403 for the wrong role."""
 
-    def wrap(fn):  # noqa: ANN001, ANN202
+    def wrap(fn):
         @functools.wraps(fn)
-        def inner(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        def inner(*args, **kwargs):
             if not current_user.is_authenticated:
                 return redirect(url_for("auth.login", next=request.full_path))
             if roles and current_user.role not in roles:
@@ -193,7 +191,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # noqa: ANN201
+def login():
     error = None
     if request.method == "POST":
         with state().db.read() as s:
@@ -213,7 +211,7 @@ def login():  # noqa: ANN201
 
 
 @bp.post("/logout")
-def logout():  # noqa: ANN201
+def logout():
     from flask import session as flask_session
 
     if current_user.is_authenticated:
@@ -256,13 +254,13 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Vui lòng đăng nhập. / Please sign in."
 
     @login_manager.user_loader
-    def _load(user_id: str):  # noqa: ANN202
+    def _load(user_id: str):
         with state(app).db.read() as s:
             user = s.get(User, int(user_id))
             return SessionUser(user) if user is not None and sessions.is_current(user) else None
 
     @app.errorhandler(CSRFError)
-    def _csrf(e):  # noqa: ANN001, ANN202
+    def _csrf(e):
         return render_template("error.html", message=("Trang đã hết hạn, hãy tải lại.", "The page expired: reload it.")), 400
 
     app.register_blueprint(bp)

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from motcua import passwords
 from motcua.config import ConfigError
 from motcua.engine import clock
-from motcua.netaddr import public_url_hint
 from motcua.models import ApiToken, Counter, Device, DeviceKind, Office, Role, User
+from motcua.netaddr import public_url_hint
 from motcua.security import derived_secret, hash_password, new_token, token_hash
 
 
-def make_app(**kwargs):  # noqa: ANN003, ANN201
+def make_app(**kwargs):
     from motcua.app import create_app
 
     try:
@@ -28,7 +28,7 @@ def make_app(**kwargs):  # noqa: ANN003, ANN201
         sys.exit(2)
 
 
-def _office(s, code: str | None) -> Office:  # noqa: ANN001
+def _office(s, code: str | None) -> Office:
     q = select(Office).order_by(Office.id)
     if code:
         q = q.where(Office.code == code)
@@ -46,7 +46,7 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj = {"config": config_path}
 
 
-def _app(ctx: click.Context, **kwargs):  # noqa: ANN003, ANN202
+def _app(ctx: click.Context, **kwargs):
     return make_app(config_path=ctx.obj["config"], **kwargs)
 
 
@@ -282,7 +282,7 @@ DEVICE_PAGES = {
 }
 
 
-def _demo_office(s, office: Office, secret: str, base: str) -> list[str]:  # noqa: ANN001
+def _demo_office(s, office: Office, secret: str, base: str) -> list[str]:
     """Demo credentials derive from this instance's secret key: stable across restarts, never in git."""
     # The demo office's name already ends in "(demo)": say the code only when it adds something.
     label = office.name if f"({office.code})" in office.name else f"{office.name} ({office.code})"

@@ -178,7 +178,7 @@ class OfficeConfig(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _references(self) -> "OfficeConfig":
+    def _references(self) -> OfficeConfig:
         if self.results_service is not None and self.results_service not in [f.code for f in self.fields]:
             raise ValueError(f"results_service: lĩnh vực '{self.results_service}' không có / unknown field '{self.results_service}'")
         if len(self.rating_scale) != len(self.rating_scale_en):
@@ -294,7 +294,7 @@ class Config(_Strict):
     offices: list[OfficeConfig] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _offices(self) -> "Config":
+    def _offices(self) -> Config:
         _unique([o.code for o in self.offices], "offices.code")
         return self
 

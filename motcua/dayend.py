@@ -107,7 +107,7 @@ def close_day(db: Database, office_id: int, now: datetime | None = None) -> DayE
     return result
 
 
-def _close(s, office: Office, today: date, now: datetime) -> DayEndResult:  # noqa: ANN001
+def _close(s, office: Office, today: date, now: datetime) -> DayEndResult:
     from motcua.engine.counters import close_counter
     from motcua.engine.tickets import cancel_ticket
 
@@ -141,7 +141,7 @@ def run_due(app: Flask, now: datetime | None = None) -> list[DayEndResult]:
     for office_id in office_ids:
         try:
             result = close_day(st.db, office_id, now)
-        except Exception:  # noqa: BLE001  one office's failure (database down) must not stop the others; the next tick retries
+        except Exception:
             log.exception("day end failed for office %s", office_id)
             continue
         if result is not None:
@@ -152,7 +152,7 @@ def run_due(app: Flask, now: datetime | None = None) -> list[DayEndResult]:
     return results
 
 
-def start(app: Flask, *, first_run: datetime | None = None, now: datetime | None = None):  # noqa: ANN201
+def start(app: Flask, *, first_run: datetime | None = None, now: datetime | None = None):
     """Start this process's scheduler (serving processes only, not CLI commands); `now` pins
     the clock the job sees (tests)."""
     from apscheduler.schedulers.background import BackgroundScheduler

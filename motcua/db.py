@@ -86,7 +86,7 @@ _waits = _Waits()
 
 def _sqlite_setup(engine: Engine, timeouts: Timeouts) -> None:
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn, _record):  # noqa: ANN001
+    def _connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -96,7 +96,7 @@ def _sqlite_setup(engine: Engine, timeouts: Timeouts) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn):  # noqa: ANN001
+    def _begin(conn):
         _BEGIN[conn.get_execution_options().get("sqlite_begin", "DEFERRED")].run(conn)
 
 
@@ -152,7 +152,7 @@ def _pg_deadlines(engine: Engine, timeouts: Timeouts) -> None:
     dialect = engine.dialect
     ping = dialect.do_ping
 
-    def bounded_ping(dbapi_connection):  # noqa: ANN001, ANN202
+    def bounded_ping(dbapi_connection):
         _waits.limit, _waits.ping_unanswered = timeouts.connect, False
         try:
             return ping(dbapi_connection)
@@ -162,7 +162,7 @@ def _pg_deadlines(engine: Engine, timeouts: Timeouts) -> None:
     dialect.do_ping = bounded_ping  # type: ignore[method-assign]  (this engine's dialect only)
 
     @event.listens_for(engine, "do_connect")
-    def _connect(_dialect, _record, cargs, cparams):  # noqa: ANN001, ANN202
+    def _connect(_dialect, _record, cargs, cparams):
         if _waits.ping_unanswered:  # the pooled connection's ping just timed out: same network, same fate
             _waits.ping_unanswered = False
             raise DatabaseTimeout("the database did not answer within the connect timeout")
@@ -174,11 +174,11 @@ def _deadline_connection_class(statement_s: float) -> type:
     from psycopg import errors
 
     class DeadlineConnection(psycopg.Connection):
-        def wait(self, gen, interval: float = 0.1, timeout: float | None = None):  # noqa: ANN001, ANN202
+        def wait(self, gen, interval: float = 0.1, timeout: float | None = None):
             limit = (_waits.limit or statement_s) if timeout is None else timeout
             try:
                 return super().wait(gen, interval=interval, timeout=limit)
-            except errors._WaitTimeout:  # noqa: SLF001  psycopg's own, raised for the timeout given above
+            except errors._WaitTimeout:
                 if _waits.limit is not None:
                     _waits.ping_unanswered = True
                 # The connection is mid-statement with no answer: unusable. Closing it marks

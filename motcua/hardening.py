@@ -117,7 +117,7 @@ def init_app(app: Flask) -> None:
             raise _nul()
 
     @app.errorhandler(BadInput)
-    def _bad_input(exc: BadInput):  # noqa: ANN202
+    def _bad_input(exc: BadInput):
         if is_json_path(request.path):
             from motcua.json_errors import error_response
 

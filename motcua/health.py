@@ -70,7 +70,7 @@ class WriteCheck:
             self._at = time.monotonic()
             try:
                 self._result, self._error = self._prove(), None
-            except Exception as exc:  # noqa: BLE001  reported by run_checks, kept until the next proof
+            except Exception as exc:
                 self._result, self._error = None, exc
         if self._error is not None:
             raise self._error
@@ -101,7 +101,7 @@ def _probe_file(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _redis_client(url: str):  # noqa: ANN202
+def _redis_client(url: str):
     """One small client per app, with short timeouts: a dead Redis must not hang the check."""
     client = current_app.extensions.get("motcua.health_redis")
     if client is None:
@@ -130,14 +130,14 @@ def run_checks() -> dict[str, dict[str, Any]]:
             continue
         try:
             checks[name] = probe()
-        except Exception as exc:  # noqa: BLE001  any failure is "not reachable"; the log keeps the detail
+        except Exception as exc:
             log.warning("health check: %s unreachable: %s", name, exc)
             checks[name] = {"ok": False, "error": type(exc).__name__}
     return checks
 
 
 @bp.get("/healthz")
-def healthz():  # noqa: ANN201
+def healthz():
     checks = run_checks()
     failed = [name for name, c in checks.items() if not c["ok"]]
     if not failed:
@@ -155,7 +155,7 @@ def healthz():  # noqa: ANN201
 UNAVAILABLE = ("Hệ thống tạm thời gián đoạn, vui lòng thử lại sau ít phút.", "The service is briefly unavailable, please retry in a moment.")
 
 
-def _database_unavailable(exc: OperationalError):  # noqa: ANN202
+def _database_unavailable(exc: OperationalError):
     """Pages and room endpoints without their own handler (the API has one: same answer)."""
     from motcua.db import is_unavailable
 

@@ -73,7 +73,7 @@ class DatabaseCollector(Collector):
         try:
             with state(self.app).db.read() as s:
                 families = list(self._families(s))
-        except Exception as exc:  # noqa: BLE001  a scrape must still answer (with up = 0)
+        except Exception as exc:
             log.warning("metrics: database unavailable: %s", exc)
             up.add_metric([], 0)
             yield up
@@ -82,7 +82,7 @@ class DatabaseCollector(Collector):
         yield up
         yield from families
 
-    def _families(self, s) -> Iterator[Metric]:  # noqa: ANN001
+    def _families(self, s) -> Iterator[Metric]:
         from motcua.engine import clock
         from motcua.models import Counter, Office, Printer, PrintJob, Service, Ticket, TicketStatus
 
@@ -90,7 +90,7 @@ class DatabaseCollector(Collector):
         offices = {o.id: (o.code, clock.business_day(now, o.timezone)) for o in s.scalars(select(Office))}
         if not offices:
             return
-        fields = {sid: code for sid, code in s.execute(select(Service.id, Service.code))}
+        fields = dict(s.execute(select(Service.id, Service.code)).all())
         cutoff = min(day for _, day in offices.values())
 
         issued = CounterMetricFamily("motcua_tickets_issued", "Tickets issued, by office and field (series)", labels=["office", "field"])
@@ -150,7 +150,7 @@ class DatabaseCollector(Collector):
             pending_family.add_metric([office, name], n)
         yield pending_family
 
-    def _past_counts(self, s, cutoff: date) -> dict[tuple[int, int], int]:  # noqa: ANN001
+    def _past_counts(self, s, cutoff: date) -> dict[tuple[int, int], int]:
         """Tickets of days before `cutoff`: they never change, so counted once per day."""
         from motcua.models import Ticket
 
@@ -166,7 +166,7 @@ class DatabaseCollector(Collector):
         return counts
 
 
-def _value(status) -> str:  # noqa: ANN001
+def _value(status) -> str:
     return getattr(status, "value", status)
 
 
@@ -213,14 +213,14 @@ def init_app(app: Flask) -> None:
             g.motcua_call_started = time.perf_counter()
 
     @app.after_request
-    def _observe(resp):  # noqa: ANN001, ANN202
+    def _observe(resp):
         started = g.pop("motcua_call_started", None)
         if started is not None:
             histogram.labels(CALL_ENDPOINTS[request.endpoint]).observe(time.perf_counter() - started)
         return resp
 
     @app.get("/metrics")
-    def metrics():  # noqa: ANN202
+    def metrics():
         ok, status = allowed()
         if not ok:
             if status == 401:

@@ -46,5 +46,5 @@ def public_url_hint(settings: dict, host: str, port: int) -> list[str]:
         f'       public_url = "{example}"' + ("   # địa chỉ LAN của máy này / this machine's LAN address" if lan else ""),
     ]
     if _loopback(host):
-        lines.append(f'   và cho máy chủ nghe trên mạng LAN / and let the server listen on the LAN: host = "0.0.0.0" (hoặc / or MOTCUA_HOST=0.0.0.0)')
+        lines.append('   và cho máy chủ nghe trên mạng LAN / and let the server listen on the LAN: host = "0.0.0.0" (hoặc / or MOTCUA_HOST=0.0.0.0)')
     return lines

@@ -46,7 +46,7 @@ class Prepared:
         cursor = form.execute(conn, params or {})
         return form.rows(cursor) if form.row is not None else []
 
-    def first(self, conn: Connection, params: dict[str, Any] | None = None):  # noqa: ANN201  a row or None
+    def first(self, conn: Connection, params: dict[str, Any] | None = None):
         rows = self.all(conn, params)
         return rows[0] if rows else None
 
@@ -86,16 +86,16 @@ class _Form:
         self.row = namedtuple("Row", [c.key for c in self.columns], rename=True) if self.columns else None
         self.convert = None  # set from the first cursor's description (PostgreSQL's type codes)
 
-    def rows(self, cursor) -> list:  # noqa: ANN001
+    def rows(self, cursor) -> list:
         if self.convert is None:
             codes = [d[1] for d in cursor.description]
-            procs = [c.type.dialect_impl(self.dialect).result_processor(self.dialect, code) for c, code in zip(self.columns, codes)]
+            procs = [c.type.dialect_impl(self.dialect).result_processor(self.dialect, code) for c, code in zip(self.columns, codes, strict=True)]
             pairs = [(i, p) for i, p in enumerate(procs) if p is not None]
             self.convert = (lambda r: r) if not pairs else (lambda r: _converted(r, pairs))
         row, convert = self.row, self.convert
         return [row._make(convert(r)) for r in cursor.fetchall()]
 
-    def execute(self, conn: Connection, params: dict[str, Any]):  # noqa: ANN201  a DBAPI cursor
+    def execute(self, conn: Connection, params: dict[str, Any]):
         values = {}
         for name, key, fixed, proc in self.binds:
             value = params[key] if fixed is _REQUIRED or key in params else fixed

@@ -70,7 +70,7 @@ class Allowlist:
         )
 
     @classmethod
-    def of(cls, st: Any) -> Allowlist:  # noqa: ANN401  the app's Motcua state (config, config_path, instance, settings)
+    def of(cls, st: Any) -> Allowlist:
         """The allow-list of a running app: its config, instance folder, config file and database."""
         protect = [Path(st.config_path)]
         url = str(st.settings.get("database_url") or "")

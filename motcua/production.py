@@ -59,9 +59,9 @@ def check(workers: int, settings: dict) -> list[str]:
     if workers < 1:
         raise ProductionError("Số tiến trình phải từ 1 trở lên. / --workers must be 1 or more.")
     try:
-        import gevent  # noqa: F401
-        import geventwebsocket  # noqa: F401
-        import gunicorn  # noqa: F401
+        import gevent  # noqa: F401  only whether it is installed
+        import geventwebsocket  # noqa: F401  likewise
+        import gunicorn  # noqa: F401  likewise
     except ImportError as exc:
         raise ProductionError(
             f"Thiếu gói {exc.name}: cài bằng `pip install motcua` (gunicorn, gevent, gevent-websocket). / Missing package {exc.name}."
@@ -89,7 +89,7 @@ def worker_connections() -> int:
 WORKER_CLASS = "motcua.production.WebSocketWorker"
 
 
-def __getattr__(name: str):  # noqa: ANN202
+def __getattr__(name: str):
     """gunicorn's master loads WORKER_CLASS by name; gevent and gunicorn are imported only then,
     not by every process that imports this module (tests, `motcua serve` with threads)."""
     if name == "WebSocketWorker":
@@ -154,7 +154,7 @@ def ports(port: int, workers: int) -> list[int]:
     return [port + i for i in range(workers)]
 
 
-def serve(host: str, port: int, workers: int, echo=print) -> int:  # noqa: ANN001
+def serve(host: str, port: int, workers: int, echo=print) -> int:
     """Run the gunicorn process(es) until stopped; returns the exit code."""
     limit = raise_open_files(worker_connections() + 256)
     if limit < worker_connections():
@@ -182,14 +182,14 @@ def clear_metrics_dir() -> None:
             f.unlink(missing_ok=True)
 
 
-def supervise(commands: Sequence[tuple[int, list[str]]], echo=print) -> int:  # noqa: ANN001
+def supervise(commands: Sequence[tuple[int, list[str]]], echo=print) -> int:
     """Start every gunicorn, pass stop/reload signals on, and stop all when one dies: a
     half-running set would silently send some clients nowhere, so the service manager
     (systemd) should see the failure and restart the whole unit."""
     children: list[subprocess.Popen] = []
     stopping = False
 
-    def forward(signum: int, _frame) -> None:  # noqa: ANN001
+    def forward(signum: int, _frame) -> None:
         nonlocal stopping
         if signum in (signal.SIGTERM, signal.SIGINT):
             stopping = True
@@ -231,7 +231,7 @@ class TrustedProxyFix:
     else the X-Forwarded-* headers are dropped, so a client that reaches the process directly
     cannot pick the address the rate limits count, nor the host the pages name."""
 
-    def __init__(self, wsgi_app, proxies: int, trusted: list[str]) -> None:  # noqa: ANN001
+    def __init__(self, wsgi_app, proxies: int, trusted: list[str]) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         self.plain = wsgi_app
@@ -245,7 +245,7 @@ class TrustedProxyFix:
             return False
         return any(ip in net for net in self.networks if net.version == ip.version)
 
-    def __call__(self, environ, start_response):  # noqa: ANN001, ANN204
+    def __call__(self, environ, start_response):
         if self.trusts(environ.get("REMOTE_ADDR")):
             return self.fixed(environ, start_response)
         for key in [k for k in environ if k.startswith("HTTP_X_FORWARDED_")]:
@@ -277,7 +277,7 @@ DB_INT_MAX = 2**31 - 1  # INTEGER columns (ids, counter numbers) on PostgreSQL
 class BoundedIntegerConverter(IntegerConverter):
     """`<int:...>` that never matches a number no INTEGER column can hold."""
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None, signed: bool = False) -> None:  # noqa: A002, ANN001
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None, signed: bool = False) -> None:
         bound = DB_INT_MAX if max is None else builtins.min(max, DB_INT_MAX)
         super().__init__(map, fixed_digits, min, bound, signed)
 
@@ -287,7 +287,7 @@ def init_converters(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntegerConverter
 
 
-def keep_full_collections_short(refresh_s: float):  # noqa: ANN201  the refreshing greenlet
+def keep_full_collections_short(refresh_s: float):
     """The collector's full passes walk every object the worker holds: with a thousand displays
     connected they are long and frequent, and a call whose fan-out one hits reaches its last
     displays that much later (docs/benchmarks.md). After each full pass, what survived it is long-lived (the

@@ -63,7 +63,7 @@ class Dispatcher:
             for change in batch:
                 try:
                     emit_change(self.socketio, change)
-                except Exception:  # noqa: BLE001  one bad emit must not stop the displays
+                except Exception:
                     log.exception("emit failed for %s", change.kind)
 
 
@@ -80,7 +80,7 @@ def _socket_token(auth: dict | None) -> str | None:
     return (auth or {}).get("token") or request.args.get("token")
 
 
-def _principal_for_socket(auth: dict | None):  # noqa: ANN202
+def _principal_for_socket(auth: dict | None):
     """Device token, staff session, or a citizen's public ticket id (read-only, own office)."""
     from sqlalchemy import select
 
@@ -112,7 +112,7 @@ def _principal_for_socket(auth: dict | None):  # noqa: ANN202
     return None, None
 
 
-def _office_for_socket(p, auth: dict | None) -> int | None:  # noqa: ANN001
+def _office_for_socket(p, auth: dict | None) -> int | None:
     from sqlalchemy import select
 
     from motcua.models import Office
@@ -229,7 +229,7 @@ class Presence:
             self.socketio.sleep(self.TOKEN_CHECK_S)
             try:
                 self.cut_revoked()
-            except Exception:  # noqa: BLE001  a database hiccup must not end the guard
+            except Exception:
                 log.warning("could not check the sockets' tokens", exc_info=True)
 
     def run(self) -> None:
@@ -253,14 +253,14 @@ class Presence:
         try:
             with self.db.write() as s:
                 mark_seen(s, *ids)
-        except Exception:  # noqa: BLE001  a database hiccup must not end the heartbeat
+        except Exception:
             log.warning("could not refresh device presence", exc_info=True)
 
 
 CONNECTS_AT_ONCE = 32
 
 
-def _admitted(handler):  # noqa: ANN001, ANN202
+def _admitted(handler):
     """At most CONNECTS_AT_ONCE sockets of this process go through their connect handler at a
     time; the others wait parked. After a restart a thousand displays connect within a second:
     each connect waits on the database a few times, and under gevent every such wait sent it,
@@ -269,7 +269,7 @@ def _admitted(handler):  # noqa: ANN001, ANN202
     snapshot within seconds (bench/reconnect_storm.py)."""
     gate = threading.BoundedSemaphore(CONNECTS_AT_ONCE)
 
-    def admitted(auth=None):  # noqa: ANN001, ANN202
+    def admitted(auth=None):
         with gate:
             return handler(auth)
 
@@ -279,7 +279,7 @@ def _admitted(handler):  # noqa: ANN001, ANN202
 def _register_handlers(socketio: SocketIO, presence: Presence) -> None:
     @socketio.on("connect", namespace=NAMESPACE)
     @_admitted
-    def _connect(auth=None):  # noqa: ANN001, ANN202
+    def _connect(auth=None):
         p, counter_number = _principal_for_socket(auth)
         if p is None:
             return False  # refuses the connection
@@ -308,13 +308,13 @@ def _register_handlers(socketio: SocketIO, presence: Presence) -> None:
         send_snapshot(socketio, office_id)
 
     @socketio.on("disconnect", namespace=NAMESPACE)
-    def _disconnect(*_args):  # noqa: ANN002, ANN202
+    def _disconnect(*_args):
         presence.connected.pop(request.sid, None)
         presence.tokens.pop(request.sid, None)
         presence.users.pop(request.sid, None)
 
     @socketio.on("snapshot", namespace=NAMESPACE)
-    def _snapshot(_data=None):  # noqa: ANN001, ANN202
+    def _snapshot(_data=None):
         from flask import session as flask_session
 
         office_id = flask_session.get("socket_office")

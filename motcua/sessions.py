@@ -37,7 +37,7 @@ def end_all(session: Session, user_id: int) -> None:
 
 
 @event.listens_for(Session, "before_flush")
-def _bump_on_change(session: Session, _context, _instances) -> None:  # noqa: ANN001
+def _bump_on_change(session: Session, _context, _instances) -> None:
     for obj in session.dirty:
         if not isinstance(obj, User) or not any(attributes.get_history(obj, a).has_changes() for a in ENDS_SESSIONS):
             continue

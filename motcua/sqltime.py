@@ -19,7 +19,7 @@ Timestamps are stored as naive UTC (motcua.models.UTCDateTime).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Integer, case, cast, extract, func, literal, literal_column
@@ -74,8 +74,8 @@ def utc_bounds(start: date, end: date, tz: str) -> tuple[datetime, datetime]:
     """A generous UTC window around the local days [start, end] (legs can be queued a little
     outside their business day, e.g. a transfer after midnight)."""
     zone = ZoneInfo(tz)
-    lo = datetime.combine(start, datetime.min.time(), zone).astimezone(timezone.utc) - timedelta(days=2)
-    hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone).astimezone(timezone.utc) + timedelta(days=2)
+    lo = datetime.combine(start, datetime.min.time(), zone).astimezone(UTC) - timedelta(days=2)
+    hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone).astimezone(UTC) + timedelta(days=2)
     return lo, hi
 
 

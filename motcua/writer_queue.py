@@ -28,7 +28,7 @@ _TIMED_OUT = object()
 class WriterQueue:
     __slots__ = ("_all_done", "_getters", "_hub", "_items", "_unfinished")
 
-    def __init__(self, maxsize: int | None = None) -> None:  # noqa: ARG002  engineio never bounds it
+    def __init__(self, maxsize: int | None = None) -> None:
         self._items: deque[Any] = deque()
         self._getters: deque[Waiter] = deque()
         self._unfinished = 0
@@ -41,14 +41,14 @@ class WriterQueue:
     def empty(self) -> bool:
         return not self._items
 
-    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:  # noqa: ARG002, FBT001, FBT002  never full
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
         self._items.append(item)
         self._unfinished += 1
         if self._getters:
             # Waiter.switch must run on the hub: wake the longest-waiting getter from there.
             self._hub.loop.run_callback(self._getters.popleft().switch, None)
 
-    def get(self, block: bool = True, timeout: float | None = None) -> Any:  # noqa: FBT001, FBT002
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
         items = self._items
         if items:
             return items.popleft()

@@ -23,13 +23,13 @@ app = create_app()
 GC_REFRESH_S = 3600  # see production.keep_full_collections_short
 
 
-def _take_turns(wsgi_app):  # noqa: ANN001, ANN202
+def _take_turns(wsgi_app):
     """gevent runs a greenlet until it blocks. A keep-alive client whose next request has already
     arrived never blocks its greenlet, so a few busy connections kept the worker while the others
     waited (docs/benchmarks.md). Yielding once per request gives every connection its turn."""
     import gevent
 
-    def turn(environ, start_response):  # noqa: ANN001, ANN202
+    def turn(environ, start_response):
         gevent.sleep(0)
         return wsgi_app(environ, start_response)
 

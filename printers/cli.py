@@ -11,7 +11,7 @@ def printers() -> None:
     """Printers: health and test pages."""
 
 
-def _app(ctx: click.Context):  # noqa: ANN202
+def _app(ctx: click.Context):
     from motcua.cli import make_app
 
     return make_app(config_path=ctx.find_root().obj["config"], plugins=False)

@@ -19,7 +19,7 @@ def remaining(deadline: float) -> float:
     return left
 
 
-def _gevent_pool():  # noqa: ANN202
+def _gevent_pool():
     """gevent's pool of native threads when gevent has patched this process (`--prod`), else None."""
     from motcua.production import gevent_patched
 

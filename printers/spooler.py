@@ -38,7 +38,7 @@ from motcua.printer_targets import Allowlist
 from printers import layout
 from printers.connections import admit, can_report_status, locate, query_status, send
 from printers.encode import encode_image, encode_ticket
-from printers.spec import PrinterSpec, PrintError, TargetNotAllowed
+from printers.spec import PrintError, PrinterSpec, TargetNotAllowed
 from printers.status import PrinterStatus
 from printers.transports.base import refused_status
 
@@ -149,7 +149,7 @@ class Spooler:
                 self.print_job(work.job_id, work.status_url)
             except OperationalError as exc:  # the database went away: the job is left as it stands, the queue goes on
                 log.warning("print job %s not printed, the database is unavailable: %s", work.job_id, exc)
-            except Exception:  # noqa: BLE001  a bad job must not stop the printer's queue
+            except Exception:
                 log.exception("print job %s crashed", work.job_id)
                 try:
                     self._finish(work.job_id, "failed", "Lỗi hệ thống khi in / internal error while printing")

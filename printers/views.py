@@ -17,7 +17,7 @@ use_json_errors(bp)
 
 
 @bp.post("/api/tickets/<public_id>/reprint")
-def reprint(public_id: str):  # noqa: ANN201
+def reprint(public_id: str):
     """Print a ticket again (staff, or the kiosk that issued it) on that kiosk's printer."""
     p = auth.check(roles=STAFF, devices=frozenset({DeviceKind.kiosk}))
     with state().db.write() as s:

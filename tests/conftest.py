@@ -28,7 +28,7 @@ pytest_plugins = ["tests.support.browser", "tests.support.escpos_sink"]
 
 
 @pytest.fixture(scope="session")
-def sqlite_templates(tmp_path_factory):  # noqa: ANN001, ANN201
+def sqlite_templates(tmp_path_factory):
     """Migrated, populated SQLite files per config, built once and copied per test
     (migrations and password hashing would otherwise dominate the suite's time)."""
     cache: dict[Path, tuple[Path, Path, dict[str, Demo]]] = {}
@@ -50,14 +50,14 @@ def sqlite_templates(tmp_path_factory):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def make_app(tmp_path, sqlite_templates):  # noqa: ANN001, ANN201
+def make_app(tmp_path, sqlite_templates):
     """Build a migrated, seeded app: make_app(config=..., database_url=...) -> (app, demos)."""
     import copy
     import shutil
 
     apps = []
 
-    def build(config: Path = DEMO_CONFIG, database_url: str | None = None, **kwargs):  # noqa: ANN003, ANN202
+    def build(config: Path = DEMO_CONFIG, database_url: str | None = None, **kwargs):
         instance = tmp_path / f"instance-{len(apps)}"
         instance.mkdir()
         if database_url is None:
@@ -80,32 +80,32 @@ def make_app(tmp_path, sqlite_templates):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def app_demo(make_app):  # noqa: ANN001, ANN201
+def app_demo(make_app):
     return make_app()
 
 
 @pytest.fixture
-def app(app_demo):  # noqa: ANN001, ANN201
+def app(app_demo):
     return app_demo[0]
 
 
 @pytest.fixture
-def demo(app_demo) -> Demo:  # noqa: ANN001
+def demo(app_demo) -> Demo:
     return app_demo[1]["demo"]
 
 
 @pytest.fixture
-def client(app):  # noqa: ANN001, ANN201
+def client(app):
     return app.test_client()
 
 
 @pytest.fixture
-def db(app):  # noqa: ANN001, ANN201
+def db(app):
     return app.extensions["motcua"].db
 
 
 @pytest.fixture
-def office(db) -> Office:  # noqa: ANN001
+def office(db) -> Office:
     with db.read() as s:
         return s.scalar(select(Office).where(Office.code == "demo"))
 
@@ -121,13 +121,13 @@ def pg_server() -> str:
         engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with engine.connect() as c:
             c.execute(text("select 1"))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         skip_or_fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc.__class__.__name__}")
     return PG_ADMIN_URL
 
 
 @pytest.fixture
-def pg_url(pg_server: str):  # noqa: ANN201
+def pg_url(pg_server: str):
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
     from sqlalchemy import create_engine, text
 
@@ -149,7 +149,7 @@ def redis_url() -> str:
 
     try:
         redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2).ping()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         skip_or_fail(f"Redis is not reachable at {REDIS_TEST_URL}: {exc.__class__.__name__}")
     return REDIS_TEST_URL
 
@@ -158,7 +158,7 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-def live_server_factory(tmp_path, sqlite_templates):  # noqa: ANN001, ANN201
+def live_server_factory(tmp_path, sqlite_templates):
     """Start `motcua serve` in a child process: factory(config=..., database_url=..., extra_env=...)."""
     import copy
     import shutil
@@ -198,5 +198,5 @@ def live_server_factory(tmp_path, sqlite_templates):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def live_server(live_server_factory) -> LiveServer:  # noqa: ANN001
+def live_server(live_server_factory) -> LiveServer:
     return live_server_factory()

@@ -26,7 +26,7 @@ class Board(StdoutDriver):
         self.frames: list[list[str]] = []
         self.lock = threading.Lock()
 
-    def show(self, lines) -> None:  # noqa: ANN001
+    def show(self, lines) -> None:
         with self.lock:
             self.frames.append([line.rstrip() for line in self.prepare(lines)])
         super().show(lines)
@@ -37,7 +37,7 @@ class Board(StdoutDriver):
 
 
 @pytest.fixture
-def agents():  # noqa: ANN201
+def agents():
     made: list[DisplayAgent] = []
     yield made
     closers = [threading.Thread(target=a.stop) for a in made]
@@ -47,7 +47,7 @@ def agents():  # noqa: ANN201
         t.join(10)
 
 
-def test_the_agent_keeps_a_board_in_step_through_a_restart(live_server: LiveServer, agents, tmp_path) -> None:  # noqa: ANN001
+def test_the_agent_keeps_a_board_in_step_through_a_restart(live_server: LiveServer, agents, tmp_path) -> None:
     demo = live_server.demo
     hall, above_1 = Board(height=3), Board()
     played = tmp_path / "played"

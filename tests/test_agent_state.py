@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from display.agent.board import board_lines, counter_lines, hall_lines
 from display.agent.drivers import SerialDriver, StdoutDriver, ascii_fold, fit
 from display.agent.state import RECENT_CALLS, Outcome, QueueState
 
-NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
 
 def call(call_id: int, code: str, counter: int = 1, *, ago: float = 5, kind: str = "called") -> dict:

@@ -50,7 +50,7 @@ def make_wav(
     channels: list[list[float]], rate: int, *, bits: int = 16, floating: bool = False, tag: int | None = None
 ) -> bytes:
     """A RIFF/WAVE file from per-channel samples in [-1, 1], in any PCM/float layout."""
-    frames = list(zip(*channels))
+    frames = list(zip(*channels, strict=True))
     body = bytearray()
     for frame in frames:
         for v in frame:

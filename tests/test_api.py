@@ -9,11 +9,11 @@ from tests.support.api import error_of
 from tests.support.demo import Demo, login
 
 
-def issue(client, demo: Demo, service: str = "HT", **body):  # noqa: ANN001, ANN003, ANN201
+def issue(client, demo: Demo, service: str = "HT", **body):
     return client.post("/api/v1/tickets", json={"service": service, **body}, headers=demo.kiosk)
 
 
-def test_services_lists_fields_with_waiting_and_estimate(client, demo: Demo) -> None:  # noqa: ANN001
+def test_services_lists_fields_with_waiting_and_estimate(client, demo: Demo) -> None:
     issue(client, demo, "HT")
     body = client.get("/api/v1/services").get_json()
     assert body["office"] == "demo"
@@ -23,7 +23,7 @@ def test_services_lists_fields_with_waiting_and_estimate(client, demo: Demo) -> 
     assert [g["code"] for g in body["priority_groups"]][:2] == ["elderly", "disability"]
 
 
-def test_issue_returns_the_documented_fields(client, demo: Demo) -> None:  # noqa: ANN001
+def test_issue_returns_the_documented_fields(client, demo: Demo) -> None:
     r = issue(client, demo, "CT", priority="pregnant", idempotency_key="kiosk-tap-0001")
     assert r.status_code == 201
     t = r.get_json()
@@ -34,7 +34,7 @@ def test_issue_returns_the_documented_fields(client, demo: Demo) -> None:  # noq
     assert again.status_code == 200 and again.get_json()["id"] == t["id"]
 
 
-def test_ticket_status_is_public_and_cancellable(client, demo: Demo) -> None:  # noqa: ANN001
+def test_ticket_status_is_public_and_cancellable(client, demo: Demo) -> None:
     t = issue(client, demo).get_json()
     st = client.get(f"/api/v1/tickets/{t['public_id']}").get_json()
     assert st["code"] == t["code"] and st["position"] == 1 and st["status"] == "waiting"
@@ -43,7 +43,7 @@ def test_ticket_status_is_public_and_cancellable(client, demo: Demo) -> None:  #
     assert err["code"] == "ticket_closed"
 
 
-def test_counter_flow_through_the_api(client, demo: Demo) -> None:  # noqa: ANN001
+def test_counter_flow_through_the_api(client, demo: Demo) -> None:
     t = issue(client, demo).get_json()
     h = demo.clerk(1).headers
     r = client.post("/api/v1/counters/1/next", headers=h).get_json()
@@ -58,7 +58,7 @@ def test_counter_flow_through_the_api(client, demo: Demo) -> None:  # noqa: ANN0
     assert client.post("/api/v1/counters/1/resume", headers=h).get_json()["counter"]["status"] == "open"
 
 
-def test_transfer_and_call_by_number(client, demo: Demo) -> None:  # noqa: ANN001
+def test_transfer_and_call_by_number(client, demo: Demo) -> None:
     issue(client, demo, "CT")
     late = issue(client, demo, "CT").get_json()
     h3 = demo.clerk(3).headers
@@ -85,11 +85,11 @@ def test_transfer_and_call_by_number(client, demo: Demo) -> None:  # noqa: ANN00
         ({"service": "HT", "office": "khac"}, 404, "unknown_office"),
     ],
 )
-def test_issue_errors(client, demo: Demo, body: dict, status: int, code: str) -> None:  # noqa: ANN001
+def test_issue_errors(client, demo: Demo, body: dict, status: int, code: str) -> None:
     assert error_of(client.post("/api/v1/tickets", json=body, headers=demo.kiosk), status)["code"] == code
 
 
-def test_malformed_requests(client, demo: Demo) -> None:  # noqa: ANN001
+def test_malformed_requests(client, demo: Demo) -> None:
     h = demo.kiosk
     assert error_of(client.post("/api/v1/tickets", data="{not json", headers={**h, "Content-Type": "application/json"}), 400)["code"] == "bad_json"
     assert error_of(client.post("/api/v1/tickets", data="service=HT", headers={**h, "Content-Type": "application/x-www-form-urlencoded"}), 415)["code"] == "unsupported_media_type"
@@ -100,7 +100,7 @@ def test_malformed_requests(client, demo: Demo) -> None:  # noqa: ANN001
     assert error_of(client.post("/api/v1/counters/99/next", headers=demo.clerk(1).headers), 404)["code"] == "unknown_counter"
 
 
-def test_who_may_do_what(client, demo: Demo) -> None:  # noqa: ANN001
+def test_who_may_do_what(client, demo: Demo) -> None:
     assert error_of(client.post("/api/v1/tickets", json={"service": "HT"}), 401)["code"] == "unauthorized"
     bad = {"Authorization": "Bearer dev_not-a-token"}
     assert error_of(client.post("/api/v1/tickets", json={"service": "HT"}, headers=bad), 401)["code"] == "bad_token"
@@ -117,7 +117,7 @@ def test_who_may_do_what(client, demo: Demo) -> None:  # noqa: ANN001
     assert client.post("/api/v1/tickets", json={"service": "HT"}, headers=demo.clerk(1).headers).status_code == 201
 
 
-def test_counter_state_errors(client, demo: Demo) -> None:  # noqa: ANN001
+def test_counter_state_errors(client, demo: Demo) -> None:
     h = demo.clerk(1).headers
     client.post("/api/v1/counters/1/open", headers=h)
     for action in ("recall", "start", "finish", "no-show"):
@@ -132,13 +132,13 @@ def test_counter_state_errors(client, demo: Demo) -> None:  # noqa: ANN001
     assert error_of(client.post("/api/v1/counters/1/transfer", json={"service": "NOPE"}, headers=h), 404)["code"] == "unknown_service"
 
 
-def test_session_requests_need_the_csrf_token(client, demo: Demo) -> None:  # noqa: ANN001
+def test_session_requests_need_the_csrf_token(client, demo: Demo) -> None:
     token = login(client, demo.clerk(1))
     assert error_of(client.post("/api/v1/counters/1/open"), 400)["code"] == "csrf"
     assert client.post("/api/v1/counters/1/open", headers={"X-CSRFToken": token}).status_code == 200
 
 
-def test_wrong_password_is_refused_in_both_languages(client, demo: Demo) -> None:  # noqa: ANN001
+def test_wrong_password_is_refused_in_both_languages(client, demo: Demo) -> None:
     import re
 
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
@@ -149,7 +149,7 @@ def test_wrong_password_is_refused_in_both_languages(client, demo: Demo) -> None
     assert "Sai tên đăng nhập hoặc mật khẩu" in text and "Wrong username or password" in text
 
 
-def test_openapi_document_lists_every_route(app, client) -> None:  # noqa: ANN001
+def test_openapi_document_lists_every_route(app, client) -> None:
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
     assert doc["servers"] == [{"url": "/api/v1"}]
@@ -165,7 +165,7 @@ def test_openapi_document_lists_every_route(app, client) -> None:  # noqa: ANN00
     assert {"IssueTicket", "IssuedTicket", "ErrorBody", "QueueOut"} <= set(schemas)
 
 
-def test_sign_in_is_throttled_after_repeated_failures(client, demo: Demo) -> None:  # noqa: ANN001
+def test_sign_in_is_throttled_after_repeated_failures(client, demo: Demo) -> None:
     import re
 
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)

@@ -61,7 +61,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     }
     served: list[str]
 
-    def do_GET(self):  # noqa: N802 (http.server naming)
+    def do_GET(self):
         path = urlsplit(self.path).path
         self.served.append(path)
         if path == "/":

@@ -11,14 +11,13 @@ from tests.support.api import error_of
 from tests.support.citizen_cards import CITIZENS, HUNG, LAN, RECEIPT, card_ticket
 
 
-
 @pytest.fixture
-def setup(make_app):  # noqa: ANN001, ANN201
+def setup(make_app):
     app, demos = make_app(config=CITIZENS)
     return app, app.test_client(), demos["demo"]
 
 
-def test_an_elderly_card_gets_the_elderly_group_and_only_a_greeting_back(setup) -> None:  # noqa: ANN001
+def test_an_elderly_card_gets_the_elderly_group_and_only_a_greeting_back(setup) -> None:
     app, client, demo = setup
     r = card_ticket(client, demo, LAN)
     assert r.status_code == 201, r.get_data(as_text=True)
@@ -32,7 +31,7 @@ def test_an_elderly_card_gets_the_elderly_group_and_only_a_greeting_back(setup) 
         assert row.age_band == "60+" and len(row.citizen_ref) == 64 and LAN.number not in row.citizen_ref
 
 
-def test_elderly_may_decline_and_a_younger_card_may_not_ask(setup) -> None:  # noqa: ANN001
+def test_elderly_may_decline_and_a_younger_card_may_not_ask(setup) -> None:
     _, client, demo = setup
     assert card_ticket(client, demo, LAN, priority="").get_json()["priority"] is None
     err = error_of(card_ticket(client, demo, HUNG, priority="elderly"), 422)
@@ -41,7 +40,7 @@ def test_elderly_may_decline_and_a_younger_card_may_not_ask(setup) -> None:  # n
     assert t["priority"] == "disability" and t["citizen"] == {"given_name": "Hùng", "age_band": "18-34"}
 
 
-def test_an_unreadable_card_is_refused(setup) -> None:  # noqa: ANN001
+def test_an_unreadable_card_is_refused(setup) -> None:
     _, client, demo = setup
     bad = LAN.qr.replace("001158", "001358")  # century digit disagrees with the birth year
     err = error_of(client.post("/api/v1/tickets", json={"service": "HT", "id_qr": bad}, headers=demo.kiosk), 422)
@@ -51,7 +50,7 @@ def test_an_unreadable_card_is_refused(setup) -> None:  # noqa: ANN001
     assert err["code"] == "bad_id_qr"
 
 
-def test_the_same_card_the_same_day_shows_its_waiting_ticket(setup) -> None:  # noqa: ANN001
+def test_the_same_card_the_same_day_shows_its_waiting_ticket(setup) -> None:
     _, client, demo = setup
     first = card_ticket(client, demo, HUNG, "HT").get_json()
     again = card_ticket(client, demo, HUNG, "HT")
@@ -73,7 +72,7 @@ def test_the_same_card_the_same_day_shows_its_waiting_ticket(setup) -> None:  # 
     assert client.post("/kiosk/api/card", json={"id_qr": LAN.qr}, headers=demo.kiosk).get_json()["elderly"] is True
 
 
-def test_dossiers_at_the_counter_and_the_results_desk(setup) -> None:  # noqa: ANN001
+def test_dossiers_at_the_counter_and_the_results_desk(setup) -> None:
     app, client, demo = setup
     h = demo.clerk(1).headers
     card_ticket(client, demo, HUNG, "DD")
@@ -115,7 +114,7 @@ def test_dossiers_at_the_counter_and_the_results_desk(setup) -> None:  # noqa: A
         assert [(d.source, d.code) for d in rows] == [("counter", "000.00.12.H56-240101-0001"), ("receipt", "000.00.12.H56-240101-0001")]
 
 
-def test_no_results_desk_and_bad_bodies(make_app) -> None:  # noqa: ANN001
+def test_no_results_desk_and_bad_bodies(make_app) -> None:
     app, demos = make_app()
     client, demo = app.test_client(), demos["demo"]
     err = error_of(client.post("/api/v1/tickets", json={"receipt_qr": RECEIPT}, headers=demo.kiosk), 422)
@@ -125,11 +124,11 @@ def test_no_results_desk_and_bad_bodies(make_app) -> None:  # noqa: ANN001
     assert error_of(client.post("/api/v1/tickets", json=both, headers=demo.kiosk), 422)["code"] == "invalid_body"
 
 
-def test_the_same_card_on_postgresql(make_app, pg_url) -> None:  # noqa: ANN001
+def test_the_same_card_on_postgresql(make_app, pg_url) -> None:
     app, demos = make_app(config=CITIZENS, database_url=pg_url)
     test_the_same_card_the_same_day_shows_its_waiting_ticket((app, app.test_client(), demos["demo"]))
 
 
-def test_dossiers_on_postgresql(make_app, pg_url) -> None:  # noqa: ANN001
+def test_dossiers_on_postgresql(make_app, pg_url) -> None:
     app, demos = make_app(config=CITIZENS, database_url=pg_url)
     test_dossiers_at_the_counter_and_the_results_desk((app, app.test_client(), demos["demo"]))

@@ -13,7 +13,7 @@ from tests.support.citizen_cards import HUNG, LAN, MAI
 TODAY = date(2026, 12, 7)
 
 
-def qr(number="001158012345", old="012345678", name="Nguyễn Thị Lan", birth="15031958", sex="Nữ",  # noqa: ANN001, ANN201, PLR0913
+def qr(number="001158012345", old="012345678", name="Nguyễn Thị Lan", birth="15031958", sex="Nữ",
        address="Số 12 phố Khâm Thiên, Hà Nội", issued="10052021"):
     return "|".join((number, old, name, birth, sex, address, issued))
 

@@ -24,13 +24,13 @@ def scan(page: Page, text: str) -> None:
     page.keyboard.press("Enter")
 
 
-def open_kiosk(page: Page, server) -> None:  # noqa: ANN001
+def open_kiosk(page: Page, server) -> None:
     page.set_viewport_size({"width": 1080, "height": 1920})
     page.goto(f"{server.url}/kiosk/?token={server.demo.devices[KIOSK]}")
     expect(page.locator("#fields .k-field")).to_have_count(4, timeout=TIMEOUT)
 
 
-def test_a_card_scanned_at_the_kiosk(live_server_factory, page: Page) -> None:  # noqa: ANN001
+def test_a_card_scanned_at_the_kiosk(live_server_factory, page: Page) -> None:
     server = live_server_factory(config=CITIZENS)
     open_kiosk(page, server)
     panel = page.locator("#card-panel")
@@ -94,7 +94,7 @@ def test_a_card_scanned_at_the_kiosk(live_server_factory, page: Page) -> None:  
         assert secret not in log
 
 
-def test_a_receipt_scanned_for_the_results_desk(live_server_factory, page: Page) -> None:  # noqa: ANN001
+def test_a_receipt_scanned_for_the_results_desk(live_server_factory, page: Page) -> None:
     server = live_server_factory(config=CITIZENS)
     open_kiosk(page, server)
     scan(page, RECEIPT)
@@ -111,7 +111,7 @@ def test_a_receipt_scanned_for_the_results_desk(live_server_factory, page: Page)
     expect(page.locator("#message-main")).to_contain_text("đã được trả kết quả")
 
 
-def test_the_clerk_scans_a_receipt_into_the_dossier_box(live_server_factory, page: Page) -> None:  # noqa: ANN001
+def test_the_clerk_scans_a_receipt_into_the_dossier_box(live_server_factory, page: Page) -> None:
 
     server = live_server_factory(config=CITIZENS)
     requests.post(f"{server.url}/api/v1/tickets", json={"service": "DD"}, headers=server.demo.kiosk, timeout=10).raise_for_status()

@@ -30,7 +30,7 @@ def issue_many(db: Database, n: int, worker: int, errors: list) -> None:
         for i in range(n):
             with db.write() as s:
                 tickets.issue_ticket(s, office.id, FIELDS[(i + worker) % len(FIELDS)])
-    except Exception as exc:  # noqa: BLE001  reported by the test
+    except Exception as exc:
         errors.append(exc)
 
 
@@ -56,14 +56,14 @@ def test_16_threads_issue_3200_tickets_gap_free_on_sqlite(db: Database) -> None:
     assert_gap_free(db, 16 * 200)
 
 
-def _process_worker(url: str, config: str, instance: str, n: int, worker: int, out) -> None:  # noqa: ANN001
+def _process_worker(url: str, config: str, instance: str, n: int, worker: int, out) -> None:
     app = create_app(config, database_url=url, instance=instance, plugins=False)
     errors: list = []
     issue_many(app.extensions["motcua"].db, n, worker, errors)
     out.put([repr(e) for e in errors])
 
 
-def _issue_from_processes(app, url: str, tmp_path, processes: int, each: int) -> None:  # noqa: ANN001
+def _issue_from_processes(app, url: str, tmp_path, processes: int, each: int) -> None:
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
     procs = [ctx.Process(target=_process_worker, args=(url, str(DEMO_CONFIG), str(tmp_path / f"p{w}"), each, w, out)) for w in range(processes)]
@@ -76,12 +76,12 @@ def _issue_from_processes(app, url: str, tmp_path, processes: int, each: int) ->
     assert_gap_free(app.extensions["motcua"].db, processes * each)
 
 
-def test_4_processes_issue_gap_free_on_postgresql(pg_url: str, make_app, tmp_path) -> None:  # noqa: ANN001
+def test_4_processes_issue_gap_free_on_postgresql(pg_url: str, make_app, tmp_path) -> None:
     app, _ = make_app(database_url=pg_url)
     _issue_from_processes(app, pg_url, tmp_path, 4, 150)
 
 
-def test_4_processes_issue_gap_free_on_sqlite(make_app, tmp_path) -> None:  # noqa: ANN001
+def test_4_processes_issue_gap_free_on_sqlite(make_app, tmp_path) -> None:
     app, _ = make_app()
     _issue_from_processes(app, app.extensions["motcua"].db.url, tmp_path, 4, 100)
 
@@ -127,7 +127,7 @@ def _eight_counters_race(db: Database, rounds: int) -> None:
                     ticket_id = counters.call_next(s, c, user)
                     if ticket_id is not None:
                         got[number].append(s.get(Ticket, ticket_id).code)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
             barrier.abort()
 
@@ -146,14 +146,14 @@ def _eight_counters_race(db: Database, rounds: int) -> None:
     assert all(n == 1 for _, n in per_ticket) and len(per_ticket) == 8 * rounds - 3
 
 
-def test_8_counters_never_call_the_same_ticket_on_sqlite(make_app, tmp_path) -> None:  # noqa: ANN001
+def test_8_counters_never_call_the_same_ticket_on_sqlite(make_app, tmp_path) -> None:
     config = tmp_path / "eight.toml"
     config.write_text(EIGHT_COUNTERS, encoding="utf-8")
     app, _ = make_app(config=config)
     _eight_counters_race(app.extensions["motcua"].db, rounds=15)
 
 
-def test_8_counters_never_call_the_same_ticket_on_postgresql(pg_url: str, make_app, tmp_path) -> None:  # noqa: ANN001
+def test_8_counters_never_call_the_same_ticket_on_postgresql(pg_url: str, make_app, tmp_path) -> None:
     config = tmp_path / "eight.toml"
     config.write_text(EIGHT_COUNTERS, encoding="utf-8")
     app, _ = make_app(config=config, database_url=pg_url)
@@ -161,7 +161,7 @@ def test_8_counters_never_call_the_same_ticket_on_postgresql(pg_url: str, make_a
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_one_key_sent_by_8_kiosk_threads_at_once_makes_one_ticket(request, database: str) -> None:  # noqa: ANN001
+def test_one_key_sent_by_8_kiosk_threads_at_once_makes_one_ticket(request, database: str) -> None:
     """A double tap, or a kiosk retrying while its first request still runs: the first request
     issues, every other one fails the key's unique insert and answers with that first ticket;
     the numbers those drew roll back with them."""

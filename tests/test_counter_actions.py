@@ -24,11 +24,11 @@ def at(minutes: float) -> datetime:
 
 
 @pytest.fixture
-def d(db) -> Driver:  # noqa: ANN001
+def d(db) -> Driver:
     return Driver(db)
 
 
-def test_objects_the_session_holds_follow_next_start_and_finish(db, d: Driver) -> None:  # noqa: ANN001
+def test_objects_the_session_holds_follow_next_start_and_finish(db, d: Driver) -> None:
     t0 = d.issue("HT", priority="elderly", now=at(0))
     with db.write() as s:
         office = d._office(s)
@@ -62,7 +62,7 @@ def test_objects_the_session_holds_follow_next_start_and_finish(db, d: Driver) -
         assert s.get(Counter, c.id).priority_streak == 1
 
 
-def _fresh_views(db, office_code: str, number: int, ticket_id: int, service_code: str | None, now: datetime) -> dict:  # noqa: ANN001
+def _fresh_views(db, office_code: str, number: int, ticket_id: int, service_code: str | None, now: datetime) -> dict:
     """The views as the ORM builds them from the committed state."""
     with db.read() as s:
         office = s.scalar(select(Office).where(Office.code == office_code))
@@ -76,7 +76,7 @@ def _fresh_views(db, office_code: str, number: int, ticket_id: int, service_code
 
 @pytest.mark.parametrize("priority", [None, "elderly"])
 @time_machine.travel(MORNING)
-def test_answers_and_changes_say_what_the_views_say(client, demo, db, priority) -> None:  # noqa: ANN001
+def test_answers_and_changes_say_what_the_views_say(client, demo, db, priority) -> None:
     seen = []
     db.subscribe(seen.extend)
     h = demo.clerk(2).headers
@@ -102,7 +102,7 @@ def test_answers_and_changes_say_what_the_views_say(client, demo, db, priority) 
 
 
 @time_machine.travel(MORNING)
-def test_errors_are_unchanged(client, demo) -> None:  # noqa: ANN001
+def test_errors_are_unchanged(client, demo) -> None:
     h = demo.clerk(1).headers
     r = client.post("/api/v1/counters/1/start", headers=h)
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "no_current_ticket"
@@ -119,7 +119,7 @@ def test_errors_are_unchanged(client, demo) -> None:  # noqa: ANN001
     assert body["ticket"] is None and body["counter"]["ticket"] is None
 
 
-def test_clerk_of_another_user_is_named(db, d: Driver) -> None:  # noqa: ANN001
+def test_clerk_of_another_user_is_named(db, d: Driver) -> None:
     """A manager calling at a clerk's counter: the counter still shows its clerk."""
     d.issue("HT", now=at(0))
     d.act(1, "open_counter", now=at(1))
@@ -132,7 +132,7 @@ def test_clerk_of_another_user_is_named(db, d: Driver) -> None:  # noqa: ANN001
     assert seen[-1].data["counter"]["clerk"] == "Clerk1 demo"
 
 
-def _fields_of_counter_2(db) -> tuple[list[str], list[str]]:  # noqa: ANN001
+def _fields_of_counter_2(db) -> tuple[list[str], list[str]]:
     """Counter 2's fields as counter_view (the ORM) lists them, and as call next (Core) does.
     The demo config lists CT before HT for it, and seeds them in that order."""
     d = Driver(db)
@@ -147,10 +147,10 @@ def _fields_of_counter_2(db) -> tuple[list[str], list[str]]:  # noqa: ANN001
         return counter_view(counters.find_counter(s, d._office(s), 2))["services"], called
 
 
-def test_a_counters_fields_come_in_one_order_on_sqlite(db) -> None:  # noqa: ANN001
+def test_a_counters_fields_come_in_one_order_on_sqlite(db) -> None:
     assert _fields_of_counter_2(db) == (["HT", "CT"], ["HT", "CT"])
 
 
-def test_a_counters_fields_come_in_the_same_order_on_postgresql(pg_url: str, make_app) -> None:  # noqa: ANN001
+def test_a_counters_fields_come_in_the_same_order_on_postgresql(pg_url: str, make_app) -> None:
     app, _ = make_app(database_url=pg_url)
     assert _fields_of_counter_2(app.extensions["motcua"].db) == (["HT", "CT"], ["HT", "CT"])

@@ -20,19 +20,19 @@ pytestmark = pytest.mark.browser
 WAIT = 10_000  # ms: generous for a loaded CI machine; nothing here measures time
 
 
-def issue(server, service: str, priority: str | None = None) -> dict:  # noqa: ANN001
+def issue(server, service: str, priority: str | None = None) -> dict:
     r = requests.post(server.url + "/api/v1/tickets", json={"service": service, "priority": priority}, headers=server.demo.kiosk, timeout=10)
     assert r.status_code == 201, r.text
     return r.json()
 
 
-def device_page(browser, size: dict) -> Page:  # noqa: ANN001
+def device_page(browser, size: dict) -> Page:
     """A page in its own browser context, as on a separate device."""
     context = browser.new_context(locale=LOCALE, timezone_id=TIMEZONE, viewport=size)
     return context.new_page()
 
 
-def ratings_in(server) -> list[tuple[str, int, str | None]]:  # noqa: ANN001
+def ratings_in(server) -> list[tuple[str, int, str | None]]:
     engine = create_engine(server.env["DATABASE_URL"])
     try:
         with engine.connect() as c:
@@ -42,11 +42,11 @@ def ratings_in(server) -> list[tuple[str, int, str | None]]:  # noqa: ANN001
         engine.dispose()
 
 
-def button(page: Page, name: str):  # noqa: ANN201
+def button(page: Page, name: str):
     return page.locator(".act", has_text=name)
 
 
-def test_clerk_calls_displays_show_it_keypad_works_and_the_pad_rates_only_after_finish(live_server, browser, page: Page) -> None:  # noqa: ANN001
+def test_clerk_calls_displays_show_it_keypad_works_and_the_pad_rates_only_after_finish(live_server, browser, page: Page) -> None:
     server = live_server
     demo = server.demo
     first = issue(server, "HT")
@@ -154,7 +154,7 @@ def test_clerk_calls_displays_show_it_keypad_works_and_the_pad_rates_only_after_
         p.context.close()
 
 
-def test_dialogs_show_api_errors_in_both_languages_and_pause_resume(live_server, page: Page) -> None:  # noqa: ANN001
+def test_dialogs_show_api_errors_in_both_languages_and_pause_resume(live_server, page: Page) -> None:
     server = live_server
     issue(server, "HT")
     page.set_viewport_size({"width": 1366, "height": 768})
@@ -216,7 +216,7 @@ def test_dialogs_show_api_errors_in_both_languages_and_pause_resume(live_server,
     expect(notice.locator(".en")).to_have_text("You do not hold counter 2.")
 
 
-def test_banner_when_the_connection_drops_and_recovery_without_reload(live_server, browser, page: Page) -> None:  # noqa: ANN001
+def test_banner_when_the_connection_drops_and_recovery_without_reload(live_server, browser, page: Page) -> None:
     server = live_server
     issue(server, "HT")
     sign_in(page, server, server.demo.clerk(1))

@@ -15,13 +15,13 @@ pytestmark = pytest.mark.browser
 WAIT = 10_000  # ms: generous for a loaded machine; nothing here measures time
 
 
-def issue(server, service: str) -> dict:  # noqa: ANN001
+def issue(server, service: str) -> dict:
     r = requests.post(server.url + "/api/v1/tickets", json={"service": service}, headers=server.demo.kiosk, timeout=10)
     assert r.status_code == 201, r.text
     return r.json()
 
 
-def sign_in(page: Page, server, staff) -> None:  # noqa: ANN001
+def sign_in(page: Page, server, staff) -> None:
     page.goto(server.url + "/login")
     page.fill('input[name="username"]', staff.username)
     page.fill('input[name="password"]', staff.password)
@@ -30,17 +30,17 @@ def sign_in(page: Page, server, staff) -> None:  # noqa: ANN001
     expect(page.locator("#counter-status")).to_have_text(re.compile("Đang mở|Tạm dừng|Đóng"), timeout=WAIT)
 
 
-def button(page: Page, name: str):  # noqa: ANN201
+def button(page: Page, name: str):
     return page.locator(".act", has_text=name)
 
 
-def ticket_status(server, code: str) -> str:  # noqa: ANN001
+def ticket_status(server, code: str) -> str:
     r = requests.get(server.url + "/api/v1/queue", headers=server.demo.device_headers("Màn hình sảnh"), timeout=10)
     counter = next(c for c in r.json()["counters"] if c["number"] == 1)
     return counter["ticket"]["status"] if counter["ticket"] and counter["ticket"]["code"] == code else "gone"
 
 
-def test_no_show_asks_first_and_the_buttons_say_what_they_do(live_server, page: Page) -> None:  # noqa: ANN001
+def test_no_show_asks_first_and_the_buttons_say_what_they_do(live_server, page: Page) -> None:
     server = live_server
     page.set_viewport_size({"width": 1366, "height": 768})
     sign_in(page, server, server.demo.clerk(1))

@@ -19,7 +19,7 @@ def csrf_from(html: str) -> str:
     return m.group(1)
 
 
-def sign_in(client, staff, follow: bool = False):  # noqa: ANN001, ANN201
+def sign_in(client, staff, follow: bool = False):
     token = csrf_from(client.get("/login").get_data(as_text=True))
     return client.post("/login", data={"csrf_token": token, "username": staff.username, "password": staff.password}, follow_redirects=follow)
 
@@ -31,13 +31,13 @@ def page_config(html: str) -> dict:
 
 
 @pytest.fixture
-def clerk1(app, demo):  # noqa: ANN001, ANN201
+def clerk1(app, demo):
     c = app.test_client()
     assert sign_in(c, demo.clerk(1)).status_code == 302
     return c
 
 
-def issue(client, demo, service: str, priority: str | None = None) -> dict:  # noqa: ANN001
+def issue(client, demo, service: str, priority: str | None = None) -> dict:
     r = client.post("/api/v1/tickets", json={"service": service, "priority": priority}, headers=demo.kiosk)
     assert r.status_code == 201, r.json
     return r.json
@@ -46,7 +46,7 @@ def issue(client, demo, service: str, priority: str | None = None) -> dict:  # n
 # ---- sign-in and the page -------------------------------------------------------------------
 
 
-def test_page_needs_sign_in_and_a_clerk_lands_on_it(client, demo) -> None:  # noqa: ANN001
+def test_page_needs_sign_in_and_a_clerk_lands_on_it(client, demo) -> None:
     r = client.get("/counter/")
     assert r.status_code == 302 and r.headers["Location"].startswith("/login?next=/counter/")
     r = sign_in(client, demo.clerk(2))
@@ -63,13 +63,13 @@ def test_page_needs_sign_in_and_a_clerk_lands_on_it(client, demo) -> None:  # no
     assert {s["code"] for s in cfg["services"]} == {"HT", "CT", "DD", "KD", "XH"}
 
 
-def test_page_shows_the_chosen_counter_and_a_link_on_the_home_page(clerk1, client) -> None:  # noqa: ANN001
+def test_page_shows_the_chosen_counter_and_a_link_on_the_home_page(clerk1, client) -> None:
     assert page_config(clerk1.get("/counter/?n=3").get_data(as_text=True))["counter"] == 3
     assert page_config(clerk1.get("/counter/?n=99").get_data(as_text=True))["counter"] == 1
     assert 'href="/counter/"' in client.get("/").get_data(as_text=True)
 
 
-def test_managers_and_admins_may_open_the_page(app, demo) -> None:  # noqa: ANN001
+def test_managers_and_admins_may_open_the_page(app, demo) -> None:
     for staff in (demo.manager, demo.admin):
         c = app.test_client()
         sign_in(c, staff)
@@ -78,7 +78,7 @@ def test_managers_and_admins_may_open_the_page(app, demo) -> None:  # noqa: ANN0
         assert page_config(r.get_data(as_text=True))["user"]["counter"] is None
 
 
-def test_page_in_english(clerk1) -> None:  # noqa: ANN001
+def test_page_in_english(clerk1) -> None:
     html = clerk1.get("/counter/?lang=en").get_data(as_text=True)
     for text in ("Call next", "Recall", "Start", "Finish", "No-show", "Transfer", "Call a number", "Pause", "Resume", "Waiting list"):
         assert text in html, text
@@ -87,7 +87,7 @@ def test_page_in_english(clerk1) -> None:  # noqa: ANN001
 # ---- CSRF and who may act -------------------------------------------------------------------
 
 
-def test_session_posts_to_the_api_need_the_csrf_header(clerk1) -> None:  # noqa: ANN001
+def test_session_posts_to_the_api_need_the_csrf_header(clerk1) -> None:
     r = clerk1.post("/api/v1/counters/1/open")
     assert r.status_code == 400
     assert r.json["error"]["code"] == "csrf"
@@ -100,7 +100,7 @@ def test_session_posts_to_the_api_need_the_csrf_header(clerk1) -> None:  # noqa:
     assert r.json["counter"]["status"] == "open" and r.json["counter"]["clerk"] == "Clerk1 demo"
 
 
-def test_a_clerk_cannot_act_on_another_clerks_counter(app, demo, clerk1, db) -> None:  # noqa: ANN001
+def test_a_clerk_cannot_act_on_another_clerks_counter(app, demo, clerk1, db) -> None:
     token1 = csrf_from(clerk1.get("/counter/").get_data(as_text=True))
     assert clerk1.post("/api/v1/counters/1/open", headers={"X-CSRFToken": token1}).status_code == 200
     issue(clerk1, demo, "HT")
@@ -122,7 +122,7 @@ def test_a_clerk_cannot_act_on_another_clerks_counter(app, demo, clerk1, db) -> 
         assert c1.status == CounterStatus.open and c1.current_ticket_id is None
 
 
-def test_a_manager_may_act_on_any_counter_of_the_office(app, demo) -> None:  # noqa: ANN001
+def test_a_manager_may_act_on_any_counter_of_the_office(app, demo) -> None:
     m = app.test_client()
     sign_in(m, demo.manager)
     token = csrf_from(m.get("/counter/?n=4").get_data(as_text=True))
@@ -134,7 +134,7 @@ def test_a_manager_may_act_on_any_counter_of_the_office(app, demo) -> None:  # n
 # ---- the waiting list -----------------------------------------------------------------------
 
 
-def test_waiting_list_per_field_with_priority_first_and_marked(clerk1, demo) -> None:  # noqa: ANN001
+def test_waiting_list_per_field_with_priority_first_and_marked(clerk1, demo) -> None:
     issue(clerk1, demo, "HT")
     issue(clerk1, demo, "CT")
     issue(clerk1, demo, "HT", "elderly")
@@ -164,7 +164,7 @@ def test_waiting_list_per_field_with_priority_first_and_marked(clerk1, demo) -> 
     assert body["counter"]["mine"] is True and body["counter"]["held"] is True
 
 
-def test_waiting_list_is_for_staff_of_the_same_office_only(make_app) -> None:  # noqa: ANN001
+def test_waiting_list_is_for_staff_of_the_same_office_only(make_app) -> None:
     from tests.support.env import TWO_OFFICES
 
     app, demos = make_app(config=TWO_OFFICES)
@@ -186,7 +186,7 @@ def test_waiting_list_is_for_staff_of_the_same_office_only(make_app) -> None:  #
 # ---- device pages ---------------------------------------------------------------------------
 
 
-def test_device_pages_load_without_a_session_and_name_their_scripts(client) -> None:  # noqa: ANN001
+def test_device_pages_load_without_a_session_and_name_their_scripts(client) -> None:
     for path, script in (("/counter/rating", "rating.js"), ("/counter/display", "display.js")):
         r = client.get(path)
         assert r.status_code == 200
@@ -195,7 +195,7 @@ def test_device_pages_load_without_a_session_and_name_their_scripts(client) -> N
         assert client.get(f"/counter/static/{script}").status_code == 200
 
 
-def test_device_endpoint_tells_a_pad_its_counter_and_scale(client, demo, db) -> None:  # noqa: ANN001
+def test_device_endpoint_tells_a_pad_its_counter_and_scale(client, demo, db) -> None:
     r = client.get("/counter/api/device", headers=demo.device_headers("Đánh giá quầy 1"))
     assert r.status_code == 200
     body = r.json
@@ -212,7 +212,7 @@ def test_device_endpoint_tells_a_pad_its_counter_and_scale(client, demo, db) -> 
         assert s.scalar(select(Device.last_seen_at).where(Device.name == "Đánh giá quầy 1")) is not None
 
 
-def test_device_endpoint_offers_a_rating_still_open(client, demo) -> None:  # noqa: ANN001
+def test_device_endpoint_offers_a_rating_still_open(client, demo) -> None:
     r = client.post("/api/v1/tickets", json={"service": "HT"}, headers=demo.kiosk)
     for step in ("next", "start"):
         client.post(f"/api/v1/counters/1/{step}", headers=demo.clerk(1).headers)
@@ -225,7 +225,7 @@ def test_device_endpoint_offers_a_rating_still_open(client, demo) -> None:  # no
     assert client.get("/counter/api/device", headers=pad).json["pending"] is None
 
 
-def test_device_endpoint_for_a_pad_without_counter(app, db) -> None:  # noqa: ANN001
+def test_device_endpoint_for_a_pad_without_counter(app, db) -> None:
     token = new_token("dev")
     with db.write() as s:
         office = s.scalar(select(Office))
@@ -236,13 +236,12 @@ def test_device_endpoint_for_a_pad_without_counter(app, db) -> None:  # noqa: AN
     assert r.status_code == 200 and r.json["counter"] is None and r.json["pending"] is None
 
 
-def test_an_admin_of_every_office_picks_one_first(make_app) -> None:  # noqa: ANN001
-    from tests.support.demo import Staff
-    from tests.support.env import TWO_OFFICES
-
+def test_an_admin_of_every_office_picks_one_first(make_app) -> None:
     from motcua.engine import clock
     from motcua.models import Role, User
     from motcua.security import hash_password
+    from tests.support.demo import Staff
+    from tests.support.env import TWO_OFFICES
 
     app, _ = make_app(config=TWO_OFFICES)
     with app.extensions["motcua"].db.write() as s:

@@ -25,7 +25,7 @@ TUESDAY_0007 = datetime(2026, 11, 24, 0, 7, tzinfo=HCM)
 TUESDAY_0900 = datetime(2026, 11, 24, 9, 0, tzinfo=HCM)
 
 
-def yesterday_left_open(db) -> dict[str, int]:  # noqa: ANN001
+def yesterday_left_open(db) -> dict[str, int]:
     """Monday ends with citizens waiting, one called at counter 1, one served at counter 2,
     one done; counter 3 open and idle. Returns ticket ids by what happened to them."""
     d = Driver(db)
@@ -41,12 +41,12 @@ def yesterday_left_open(db) -> dict[str, int]:  # noqa: ANN001
     return {"done": done.id, "called": called.id, "serving": serving.id, **{f"waiting{i}": t.id for i, t in enumerate(waiting)}}
 
 
-def office_id(db) -> int:  # noqa: ANN001
+def office_id(db) -> int:
     with db.read() as s:
         return s.scalar(select(Office.id).where(Office.code == "demo"))
 
 
-def check_closed_once(db, ids: dict[str, int]) -> None:  # noqa: ANN001
+def check_closed_once(db, ids: dict[str, int]) -> None:
     with db.read() as s:
         tickets = {t.id: t for t in s.scalars(select(Ticket).where(Ticket.id.in_(ids.values())))}
         assert len(tickets) == len(ids), "day end must never delete a ticket"
@@ -67,7 +67,7 @@ def check_closed_once(db, ids: dict[str, int]) -> None:  # noqa: ANN001
         assert [(r.business_day.isoformat(), r.tickets_closed, r.counters_closed) for r in runs] == [("2026-11-24", 5, 3)]
 
 
-def test_day_end_cancels_yesterdays_open_tickets_and_closes_counters(app, db) -> None:  # noqa: ANN001
+def test_day_end_cancels_yesterdays_open_tickets_and_closes_counters(app, db) -> None:
     ids = yesterday_left_open(db)
     published: list = []
     db.subscribe(published.extend)
@@ -82,7 +82,7 @@ def test_day_end_cancels_yesterdays_open_tickets_and_closes_counters(app, db) ->
     check_closed_once(db, ids)
 
 
-def test_todays_tickets_and_a_working_office_are_left_alone(app, db) -> None:  # noqa: ANN001
+def test_todays_tickets_and_a_working_office_are_left_alone(app, db) -> None:
     d = Driver(db)
     old = d.issue("HT", now=MONDAY)
     today = d.issue("HT", now=TUESDAY_0007 - timedelta(minutes=2))  # 00:05: already Tuesday's
@@ -95,7 +95,7 @@ def test_todays_tickets_and_a_working_office_are_left_alone(app, db) -> None:  #
     assert d.counter(3).status == CounterStatus.open
 
 
-def test_run_due_covers_every_office_in_its_own_time_zone(make_app) -> None:  # noqa: ANN001
+def test_run_due_covers_every_office_in_its_own_time_zone(make_app) -> None:
     from tests.support.env import TWO_OFFICES
 
     app, _ = make_app(TWO_OFFICES)
@@ -109,7 +109,7 @@ def test_run_due_covers_every_office_in_its_own_time_zone(make_app) -> None:  # 
     assert app.extensions["motcua.dayend"].history[-1] == []
 
 
-def race_two_schedulers(db_url: str, first_app, tmp_path) -> None:  # noqa: ANN001
+def race_two_schedulers(db_url: str, first_app, tmp_path) -> None:
     """Two apps (as in two processes) whose real schedulers fire at the same instant."""
     from motcua.engine import clock
 
@@ -135,17 +135,17 @@ def race_two_schedulers(db_url: str, first_app, tmp_path) -> None:  # noqa: ANN0
     second.extensions["motcua"].db.dispose()
 
 
-def test_two_schedulers_race_on_sqlite(app, tmp_path) -> None:  # noqa: ANN001
+def test_two_schedulers_race_on_sqlite(app, tmp_path) -> None:
     race_two_schedulers(app.extensions["motcua"].settings["database_url"], app, tmp_path)
 
 
 @pytest.mark.postgres
-def test_two_schedulers_race_on_postgresql(pg_url, make_app, tmp_path) -> None:  # noqa: ANN001
+def test_two_schedulers_race_on_postgresql(pg_url, make_app, tmp_path) -> None:
     app, _ = make_app(database_url=pg_url)
     race_two_schedulers(pg_url, app, tmp_path)
 
 
-def test_many_racing_threads_one_claim(app, db, tmp_path) -> None:  # noqa: ANN001
+def test_many_racing_threads_one_claim(app, db, tmp_path) -> None:
     """Eight callers released by one barrier (four per app): one result, the rest None."""
     second = create_app(DEMO_CONFIG, database_url=app.extensions["motcua"].settings["database_url"],
                         instance=tmp_path / "second", testing=True, plugins=False)
@@ -154,7 +154,7 @@ def test_many_racing_threads_one_claim(app, db, tmp_path) -> None:  # noqa: ANN0
     barrier = threading.Barrier(8)
     results: list = []
 
-    def go(a) -> None:  # noqa: ANN001
+    def go(a) -> None:
         barrier.wait()
         results.append(dayend.close_day(a.extensions["motcua"].db, oid, now=TUESDAY_0007))
 

@@ -23,7 +23,7 @@ PAGES = {
 }
 
 
-def revoke(browser, server: LiveServer, device: str) -> None:  # noqa: ANN001
+def revoke(browser, server: LiveServer, device: str) -> None:
     """What a manager does: sign in, open the devices page, press "Thu hồi" and confirm."""
     context = browser.new_context(locale=LOCALE, timezone_id=TIMEZONE)
     try:
@@ -43,7 +43,7 @@ def revoke(browser, server: LiveServer, device: str) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("device", list(PAGES))
-def test_a_revoked_device_shows_its_setup_screen_at_once(live_server: LiveServer, browser, page: Page, device: str) -> None:  # noqa: ANN001
+def test_a_revoked_device_shows_its_setup_screen_at_once(live_server: LiveServer, browser, page: Page, device: str) -> None:
     path, running, setup, reason = PAGES[device]
     snapshots: list[str] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: snapshots.append(str(frame)[:40]) if '"snapshot"' in str(frame)[:40] else None))

@@ -25,18 +25,18 @@ HALL = "Màn hình sảnh"
 FONTS = Path(__import__("fontpkg_be_vietnam_pro").__file__).parent / "files"
 
 
-def open_hall(page, server: LiveServer, token: str | None = None) -> None:  # noqa: ANN001
+def open_hall(page, server: LiveServer, token: str | None = None) -> None:
     page.goto(f"{server.url}/display/?token={token or server.demo.devices[HALL]}")
     expect(page.locator("#app")).to_be_visible(timeout=15_000)
 
 
-def shown_calls(page) -> list[str]:  # noqa: ANN001
+def shown_calls(page) -> list[str]:
     """The current call, then the recent ones, as the screen shows them."""
     current = page.locator("#current-call .h-call-code").all_inner_texts()
     return current + page.locator("#recent-calls .code").all_inner_texts()
 
 
-def page_state(page) -> dict:  # noqa: ANN001
+def page_state(page) -> dict:
     return page.evaluate("() => JSON.parse(JSON.stringify(window.motcuaDisplay.state))")
 
 
@@ -64,7 +64,7 @@ def procedure_slide(path: Path) -> None:
     img.save(path)
 
 
-def test_the_hall_shows_a_call_and_recovers_the_exact_state_after_a_restart(live_server: LiveServer, page) -> None:  # noqa: ANN001
+def test_the_hall_shows_a_call_and_recovers_the_exact_state_after_a_restart(live_server: LiveServer, page) -> None:
     demo = live_server.demo
     open_hall(page, live_server)
     # The token went to local storage and out of the address bar.
@@ -115,7 +115,7 @@ def test_the_hall_shows_a_call_and_recovers_the_exact_state_after_a_restart(live
     assert announced == [first_call, truth["recent_calls"][0]["id"]]
 
 
-def test_sound_waits_for_a_tap_when_the_browser_refuses_autoplay(live_server: LiveServer, browser, chromium_path) -> None:  # noqa: ANN001
+def test_sound_waits_for_a_tap_when_the_browser_refuses_autoplay(live_server: LiveServer, browser, chromium_path) -> None:
     # A browser that wants a tap before sound, as TVs' kiosk browsers do. Named outright:
     # Chromium's default policy differs between versions and headless modes.
     args = [a for a in CHROMIUM_ARGS if not a.startswith("--autoplay-policy")]
@@ -156,7 +156,7 @@ def test_sound_waits_for_a_tap_when_the_browser_refuses_autoplay(live_server: Li
         strict.close()
 
 
-def test_a_display_without_a_good_token_shows_how_to_set_it_up(live_server: LiveServer, page) -> None:  # noqa: ANN001
+def test_a_display_without_a_good_token_shows_how_to_set_it_up(live_server: LiveServer, page) -> None:
     page.goto(f"{live_server.url}/display/")
     expect(page.locator("#setup")).to_be_visible()
     expect(page.locator("#setup-reason")).to_be_hidden()
@@ -175,7 +175,7 @@ def test_a_display_without_a_good_token_shows_how_to_set_it_up(live_server: Live
     expect(page.locator("#office-name")).to_have_text("Trung tâm Phục vụ hành chính công xã Minh Khai (demo)")
 
 
-def test_hall_screenshot_with_calls_counters_waiting_and_a_slide(live_server_factory, page) -> None:  # noqa: ANN001
+def test_hall_screenshot_with_calls_counters_waiting_and_a_slide(live_server_factory, page) -> None:
     # Two dozen tickets from one kiosk in a few seconds: more than its rate limit allows a real kiosk.
     live_server = live_server_factory(extra_env={"MOTCUA_ISSUE_LIMIT_DEVICE": "off"})
     demo = live_server.demo
@@ -185,7 +185,7 @@ def test_hall_screenshot_with_calls_counters_waiting_and_a_slide(live_server_fac
             issue(live_server, demo, service)
     clerk = {n: demo.clerk(n).headers for n in range(1, 5)}
 
-    def act(n: int, action: str, **body) -> None:  # noqa: ANN003
+    def act(n: int, action: str, **body) -> None:
         import requests
 
         r = requests.post(f"{live_server.url}/api/v1/counters/{n}/{action}", json=body or None, headers=clerk[n], timeout=10)
@@ -225,7 +225,7 @@ def tone_wav(seconds: float = 0.5, rate: int = 44100) -> bytes:
     return buf.getvalue()
 
 
-def test_the_voice_page_for_a_manager(live_server: LiveServer, page, tmp_path) -> None:  # noqa: ANN001
+def test_the_voice_page_for_a_manager(live_server: LiveServer, page, tmp_path) -> None:
     manager = live_server.demo.manager
     page.set_viewport_size({"width": 1280, "height": 1000})
     page.goto(f"{live_server.url}/login?next=/display/voice")

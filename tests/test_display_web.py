@@ -25,7 +25,7 @@ def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-def call_someone(client, demo, counter: int = 1, service: str = "HT") -> dict:  # noqa: ANN001
+def call_someone(client, demo, counter: int = 1, service: str = "HT") -> dict:
     """Issue a ticket at the kiosk and call it at the counter; the call as displays see it."""
     r = client.post("/api/v1/tickets", json={"service": service}, headers=demo.kiosk)
     assert r.status_code == 201, r.json
@@ -58,7 +58,7 @@ def tone_wav(seconds: float = 0.5, rate: int = 44100, freq: float = 220.0, chann
     return buf.getvalue()
 
 
-def set_settings(app, code: str, **values) -> None:  # noqa: ANN001, ANN003
+def set_settings(app, code: str, **values) -> None:
     with app.extensions["motcua"].db.write() as s:
         office = s.scalar(select(Office).where(Office.code == code))
         office.settings = {**office.settings, **values}
@@ -67,7 +67,7 @@ def set_settings(app, code: str, **values) -> None:  # noqa: ANN001, ANN003
 # ---- the hall page -------------------------------------------------------------------
 
 
-def test_the_hall_page_is_public_and_never_cached(client) -> None:  # noqa: ANN001
+def test_the_hall_page_is_public_and_never_cached(client) -> None:
     r = client.get("/display/")
     assert r.status_code == 200
     assert r.headers["Cache-Control"] == "no-store"
@@ -80,13 +80,13 @@ def test_the_hall_page_is_public_and_never_cached(client) -> None:  # noqa: ANN0
     assert "Connection lost" in english and "Tap to enable sound" in english
 
 
-def test_the_home_page_links_the_hall_and_the_voice_page(client) -> None:  # noqa: ANN001
+def test_the_home_page_links_the_hall_and_the_voice_page(client) -> None:
     html = client.get("/").get_data(as_text=True)
     assert 'href="/display/voice"' in html and "Giọng đọc" in html
     assert 'href="/display/"' in html
 
 
-def test_me_tells_a_hall_display_its_office_and_refuses_others(client, demo) -> None:  # noqa: ANN001
+def test_me_tells_a_hall_display_its_office_and_refuses_others(client, demo) -> None:
     assert client.get("/display/api/me").status_code == 401
     r = client.get("/display/api/me", headers=bearer("dev_nope"))
     assert r.status_code == 401 and r.json["error"]["code"] in ("bad_token", "unauthorized")
@@ -108,7 +108,7 @@ def test_me_tells_a_hall_display_its_office_and_refuses_others(client, demo) -> 
 
 
 @pytest.fixture
-def media_folder(app) -> Path:  # noqa: ANN001
+def media_folder(app) -> Path:
     folder = app.extensions["motcua"].instance / "media" / "demo"
     folder.mkdir(parents=True)
     (folder / "02-ket-hon.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42video")
@@ -123,7 +123,7 @@ def media_folder(app) -> Path:  # noqa: ANN001
     return folder
 
 
-def test_media_lists_only_slides_and_videos_in_name_order(client, demo, media_folder) -> None:  # noqa: ANN001
+def test_media_lists_only_slides_and_videos_in_name_order(client, demo, media_folder) -> None:
     media = client.get("/display/api/me", headers=demo.device_headers(HALL)).json["media"]
     assert [(m["name"], m["kind"], m["mimetype"]) for m in media] == [
         ("01-khai-sinh.PNG", "image", "image/png"),
@@ -156,14 +156,14 @@ def test_media_lists_only_slides_and_videos_in_name_order(client, demo, media_fo
         "/display/media/demo/nothing.png",
     ],
 )
-def test_media_paths_outside_the_office_folder_are_not_served(client, media_folder, path: str) -> None:  # noqa: ANN001
+def test_media_paths_outside_the_office_folder_are_not_served(client, media_folder, path: str) -> None:
     assert client.get(path).status_code == 404
 
 
 # ---- announcement audio --------------------------------------------------------------
 
 
-def test_the_audio_of_a_call_is_a_wav_built_once_and_cached(app, client, demo) -> None:  # noqa: ANN001
+def test_the_audio_of_a_call_is_a_wav_built_once_and_cached(app, client, demo) -> None:
     call = call_someone(client, demo)
     url = f"/display/audio/{call['id']}.wav?token={demo.devices[HALL]}"
     r = client.get(url)
@@ -187,7 +187,7 @@ def test_the_audio_of_a_call_is_a_wav_built_once_and_cached(app, client, demo) -
     assert client.get(f"/display/audio/{call['id']}.wav", headers=demo.clerk(2).headers).status_code == 200
 
 
-def test_the_audio_follows_the_offices_repeat_and_template(app, client, demo) -> None:  # noqa: ANN001
+def test_the_audio_follows_the_offices_repeat_and_template(app, client, demo) -> None:
     call = call_someone(client, demo)
     url = f"/display/audio/{call['id']}.wav"
     twice = wav_of(client.get(url, headers=demo.device_headers(HALL)).data)[2]
@@ -204,7 +204,7 @@ def test_the_audio_follows_the_offices_repeat_and_template(app, client, demo) ->
     assert "kính" in r.json["error"]["message"] and "kính" in r.json["error"]["message_en"]
 
 
-def test_the_audio_is_refused_to_others(app, client, demo) -> None:  # noqa: ANN001
+def test_the_audio_is_refused_to_others(app, client, demo) -> None:
     call = call_someone(client, demo)
     path = f"/display/audio/{call['id']}.wav"
     assert client.get(path).status_code == 401
@@ -216,7 +216,7 @@ def test_the_audio_is_refused_to_others(app, client, demo) -> None:  # noqa: ANN
     assert client.get(f"/display/audio/{call['id'] - 1}.wav", headers=demo.device_headers(HALL)).status_code == 404
 
 
-def test_the_audio_is_refused_to_another_offices_display(make_app) -> None:  # noqa: ANN001
+def test_the_audio_is_refused_to_another_offices_display(make_app) -> None:
     app, demos = make_app(config=TWO_OFFICES)
     client = app.test_client()
     a, b = demos["phuong-a"], demos["xa-b"]
@@ -237,26 +237,26 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def sign_in(client, staff) -> None:  # noqa: ANN001
+def sign_in(client, staff) -> None:
     token = csrf_of(client.get("/login").get_data(as_text=True))
     r = client.post("/login", data={"username": staff.username, "password": staff.password, "csrf_token": token})
     assert r.status_code == 302, r.get_data(as_text=True)[:500]
 
 
 @pytest.fixture
-def manager(client, demo):  # noqa: ANN001, ANN201
+def manager(client, demo):
     sign_in(client, demo.manager)
     return client
 
 
-def test_the_voice_page_is_for_managers(client, demo) -> None:  # noqa: ANN001
+def test_the_voice_page_is_for_managers(client, demo) -> None:
     r = client.get("/display/voice")
     assert r.status_code == 302 and "/login" in r.headers["Location"]
     sign_in(client, demo.clerk(1))
     assert client.get("/display/voice").status_code == 403
 
 
-def test_the_voice_page_lists_every_clip_with_its_sound(manager) -> None:  # noqa: ANN001
+def test_the_voice_page_lists_every_clip_with_its_sound(manager) -> None:
     html = manager.get("/display/voice").get_data(as_text=True)
     for text in ("xin mời công dân có số thứ tự", "đến quầy số", "mươi", "mốt", "lăm", "linh", "nghìn", "tư"):
         assert f'<span class="v-text">{text}</span>' in html
@@ -268,7 +268,7 @@ def test_the_voice_page_lists_every_clip_with_its_sound(manager) -> None:  # noq
     assert manager.get("/display/voice/clip/..%2Fmanifest.wav").status_code == 404
 
 
-def test_uploading_a_clip_replaces_it_and_reverting_brings_the_default_back(app, manager, demo) -> None:  # noqa: ANN001
+def test_uploading_a_clip_replaces_it_and_reverting_brings_the_default_back(app, manager, demo) -> None:
     instance = app.extensions["motcua"].instance
     call = call_someone(manager, demo)
     audio_url = f"/display/audio/{call['id']}.wav"
@@ -310,7 +310,7 @@ def test_uploading_a_clip_replaces_it_and_reverting_brings_the_default_back(app,
         ("too long", "quá dài", "too long"),
     ],
 )
-def test_a_bad_upload_is_refused_in_both_languages(app, manager, data, vi: str, en: str) -> None:  # noqa: ANN001
+def test_a_bad_upload_is_refused_in_both_languages(app, manager, data, vi: str, en: str) -> None:
     if data == "silence":
         wav = tone_wav()
         data = wav[:44] + bytes(len(wav) - 44)  # the header of a real file, every sample zero
@@ -326,14 +326,14 @@ def test_a_bad_upload_is_refused_in_both_languages(app, manager, data, vi: str, 
     assert not (app.extensions["motcua"].instance / "voicepack" / "demo" / "tu.wav").exists()
 
 
-def test_uploads_need_the_csrf_token(app, manager) -> None:  # noqa: ANN001
+def test_uploads_need_the_csrf_token(app, manager) -> None:
     r = manager.post("/display/voice/clip/tu", data={"clip": (io.BytesIO(tone_wav()), "tu.wav")}, content_type="multipart/form-data")
     assert r.status_code == 400
     assert not (app.extensions["motcua"].instance / "voicepack" / "demo" / "tu.wav").exists()
     assert manager.post("/display/voice/clip/nope", data={"csrf_token": csrf_of(manager.get("/display/voice").get_data(as_text=True))}).status_code == 404
 
 
-def test_the_preview_reads_a_number_for_a_counter(manager) -> None:  # noqa: ANN001
+def test_the_preview_reads_a_number_for_a_counter(manager) -> None:
     html = manager.get("/display/voice?code=A1005&counter=3").get_data(as_text=True)
     assert "Xin mời công dân có số thứ tự A1005 đến quầy số 3" in html
     assert "A một nghìn không trăm linh năm" in html
@@ -344,7 +344,7 @@ def test_the_preview_reads_a_number_for_a_counter(manager) -> None:  # noqa: ANN
     assert "Không đọc được số này" in bad and "Cannot read this" in bad
 
 
-def test_a_template_the_pack_cannot_read_is_flagged(app, manager) -> None:  # noqa: ANN001
+def test_a_template_the_pack_cannot_read_is_flagged(app, manager) -> None:
     set_settings(app, "demo", announcement_template="Kính mời số {number} đến quầy {counter}")
     html = manager.get("/display/voice").get_data(as_text=True)
     assert "Mẫu câu hiện tại chưa đọc được" in html and "“kính”" in html

@@ -20,7 +20,7 @@ MORNING = datetime(2026, 11, 23, 9, 0, tzinfo=VN)
 
 
 @pytest.fixture
-def d(db) -> Driver:  # noqa: ANN001
+def d(db) -> Driver:
     return Driver(db)
 
 
@@ -28,7 +28,7 @@ def at(minutes: float) -> datetime:
     return MORNING + timedelta(minutes=minutes)
 
 
-def events(db, ticket_id: int) -> list[str]:  # noqa: ANN001
+def events(db, ticket_id: int) -> list[str]:
     with db.read() as s:
         return list(s.scalars(select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)))
 
@@ -68,13 +68,13 @@ def test_same_idempotency_key_returns_the_first_ticket(d: Driver) -> None:
     assert a.id == b.id and a.code == "A001" and c.code == "A002"
 
 
-def _set(db, **settings) -> None:  # noqa: ANN001, ANN003
+def _set(db, **settings) -> None:
     with db.write() as s:
         office = s.scalar(select(Office).where(Office.code == "demo"))
         office.settings = {**office.settings, **settings}
 
 
-def test_outside_issuing_window_is_refused_in_vietnamese(db, d: Driver) -> None:  # noqa: ANN001
+def test_outside_issuing_window_is_refused_in_vietnamese(db, d: Driver) -> None:
     _set(db, issuing_windows={"mon": ["07:30-11:00", "13:30-17:00"], "sun": []})
     assert d.issue("HT", now=at(0)).code == "A001"  # 09:00 Monday
     with pytest.raises(QueueError) as e:
@@ -85,14 +85,14 @@ def test_outside_issuing_window_is_refused_in_vietnamese(db, d: Driver) -> None:
     assert e.value.code == "closed_day"
 
 
-def test_holiday_is_refused(db, d: Driver) -> None:  # noqa: ANN001
+def test_holiday_is_refused(db, d: Driver) -> None:
     _set(db, holidays=["2026-11-23"])
     with pytest.raises(QueueError) as e:
         d.issue("HT", now=at(0))
     assert e.value.code == "holiday" and "nghỉ lễ" in e.value.message
 
 
-def test_daily_quota_stops_issuing_and_leaves_no_gap(db, d: Driver) -> None:  # noqa: ANN001
+def test_daily_quota_stops_issuing_and_leaves_no_gap(db, d: Driver) -> None:
     from motcua.models import NumberCounter, Service
 
     with db.write() as s:
@@ -119,7 +119,7 @@ def test_unknown_field_and_priority_group(d: Driver) -> None:
 # ---- calling -------------------------------------------------------------------------------
 
 
-def test_full_cycle_and_event_log(db, d: Driver) -> None:  # noqa: ANN001
+def test_full_cycle_and_event_log(db, d: Driver) -> None:
     t = d.issue("HT", now=at(0))
     called = d.next(1, now=at(5))
     assert called.id == t.id and called.status == TicketStatus.called
@@ -187,7 +187,7 @@ def test_counter_serves_only_its_fields(d: Driver) -> None:
     assert d.next(3, now=at(1)).code == "C001"
 
 
-def test_transfer_to_front_and_back(db, d: Driver) -> None:  # noqa: ANN001
+def test_transfer_to_front_and_back(db, d: Driver) -> None:
     waiting = [d.issue("CT", now=at(i)) for i in range(2)]
     t = d.issue("DD", now=at(2))
     d.next(3, now=at(3))
@@ -211,7 +211,7 @@ def test_transfer_to_back(d: Driver) -> None:
     assert [d.serve(2, now=at(4 + i)).id for i in range(2)] == [first.id, t.id]
 
 
-def test_call_a_number_out_of_turn_needs_a_reason_and_is_logged(db, d: Driver) -> None:  # noqa: ANN001
+def test_call_a_number_out_of_turn_needs_a_reason_and_is_logged(db, d: Driver) -> None:
     d.issue("HT", now=at(0))
     later = d.issue("HT", now=at(1))
     with pytest.raises(QueueError) as e:
@@ -241,7 +241,7 @@ def test_pause_needs_reason_and_blocks_calls(d: Driver) -> None:
     assert d.next(1, now=at(4)).code == "A001"
 
 
-def test_one_counter_per_clerk_and_one_clerk_per_counter(db, d: Driver) -> None:  # noqa: ANN001
+def test_one_counter_per_clerk_and_one_clerk_per_counter(db, d: Driver) -> None:
     from motcua.engine import counters
 
     d.act(1, "open_counter", now=at(0))
@@ -255,7 +255,7 @@ def test_one_counter_per_clerk_and_one_clerk_per_counter(db, d: Driver) -> None:
     assert d.counter(1).status == CounterStatus.closed and d.counter(2).status == CounterStatus.open
 
 
-def test_cancel_by_citizen_clears_the_counter(db, d: Driver) -> None:  # noqa: ANN001
+def test_cancel_by_citizen_clears_the_counter(db, d: Driver) -> None:
     from motcua.engine import tickets
 
     t = d.issue("HT", now=at(0))
@@ -270,7 +270,7 @@ def test_cancel_by_citizen_clears_the_counter(db, d: Driver) -> None:  # noqa: A
 # ---- estimates and snapshot ------------------------------------------------------------------
 
 
-def test_estimate_is_unknown_without_open_counters_and_a_range_otherwise(db, d: Driver) -> None:  # noqa: ANN001
+def test_estimate_is_unknown_without_open_counters_and_a_range_otherwise(db, d: Driver) -> None:
     t = d.issue("DD", now=at(0))
     assert t.eta_low is None and t.eta_high is None
     d.act(3, "open_counter", now=at(1))
@@ -282,7 +282,7 @@ def test_estimate_is_unknown_without_open_counters_and_a_range_otherwise(db, d: 
     assert estimates.Eta(None, None).text() == "Không xác định"
 
 
-def test_estimate_learns_from_recent_service_times(db, d: Driver) -> None:  # noqa: ANN001
+def test_estimate_learns_from_recent_service_times(db, d: Driver) -> None:
     for i in range(4):
         d.issue("DD", now=at(i))
     for start in (5, 10, 15):  # three 4-minute services instead of the configured 15
@@ -293,7 +293,7 @@ def test_estimate_learns_from_recent_service_times(db, d: Driver) -> None:  # no
     assert t.eta_high <= 10
 
 
-def test_snapshot_has_counters_services_calls_and_sequence(db, d: Driver) -> None:  # noqa: ANN001
+def test_snapshot_has_counters_services_calls_and_sequence(db, d: Driver) -> None:
     d.issue("HT", now=at(0))
     d.issue("CT", now=at(1))
     called = d.next(1, now=at(2))
@@ -309,7 +309,7 @@ def test_snapshot_has_counters_services_calls_and_sequence(db, d: Driver) -> Non
     assert snap["recent_calls"][0]["code"] == called.code and snap["recent_calls"][0]["counter"] == 1
 
 
-def test_every_change_gets_the_next_sequence_number(db) -> None:  # noqa: ANN001
+def test_every_change_gets_the_next_sequence_number(db) -> None:
     seen = []
     db.subscribe(lambda changes: seen.extend(changes))
     d = Driver(db)
@@ -322,7 +322,7 @@ def test_every_change_gets_the_next_sequence_number(db) -> None:  # noqa: ANN001
     assert call["code"] == "A001" and call["counter"] == 1 and isinstance(call["id"], int)
 
 
-def test_nothing_is_published_for_a_rolled_back_transaction(db) -> None:  # noqa: ANN001
+def test_nothing_is_published_for_a_rolled_back_transaction(db) -> None:
     seen = []
     db.subscribe(lambda changes: seen.extend(changes))
     with pytest.raises(QueueError):

@@ -20,7 +20,7 @@ FIELDS = ("HT", "CT", "DD", "KD", "XH")
 START = datetime(2026, 11, 23, 8, 0, tzinfo=timezone(timedelta(hours=7)))
 
 
-def test_queue_state_machine(make_app) -> None:  # noqa: ANN001
+def test_queue_state_machine(make_app) -> None:
     class QueueMachine(RuleBasedStateMachine):
         @initialize()
         def setup(self) -> None:
@@ -34,7 +34,7 @@ def test_queue_state_machine(make_app) -> None:  # noqa: ANN001
             self.minute += 0.5
             return START + timedelta(minutes=self.minute)
 
-        def attempt(self, counter: int, action: str, *args) -> None:  # noqa: ANN002
+        def attempt(self, counter: int, action: str, *args) -> None:
             try:
                 self.d.act(counter, action, *args, now=self.now())
             except QueueError:
@@ -62,7 +62,7 @@ def test_queue_state_machine(make_app) -> None:  # noqa: ANN001
             self.attempt(counter, "pause", "Nghỉ giải lao")
 
         @rule(data=st.data())
-        def cancel(self, data) -> None:  # noqa: ANN001
+        def cancel(self, data) -> None:
             from motcua.engine import tickets
 
             with self.db.read() as s:

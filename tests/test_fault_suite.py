@@ -36,9 +36,9 @@ from motcua.app import create_app
 from motcua.migrate import upgrade
 from tests.support.demo import Demo, populate
 from tests.support.env import DEMO_CONFIG, REPO, free_port, skip_or_fail
-from tests.support.waiting import wait_until
-from tests.support.tcp_proxy import TcpProxy
 from tests.support.faults import Load, process_tree, tickets_in_db
+from tests.support.tcp_proxy import TcpProxy
+from tests.support.waiting import wait_until
 
 PROD = {"MOTCUA_PROD": "1", "MOTCUA_DAYEND": "off", "MOTCUA_ISSUE_LIMIT_DEVICE": "off", "MOTCUA_ISSUE_LIMIT_ADDRESS": "off"}
 BOUND_S = 5.0  # the issue's promise: a 503 within 5 s, recovery within 5 s
@@ -72,7 +72,7 @@ class Server:
         return self.demos["demo"]
 
     def start(self, wait_ok: bool = True) -> Server:
-        out = open(self.log, "ab")  # noqa: SIM115  the child owns it
+        out = open(self.log, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "motcua", "serve"], env=self.env, stdout=out, stderr=subprocess.STDOUT,
                                         cwd=REPO, start_new_session=True)
         for url in self.urls:
@@ -124,7 +124,7 @@ def _free_ports(n: int) -> int:
 
 
 @pytest.fixture
-def servers():  # noqa: ANN201
+def servers():
     started: list[Server] = []
     yield started
     for s in started:
@@ -194,7 +194,7 @@ def loaded_failures_are_503s(load: Load) -> None:
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_a_stalled_postgresql_gives_503_within_seconds_and_issuing_recovers_at_once(pg_url: str, tmp_path: Path, servers) -> None:  # noqa: ANN001
+def test_a_stalled_postgresql_gives_503_within_seconds_and_issuing_recovers_at_once(pg_url: str, tmp_path: Path, servers) -> None:
     with TcpProxy(upstream(pg_url)) as pg:
         url = through(pg_url, pg)
         server = Server(tmp_path, url, populated(url, tmp_path)).start()
@@ -223,7 +223,7 @@ def test_a_stalled_postgresql_gives_503_within_seconds_and_issuing_recovers_at_o
 @pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.redis
-def test_reset_and_dropped_connections_of_postgresql_and_redis(pg_url: str, redis_url: str, tmp_path: Path, servers) -> None:  # noqa: ANN001
+def test_reset_and_dropped_connections_of_postgresql_and_redis(pg_url: str, redis_url: str, tmp_path: Path, servers) -> None:
     with TcpProxy(upstream(pg_url)) as pg, TcpProxy(upstream(redis_url)) as rd:
         url = through(pg_url, pg)
         # Limits on, counted in Redis (and generous, so they never refuse this load).
@@ -271,7 +271,7 @@ def gunicorn_workers(server: Server) -> list[int]:
 @pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.redis
-def test_a_worker_killed_during_a_database_outage_comes_back(pg_url: str, redis_url: str, tmp_path: Path, servers) -> None:  # noqa: ANN001
+def test_a_worker_killed_during_a_database_outage_comes_back(pg_url: str, redis_url: str, tmp_path: Path, servers) -> None:
     with TcpProxy(upstream(pg_url)) as pg:
         url = through(pg_url, pg)
         server = Server(tmp_path, url, populated(url, tmp_path), env={"REDIS_URL": redis_url}, workers=2).start()
@@ -297,7 +297,7 @@ def test_a_worker_killed_during_a_database_outage_comes_back(pg_url: str, redis_
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_a_server_started_with_its_database_down_serves_and_prints_once_it_is_up(pg_url: str, tmp_path: Path, servers) -> None:  # noqa: ANN001
+def test_a_server_started_with_its_database_down_serves_and_prints_once_it_is_up(pg_url: str, tmp_path: Path, servers) -> None:
     from motcua.engine import tickets
     from motcua.models import Device, PrintJob
 
@@ -345,7 +345,7 @@ def root_tool(tool: str) -> None:
 
 
 @contextmanager
-def small_filesystem(path: Path, size_mb: int):  # noqa: ANN201
+def small_filesystem(path: Path, size_mb: int):
     root_tool("mount")
     path.mkdir(parents=True, exist_ok=True)
     if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(path)], capture_output=True).returncode != 0:
@@ -357,7 +357,7 @@ def small_filesystem(path: Path, size_mb: int):  # noqa: ANN201
 
 
 @contextmanager
-def immutable(paths: list[Path]):  # noqa: ANN201
+def immutable(paths: list[Path]):
     """Files no one may write, root included (chattr +i): what a read-only database, -wal and
     -shm are to the server. A store into the mapped -shm then faults (SIGBUS)."""
     root_tool("chattr")
@@ -387,7 +387,7 @@ def health(server: Server) -> requests.Response:
 
 
 @pytest.mark.slow
-def test_a_full_disk_shows_in_healthz_and_issuing_recovers(tmp_path: Path, sqlite_templates, servers) -> None:  # noqa: ANN001
+def test_a_full_disk_shows_in_healthz_and_issuing_recovers(tmp_path: Path, sqlite_templates, servers) -> None:
     db_file, secret, demos = sqlite_templates(DEMO_CONFIG)
     with small_filesystem(tmp_path / "small", 16) as fs:
         shutil.copy(db_file, fs / "motcua.db")
@@ -415,7 +415,7 @@ def test_a_full_disk_shows_in_healthz_and_issuing_recovers(tmp_path: Path, sqlit
 
 
 @pytest.mark.slow
-def test_unwritable_sqlite_files_give_503s_never_a_crash(tmp_path: Path, sqlite_templates, servers) -> None:  # noqa: ANN001
+def test_unwritable_sqlite_files_give_503s_never_a_crash(tmp_path: Path, sqlite_templates, servers) -> None:
     db_file, secret, demos = sqlite_templates(DEMO_CONFIG)
     server = Server(tmp_path, "", demos)
     path = server.instance / "motcua.db"

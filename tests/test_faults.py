@@ -75,14 +75,14 @@ def killed_under_load(server: LiveServer, db_url: str) -> None:
 
 
 @pytest.mark.slow
-def test_sigkill_under_load_on_sqlite(live_server_factory) -> None:  # noqa: ANN001
+def test_sigkill_under_load_on_sqlite(live_server_factory) -> None:
     server = live_server_factory(extra_env=NO_LIMITS)
     killed_under_load(server, server.env["DATABASE_URL"])
 
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_sigkill_under_load_on_postgresql_under_gunicorn(pg_url: str, live_server_factory) -> None:  # noqa: ANN001
+def test_sigkill_under_load_on_postgresql_under_gunicorn(pg_url: str, live_server_factory) -> None:
     # (pg_url first: its database is dropped after the server has stopped)
     server = live_server_factory(database_url=pg_url, extra_env=PROD)
     killed_under_load(server, pg_url)
@@ -112,7 +112,7 @@ def pg_ready() -> bool:
 
 
 @pytest.fixture
-def pg_url_surviving_restarts(pg_server: str):  # noqa: ANN201
+def pg_url_surviving_restarts(pg_server: str):
     """Like conftest's pg_url, with an admin engine that pings its connections: the one it
     would reuse to drop the database did not survive the restart."""
     name = f"motcua_test_{uuid.uuid4().hex[:12]}"
@@ -128,7 +128,7 @@ def pg_url_surviving_restarts(pg_server: str):  # noqa: ANN201
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_postgresql_restart_gives_503_then_recovers_without_a_restart(pg_url_surviving_restarts: str, live_server_factory) -> None:  # noqa: ANN001
+def test_postgresql_restart_gives_503_then_recovers_without_a_restart(pg_url_surviving_restarts: str, live_server_factory) -> None:
     pg_url = pg_url_surviving_restarts
     version, cluster = pg_cluster()
     server = live_server_factory(database_url=pg_url, extra_env=PROD)
@@ -204,7 +204,7 @@ def restart_redis() -> None:
 @pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.redis
-def test_redis_restart_displays_recover_their_state(pg_url: str, redis_url: str, live_server_factory) -> None:  # noqa: ANN001
+def test_redis_restart_displays_recover_their_state(pg_url: str, redis_url: str, live_server_factory) -> None:
     redis_control()
     env = {**PROD, "REDIS_URL": redis_url}
     a = live_server_factory(database_url=pg_url, extra_env=env)

@@ -12,20 +12,20 @@ import pytest
 STRANGER = "203.0.113.9"  # reaches the process directly, not through the proxy
 
 
-def issue(client, headers: dict, addr: str, forwarded: str | None = None):  # noqa: ANN001, ANN201
+def issue(client, headers: dict, addr: str, forwarded: str | None = None):
     extra = {"X-Forwarded-For": forwarded} if forwarded else {}
     return client.post("/api/v1/tickets", json={"service": "HT"}, headers={**headers, **extra}, environ_base={"REMOTE_ADDR": addr})
 
 
 @pytest.fixture
-def behind_proxy(make_app, monkeypatch):  # noqa: ANN001, ANN201
+def behind_proxy(make_app, monkeypatch):
     monkeypatch.setenv("MOTCUA_PROXIES", "1")
     monkeypatch.setenv("MOTCUA_ISSUE_LIMIT_ADDRESS", "3/minute")
     monkeypatch.setenv("MOTCUA_ISSUE_LIMIT_DEVICE", "off")
     return make_app
 
 
-def test_a_forged_forwarded_for_does_not_escape_the_issuing_limit(behind_proxy) -> None:  # noqa: ANN001
+def test_a_forged_forwarded_for_does_not_escape_the_issuing_limit(behind_proxy) -> None:
     app, demos = behind_proxy()
     kiosk = demos["demo"].kiosk
     client = app.test_client()
@@ -33,7 +33,7 @@ def test_a_forged_forwarded_for_does_not_escape_the_issuing_limit(behind_proxy) 
     assert codes == [201, 201, 201, 429, 429, 429]
 
 
-def test_the_proxys_forwarded_for_is_believed(behind_proxy, monkeypatch) -> None:  # noqa: ANN001
+def test_the_proxys_forwarded_for_is_believed(behind_proxy, monkeypatch) -> None:
     monkeypatch.setenv("MOTCUA_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")
     app, demos = behind_proxy()
     kiosk = demos["demo"].kiosk
@@ -45,7 +45,7 @@ def test_the_proxys_forwarded_for_is_believed(behind_proxy, monkeypatch) -> None
     assert codes == [201, 201, 201, 429]
 
 
-def test_a_forged_forwarded_for_does_not_escape_the_sign_in_limit(behind_proxy) -> None:  # noqa: ANN001
+def test_a_forged_forwarded_for_does_not_escape_the_sign_in_limit(behind_proxy) -> None:
     app, demos = behind_proxy()
     client = app.test_client()
     page = client.get("/login", environ_base={"REMOTE_ADDR": STRANGER}).get_data(as_text=True)
@@ -56,7 +56,7 @@ def test_a_forged_forwarded_for_does_not_escape_the_sign_in_limit(behind_proxy) 
     assert codes[:5] == [401] * 5 and codes[5:] == [429, 429]
 
 
-def test_trusted_proxies_must_be_addresses(make_app, monkeypatch) -> None:  # noqa: ANN001
+def test_trusted_proxies_must_be_addresses(make_app, monkeypatch) -> None:
     from motcua.config import ConfigError
 
     monkeypatch.setenv("MOTCUA_TRUSTED_PROXIES", "nginx.local")
@@ -65,7 +65,7 @@ def test_trusted_proxies_must_be_addresses(make_app, monkeypatch) -> None:  # no
 
 
 @pytest.mark.parametrize("header", ["X-Forwarded-Host", "Host"])
-def test_in_production_a_qr_address_never_comes_from_the_request(behind_proxy, monkeypatch, caplog, header: str) -> None:  # noqa: ANN001
+def test_in_production_a_qr_address_never_comes_from_the_request(behind_proxy, monkeypatch, caplog, header: str) -> None:
     monkeypatch.setenv("MOTCUA_PRODUCTION", "1")
     monkeypatch.delenv("MOTCUA_PUBLIC_URL", raising=False)
     with caplog.at_level(logging.WARNING, logger="motcua.production"):
@@ -80,14 +80,14 @@ def test_in_production_a_qr_address_never_comes_from_the_request(behind_proxy, m
         assert r.get_json()["status_url"].startswith(f"http://{settings['host']}:{settings['port']}/t/")
 
 
-def test_a_forged_forwarded_host_is_dropped_from_direct_clients(behind_proxy) -> None:  # noqa: ANN001
+def test_a_forged_forwarded_host_is_dropped_from_direct_clients(behind_proxy) -> None:
     app, demos = behind_proxy()
     client = app.test_client()
     r = issue(client, {**demos["demo"].kiosk, "X-Forwarded-Host": "evil.example"}, STRANGER)
     assert "evil.example" not in r.get_json()["status_url"]
 
 
-def test_made_up_tokens_never_use_up_the_kiosks_budget(make_app, monkeypatch) -> None:  # noqa: ANN001
+def test_made_up_tokens_never_use_up_the_kiosks_budget(make_app, monkeypatch) -> None:
     monkeypatch.setenv("MOTCUA_ISSUE_LIMIT_ADDRESS", "10/minute")
     monkeypatch.setenv("MOTCUA_ISSUE_LIMIT_DEVICE", "off")
     monkeypatch.setenv("MOTCUA_AUTH_FAILURE_LIMIT", "5/minute")

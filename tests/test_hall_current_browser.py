@@ -29,19 +29,19 @@ WATCH_PLAYS = """(() => {
 })()"""
 
 
-def open_hall(page, server: LiveServer) -> None:  # noqa: ANN001
+def open_hall(page, server: LiveServer) -> None:
     page.goto(f"{server.url}/display/?token={server.demo.devices['Màn hình sảnh']}")
     expect(page.locator("#app")).to_be_visible(timeout=15_000)
 
 
-def act(server: LiveServer, counter: int, action: str, **body) -> dict:  # noqa: ANN003
+def act(server: LiveServer, counter: int, action: str, **body) -> dict:
     r = requests.post(f"{server.url}/api/v1/counters/{counter}/{action}", json=body or None,
                       headers=server.demo.clerk(counter).headers, timeout=10)
     assert r.status_code == 200, r.text
     return r.json()
 
 
-def in_step(page, server: LiveServer, *, quiet: bool = False) -> None:  # noqa: ANN001
+def in_step(page, server: LiveServer, *, quiet: bool = False) -> None:
     """Wait until the page has applied every change the server has made (and, if `quiet`, has
     finished speaking: while a call is spoken, "Đang gọi" shows that call)."""
     seq = server_snapshot(server, server.demo)["seq"]
@@ -50,11 +50,11 @@ def in_step(page, server: LiveServer, *, quiet: bool = False) -> None:  # noqa: 
         page.wait_for_function("() => motcuaDisplay.speaking === null", timeout=60_000)
 
 
-def speaking(page) -> bool:  # noqa: ANN001
+def speaking(page) -> bool:
     return page.evaluate("() => [...window.__media].some((m) => !m.paused && !m.ended)")
 
 
-def test_next_then_no_show_a_second_later_three_times_is_not_announced_afterwards(live_server_factory, tmp_path, page) -> None:  # noqa: ANN001
+def test_next_then_no_show_a_second_later_three_times_is_not_announced_afterwards(live_server_factory, tmp_path, page) -> None:
     # The office lets a no-show through one second after the call (5 s by default), as in the report.
     config = tmp_path / "quick.toml"
     text = DEMO_CONFIG.read_text(encoding="utf-8")
@@ -102,7 +102,7 @@ def test_next_then_no_show_a_second_later_three_times_is_not_announced_afterward
     expect(page.locator('#counters [data-counter="1"] .status')).to_have_text("Đang mời")
 
 
-def test_a_finished_or_transferred_ticket_leaves_now_calling(live_server: LiveServer, page) -> None:  # noqa: ANN001
+def test_a_finished_or_transferred_ticket_leaves_now_calling(live_server: LiveServer, page) -> None:
     demo = live_server.demo
     open_hall(page, live_server)
     first, second = issue(live_server, demo)["code"], issue(live_server, demo, "CT")["code"]

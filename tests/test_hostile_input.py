@@ -15,7 +15,7 @@ from tests.support.demo import login
 BAD_TOKEN = {"Authorization": "Bearer dev_made-up-token"}
 
 
-def api_error(resp, status: int) -> dict:  # noqa: ANN001
+def api_error(resp, status: int) -> dict:
     assert resp.status_code == status, resp.get_data(as_text=True)[:500]
     err = resp.get_json()["error"]
     assert err["code"] and err["message"] and err["message_en"] and err["message"] != err["message_en"]
@@ -25,21 +25,21 @@ def api_error(resp, status: int) -> dict:  # noqa: ANN001
 # ---- size, and who is asking before the body is read -----------------------------------
 
 
-def test_an_api_body_over_the_limit_is_refused_unread(client, demo) -> None:  # noqa: ANN001
+def test_an_api_body_over_the_limit_is_refused_unread(client, demo) -> None:
     body = b'{"service": "HT", "pad": "' + b"x" * (API_MAX_BYTES + 1) + b'"}'
     for headers in ({}, BAD_TOKEN, demo.kiosk):
         err = api_error(client.post("/api/v1/tickets", data=body, content_type="application/json", headers=headers), 413)
         assert err["code"] == "request_entity_too_large"
 
 
-def test_a_large_form_to_the_sign_in_page_is_refused_unread(client) -> None:  # noqa: ANN001
+def test_a_large_form_to_the_sign_in_page_is_refused_unread(client) -> None:
     # Many fields, each under the form parser's own per-field limit: only a body limit stops it.
     fields = {f"f{i}": "x" * 1200 for i in range(FORM_MAX_BYTES // 1200 + 10)}
     r = client.post("/login", data={"username": "a", "password": "b", **fields})
     assert r.status_code == 413
 
 
-def test_the_token_is_checked_before_the_body_is_read(client, demo) -> None:  # noqa: ANN001
+def test_the_token_is_checked_before_the_body_is_read(client, demo) -> None:
     """A made-up token, or none, is a 401 whatever the body: the body is never parsed for them."""
     for headers in ({}, BAD_TOKEN):
         assert api_error(client.post("/api/v1/tickets", data="{not json", content_type="application/json", headers=headers), 401)
@@ -48,7 +48,7 @@ def test_the_token_is_checked_before_the_body_is_read(client, demo) -> None:  # 
     assert api_error(client.post("/api/v1/tickets", data="{not json", content_type="application/json", headers=demo.kiosk), 400)["code"] == "bad_json"
 
 
-def test_uploads_take_more_only_where_expected_and_only_from_staff(client, demo) -> None:  # noqa: ANN001
+def test_uploads_take_more_only_where_expected_and_only_from_staff(client, demo) -> None:
     def big() -> io.BytesIO:
         return io.BytesIO(b"RIFF" + b"\0" * (2 * 1024 * 1024))
 
@@ -63,7 +63,7 @@ def test_uploads_take_more_only_where_expected_and_only_from_staff(client, demo)
 
 
 @pytest.mark.parametrize("depth", [100_000, 40])
-def test_json_nested_too_deep_is_a_400(client, demo, depth: int) -> None:  # noqa: ANN001
+def test_json_nested_too_deep_is_a_400(client, demo, depth: int) -> None:
     nested = "[" * depth + "]" * depth
     for body in (nested, '{"service": ' + nested + "}"):
         err = api_error(client.post("/api/v1/tickets", data=body, content_type="application/json", headers=demo.kiosk), 400)
@@ -76,13 +76,13 @@ def test_json_nested_too_deep_is_a_400(client, demo, depth: int) -> None:  # noq
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def any_db_app(request, make_app):  # noqa: ANN001, ANN201
+def any_db_app(request, make_app):
     if request.param == "sqlite":
         return make_app()
     return make_app(database_url=request.getfixturevalue("pg_url"))
 
 
-def test_nul_characters_are_bad_input_everywhere(any_db_app) -> None:  # noqa: ANN001
+def test_nul_characters_are_bad_input_everywhere(any_db_app) -> None:
     app, demos = any_db_app
     demo = next(iter(demos.values()))
     client = app.test_client()
@@ -109,7 +109,7 @@ def test_nul_characters_are_bad_input_everywhere(any_db_app) -> None:  # noqa: A
 # ---- what the API says about routes and methods it does not have ---------------------------
 
 
-def test_405_names_the_allowed_methods(client) -> None:  # noqa: ANN001
+def test_405_names_the_allowed_methods(client) -> None:
     r = client.delete("/api/v1/services")
     api_error(r, 405)
     assert "GET" in r.headers["Allow"]
@@ -118,13 +118,13 @@ def test_405_names_the_allowed_methods(client) -> None:  # noqa: ANN001
     assert r.headers["Allow"].split(", ") and "POST" in r.headers["Allow"]
 
 
-def test_the_rooms_json_endpoints_answer_json_404s(client, demo) -> None:  # noqa: ANN001
+def test_the_rooms_json_endpoints_answer_json_404s(client, demo) -> None:
     login(client, demo.clerk(1))
     for url in ("/counter/api/99999999999/waiting", "/counter/api/nothing-here", "/kiosk/api/nothing-here"):
         assert api_error(client.get(url), 404)["code"] == "not_found", url
 
 
-def test_the_openapi_document_declares_422_answers(app) -> None:  # noqa: ANN001
+def test_the_openapi_document_declares_422_answers(app) -> None:
     with app.test_request_context():
         doc = document()
     with_input = 0

@@ -32,7 +32,7 @@ def qr_loaded(page: Page) -> None:
     page.wait_for_function("() => { const i = document.getElementById('r-qr'); return i.complete && i.naturalWidth > 0; }", timeout=TIMEOUT)
 
 
-def waiting(server, code: str) -> int:  # noqa: ANN001
+def waiting(server, code: str) -> int:
     services = requests.get(f"{server.url}/api/v1/services", timeout=10).json()["services"]
     return next(s["waiting"] for s in services if s["code"] == code)
 
@@ -61,7 +61,7 @@ def assert_fits_without_scrolling(page: Page) -> None:
         assert width >= 80 and height >= 80, (name, width, height)
 
 
-def decode_qr(server, public_id: str) -> str:  # noqa: ANN001
+def decode_qr(server, public_id: str) -> str:
     import zxingcpp
 
     png = requests.get(f"{server.url}/kiosk/qr/{public_id}.png", timeout=10)
@@ -154,7 +154,7 @@ def test_priority_ticket_asks_the_group_then_the_field(live_server, page: Page) 
     expect(page.locator("#screen-start")).to_be_visible()
 
 
-def add_kiosk_without_printer(server, name: str = "Kiosk tầng 2") -> str:  # noqa: ANN001
+def add_kiosk_without_printer(server, name: str = "Kiosk tầng 2") -> str:
     from motcua.db import Database
     from motcua.engine import clock
     from motcua.models import Device, DeviceKind, Office

@@ -32,13 +32,13 @@ def page_config(html: str, element_id: str) -> dict:
     return json.loads(m.group(1))
 
 
-def issue(client, headers: dict, service: str = "HT", **body) -> dict:  # noqa: ANN001, ANN003
+def issue(client, headers: dict, service: str = "HT", **body) -> dict:
     r = client.post("/api/v1/tickets", json={"service": service, **body}, headers=headers)
     assert r.status_code == 201, r.json
     return r.json
 
 
-def add_device(db, kind: DeviceKind, name: str) -> str:  # noqa: ANN001
+def add_device(db, kind: DeviceKind, name: str) -> str:
     token = new_token("dev")
     with db.write() as s:
         office = s.scalar(select(Office).where(Office.code == "demo"))
@@ -53,7 +53,7 @@ def bearer(token: str) -> dict:
 # ---- the kiosk page ---------------------------------------------------------------------------
 
 
-def test_kiosk_page_in_vietnamese(client) -> None:  # noqa: ANN001
+def test_kiosk_page_in_vietnamese(client) -> None:
     r = client.get("/kiosk/")
     assert r.status_code == 200 and r.mimetype == "text/html"
     assert r.headers["Cache-Control"] == "no-store"
@@ -83,7 +83,7 @@ def test_kiosk_page_in_vietnamese(client) -> None:  # noqa: ANN001
         assert client.get(url).status_code == 200
 
 
-def test_kiosk_page_in_english(client) -> None:  # noqa: ANN001
+def test_kiosk_page_in_english(client) -> None:
     r = client.get("/kiosk/?lang=en")
     html = r.get_data(as_text=True)
     assert '<html lang="en">' in html
@@ -97,7 +97,7 @@ def test_kiosk_page_in_english(client) -> None:  # noqa: ANN001
     assert cfg["strings_en"] is None
 
 
-def test_kiosk_settings_follow_the_office(app, client, db, demo) -> None:  # noqa: ANN001
+def test_kiosk_settings_follow_the_office(app, client, db, demo) -> None:
     with db.write() as s:
         office = s.scalar(select(Office).where(Office.code == "demo"))
         office.settings = {**office.settings, "kiosk_reset_seconds": 45}
@@ -110,7 +110,7 @@ def test_kiosk_settings_follow_the_office(app, client, db, demo) -> None:  # noq
     assert client.get("/kiosk/api/me", headers=bearer(bare)).json["printer"] is False
 
 
-def test_kiosk_api_refuses_what_is_not_a_kiosk(client, demo) -> None:  # noqa: ANN001
+def test_kiosk_api_refuses_what_is_not_a_kiosk(client, demo) -> None:
     r = client.get("/kiosk/api/me")
     assert r.status_code == 401 and r.json["error"]["code"] == "unauthorized"
     r = client.get("/kiosk/api/me", headers=bearer("dev_made-up"))
@@ -122,7 +122,7 @@ def test_kiosk_api_refuses_what_is_not_a_kiosk(client, demo) -> None:  # noqa: A
     assert r.status_code == 403
 
 
-def test_the_home_page_links_the_kiosk(client) -> None:  # noqa: ANN001
+def test_the_home_page_links_the_kiosk(client) -> None:
     html = client.get("/").get_data(as_text=True)
     assert '<a href="/kiosk/">Kiosk lấy số</a>' in html
 
@@ -136,7 +136,7 @@ def read_qr(png: bytes) -> str:
     return found[0].text
 
 
-def test_qr_codes_open_the_status_page(client, demo) -> None:  # noqa: ANN001
+def test_qr_codes_open_the_status_page(client, demo) -> None:
     t = issue(client, demo.kiosk)
     assert t["status_url"] == f"http://localhost/t/{t['public_id']}"
     svg = client.get(f"/kiosk/qr/{t['public_id']}.svg")
@@ -153,13 +153,13 @@ def test_qr_codes_open_the_status_page(client, demo) -> None:  # noqa: ANN001
     assert page.status_code == 200 and t["code"] in page.get_data(as_text=True)
 
 
-def test_qr_codes_use_the_public_url(app, client, demo) -> None:  # noqa: ANN001
+def test_qr_codes_use_the_public_url(app, client, demo) -> None:
     app.extensions["motcua"].settings["public_url"] = "https://motcua.example.gov.vn/"
     t = issue(client, demo.kiosk)
     assert read_qr(client.get(f"/kiosk/qr/{t['public_id']}.png").data) == f"https://motcua.example.gov.vn/t/{t['public_id']}"
 
 
-def test_qr_of_an_unknown_ticket_is_404(client) -> None:  # noqa: ANN001
+def test_qr_of_an_unknown_ticket_is_404(client) -> None:
     assert client.get("/kiosk/qr/no-such-ticket.svg").status_code == 404
     assert client.get("/kiosk/qr/no-such-ticket.png").status_code == 404
 
@@ -167,7 +167,7 @@ def test_qr_of_an_unknown_ticket_is_404(client) -> None:  # noqa: ANN001
 # ---- print status -----------------------------------------------------------------------------
 
 
-def set_job(db, job_id: int, status: str, error: str | None = None) -> None:  # noqa: ANN001
+def set_job(db, job_id: int, status: str, error: str | None = None) -> None:
     with db.write() as s:
         job = s.get(PrintJob, job_id)
         job.status, job.error, job.updated_at = status, error, clock.now()
@@ -175,7 +175,7 @@ def set_job(db, job_id: int, status: str, error: str | None = None) -> None:  # 
             job.printed_at = clock.now()
 
 
-def test_print_job_status_for_the_issuing_kiosk_only(client, db, demo) -> None:  # noqa: ANN001
+def test_print_job_status_for_the_issuing_kiosk_only(client, db, demo) -> None:
     t = issue(client, demo.kiosk)
     job = t["print_job"]
     assert isinstance(job, int)
@@ -216,7 +216,7 @@ def test_print_job_status_for_the_issuing_kiosk_only(client, db, demo) -> None: 
     assert client.get(f"/kiosk/api/print-jobs/{job + 1000}", headers=demo.kiosk).status_code == 404
 
 
-def test_no_print_job_without_a_printer(client, db, demo) -> None:  # noqa: ANN001
+def test_no_print_job_without_a_printer(client, db, demo) -> None:
     bare = add_device(db, DeviceKind.kiosk, "Kiosk tầng 2")
     assert issue(client, bearer(bare))["print_job"] is None
     assert issue(client, demo.clerk(1).headers)["print_job"] is None
@@ -225,7 +225,7 @@ def test_no_print_job_without_a_printer(client, db, demo) -> None:  # noqa: ANN0
 # ---- the status page behind the QR ----------------------------------------------------------------
 
 
-def test_status_page_in_vietnamese_and_english(client, demo) -> None:  # noqa: ANN001
+def test_status_page_in_vietnamese_and_english(client, demo) -> None:
     t = issue(client, demo.kiosk, priority="elderly")
     r = client.get(f"/t/{t['public_id']}")
     assert r.status_code == 200
@@ -248,7 +248,7 @@ def test_status_page_in_vietnamese_and_english(client, demo) -> None:  # noqa: A
     assert cfg["strings"]["called"] == "Please go to counter {counter}"
 
 
-def test_status_page_of_an_unknown_ticket(client) -> None:  # noqa: ANN001
+def test_status_page_of_an_unknown_ticket(client) -> None:
     for lang in ("", "?lang=en"):
         r = client.get(f"/t/not-a-ticket{lang}")
         assert r.status_code == 404
@@ -278,7 +278,7 @@ def test_every_kiosk_message_has_an_english_translation() -> None:
 
 
 @pytest.mark.parametrize("path", ["/kiosk/", "/kiosk/?lang=en"])
-def test_kiosk_strings_fill_every_key_the_script_reads(client, path: str) -> None:  # noqa: ANN001
+def test_kiosk_strings_fill_every_key_the_script_reads(client, path: str) -> None:
     cfg = page_config(client.get(path).get_data(as_text=True), "kiosk-config")
     script = (KIOSK_DIR / "static" / "kiosk.js").read_text(encoding="utf-8")
     html_keys = set(re.findall(r'data-text(?:-en)?="(\w+)"', client.get(path).get_data(as_text=True)))

@@ -14,7 +14,7 @@ from tests.support.printing import config_with
 pytestmark = pytest.mark.browser
 
 
-def test_tap_prints_the_ticket_on_the_printer(live_server_factory, escpos_sink, tmp_path, page: Page) -> None:  # noqa: ANN001
+def test_tap_prints_the_ticket_on_the_printer(live_server_factory, escpos_sink, tmp_path, page: Page) -> None:
     server = live_server_factory(config=config_with(tmp_path, escpos_sink.target))
     open_kiosk(page, server)
     shown = tap_field(page, "HT")
@@ -25,7 +25,7 @@ def test_tap_prints_the_ticket_on_the_printer(live_server_factory, escpos_sink, 
     expect(page.locator("#r-print")).to_contain_text("Đã in phiếu")
 
 
-def test_printer_out_of_paper_still_shows_a_valid_ticket(live_server_factory, escpos_sink, tmp_path, page: Page) -> None:  # noqa: ANN001
+def test_printer_out_of_paper_still_shows_a_valid_ticket(live_server_factory, escpos_sink, tmp_path, page: Page) -> None:
     escpos_sink.set_mode("paper_out")
     server = live_server_factory(config=config_with(tmp_path, escpos_sink.target, backup=escpos_sink.target, backup_conn="network"))
     open_kiosk(page, server)

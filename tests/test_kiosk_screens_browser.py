@@ -57,7 +57,7 @@ def assert_all_inside(page: Page, selector: str, state: str) -> None:
     assert not outside, f"text outside its button or off the screen on {state}: {outside}"
 
 
-def open_office12(page: Page, server, size: dict) -> None:  # noqa: ANN001
+def open_office12(page: Page, server, size: dict) -> None:
     page.set_viewport_size(size)
     page.goto(f"{server.url}/kiosk/?token={server.demos['lon'].devices[KIOSK]}")
     expect(page.locator("#screen-start")).to_be_visible(timeout=TIMEOUT)
@@ -158,7 +158,7 @@ def test_twelve_fields_fit_the_kiosk(live_server_factory, page: Page, orientatio
     screenshot(page, f"kiosk12-result-{orientation}")
 
 
-def test_status_page_fits_a_small_phone(live_server_factory, browser) -> None:  # noqa: ANN001
+def test_status_page_fits_a_small_phone(live_server_factory, browser) -> None:
     server = live_server_factory(config=OFFICE12)
     r = requests.post(f"{server.url}/api/v1/tickets", json={"service": "CT", "priority": "elderly"}, headers=server.demos["lon"].kiosk, timeout=10)
     assert r.status_code == 201, r.text
@@ -199,7 +199,7 @@ def test_kiosk_states_are_accessible(live_server, page: Page, orientation: str) 
 # ---- beyond: large text for the visit, help that reaches the counters ---------------------------
 
 
-def test_large_text_holds_for_the_visit_and_help_reaches_the_counter(live_server, browser, page: Page) -> None:  # noqa: ANN001
+def test_large_text_holds_for_the_visit_and_help_reaches_the_counter(live_server, browser, page: Page) -> None:
     clerk_ctx = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
     try:
         clerk = clerk_ctx.new_page()

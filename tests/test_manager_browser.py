@@ -23,7 +23,7 @@ DRAWN = 2000
 
 
 @pytest.fixture
-def server(tmp_path, live_server_factory):  # noqa: ANN001, ANN201
+def server(tmp_path, live_server_factory):
     """A live server on a database that already holds the scripted day (played in-process
     under time-machine, since the server's own clock cannot travel)."""
     url = f"sqlite:///{tmp_path}/day.db"
@@ -36,7 +36,7 @@ def server(tmp_path, live_server_factory):  # noqa: ANN001, ANN201
     return live, demo
 
 
-def sign_in(page, base: str, staff) -> None:  # noqa: ANN001
+def sign_in(page, base: str, staff) -> None:
     page.goto(f"{base}/login?next=/manager/")
     page.fill("input[name=username]", staff.username)
     page.fill("input[name=password]", staff.password)
@@ -44,7 +44,7 @@ def sign_in(page, base: str, staff) -> None:  # noqa: ANN001
     page.wait_for_url(f"{base}/manager/")
 
 
-def drawn_pixels(page, selector: str) -> int:  # noqa: ANN001
+def drawn_pixels(page, selector: str) -> int:
     return page.evaluate(
         """(sel) => {
             const c = document.querySelector(sel);
@@ -57,7 +57,7 @@ def drawn_pixels(page, selector: str) -> int:  # noqa: ANN001
     )
 
 
-def test_manager_dashboard_report_and_download(page, server) -> None:  # noqa: ANN001
+def test_manager_dashboard_report_and_download(page, server) -> None:
     live, demo = server
     base = live.url
     api = requests.Session()
@@ -105,7 +105,7 @@ def test_manager_dashboard_report_and_download(page, server) -> None:  # noqa: A
     assert len(log) == 12 and log[1][1] == "A001" and log[4][25] == "Chờ lâu quá"
 
 
-def test_pages_work_without_inline_script(page, live_server) -> None:  # noqa: ANN001
+def test_pages_work_without_inline_script(page, live_server) -> None:
     """Confirmations, select-to-filter and printing come from page.js under a CSP that refuses
     inline handlers (the page fixture fails the test on any refusal)."""
     base, demo = live_server.url, live_server.demo

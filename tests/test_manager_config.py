@@ -12,18 +12,18 @@ from motcua.engine import clock
 from motcua.models import AuditLog, Counter, Device, Service, User
 from motcua.realtime import get_socketio
 from tests.support.demo import login
-from tests.support.forms import FIELD_HT, csrf, manager_client, one, post
+from tests.support.forms import FIELD_HT, manager_client, one, post
 from tests.support.realtime import received
 
 NEW_NAME = "Hộ tịch (khai sinh, kết hôn, khai tử)"
 
 
-def audits(app) -> list[AuditLog]:  # noqa: ANN001
+def audits(app) -> list[AuditLog]:
     with app.extensions["motcua"].db.read() as s:
         return list(s.scalars(select(AuditLog).order_by(AuditLog.id)))
 
 
-def test_a_field_renamed_shows_at_once_everywhere_and_is_audited(app, demo) -> None:  # noqa: ANN001
+def test_a_field_renamed_shows_at_once_everywhere_and_is_audited(app, demo) -> None:
     sio = get_socketio(app).test_client(app, namespace="/display", auth={"token": demo.devices["Màn hình sảnh"]})
     assert sio.is_connected("/display")
     sio.get_received("/display")  # the snapshot
@@ -51,7 +51,7 @@ def test_a_field_renamed_shows_at_once_everywhere_and_is_audited(app, demo) -> N
     sio.disconnect("/display")
 
 
-def test_invalid_input_is_refused_with_the_config_rules(app, demo) -> None:  # noqa: ANN001
+def test_invalid_input_is_refused_with_the_config_rules(app, demo) -> None:
     client = manager_client(app, demo)
     ht = one(app, Service, code="HT")
     r = post(client, f"/manager/config/fields/{ht.id}", {**FIELD_HT, "prefix": "a1"})
@@ -73,7 +73,7 @@ def test_invalid_input_is_refused_with_the_config_rules(app, demo) -> None:  # n
     assert audits(app) == []
 
 
-def test_counter_weights_change_what_the_counter_calls(app, demo) -> None:  # noqa: ANN001
+def test_counter_weights_change_what_the_counter_calls(app, demo) -> None:
     client = manager_client(app, demo)
     c4 = one(app, Counter, number=4)
     kiosk = demo.kiosk
@@ -94,7 +94,7 @@ def test_counter_weights_change_what_the_counter_calls(app, demo) -> None:  # no
     assert r.status_code == 422 and one(app, Counter, number=4).active
 
 
-def test_device_token_is_shown_once_works_and_can_be_revoked(app, demo) -> None:  # noqa: ANN001
+def test_device_token_is_shown_once_works_and_can_be_revoked(app, demo) -> None:
     client = manager_client(app, demo)
     r = post(client, "/manager/config/devices/new", {"name": "Màn hình tầng 2", "kind": "display", "counter": "", "printer": "", "backup_printer": ""})
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
@@ -120,7 +120,7 @@ def test_device_token_is_shown_once_works_and_can_be_revoked(app, demo) -> None:
     assert r.status_code == 422
 
 
-def test_users_add_reset_deactivate(app, demo) -> None:  # noqa: ANN001
+def test_users_add_reset_deactivate(app, demo) -> None:
     client = manager_client(app, demo)
     r = post(client, "/manager/config/users/new", {"username": "canbo-moi", "full_name": "Nguyễn Thị Mới", "role": "clerk", "counter": "3",
                                                   "password": "", "active": "y"})
@@ -157,7 +157,7 @@ def test_users_add_reset_deactivate(app, demo) -> None:  # noqa: ANN001
     assert password not in str([a.changes for a in audits(app)])
 
 
-def test_a_holiday_closes_the_kiosk_at_once(app, demo) -> None:  # noqa: ANN001
+def test_a_holiday_closes_the_kiosk_at_once(app, demo) -> None:
     client = manager_client(app, demo)
     today = clock.business_day(clock.now(), "Asia/Ho_Chi_Minh")
     r = post(client, "/manager/config/schedule", {"holidays": f"{today:%d/%m/%Y}\n01/01/2027", **{f"issue_{d}": "00:00-24:00" for d in
@@ -172,7 +172,7 @@ def test_a_holiday_closes_the_kiosk_at_once(app, demo) -> None:  # noqa: ANN001
     assert date(2027, 1, 1).isoformat() in row.changes["holidays"][1]
 
 
-def test_alert_thresholds_and_rating_scale(app, demo) -> None:  # noqa: ANN001
+def test_alert_thresholds_and_rating_scale(app, demo) -> None:
     client = manager_client(app, demo)
     r = post(client, "/manager/config/alerts", {"wait_alert_minutes": "20", "device_offline_minutes": "3", "printer_failure_minutes": "10",
                                                 "field-alert-HT": "12", "field-alert-CT": ""})
@@ -193,11 +193,11 @@ def test_alert_thresholds_and_rating_scale(app, demo) -> None:  # noqa: ANN001
     assert settings["announcement_repeat"] == 1 and settings["rating_seconds"] == 45 and settings["rating_low_count"] == 2
 
 
-def test_revoking_or_replacing_a_token_closes_the_sockets_it_opened(app, demo, db) -> None:  # noqa: ANN001
+def test_revoking_or_replacing_a_token_closes_the_sockets_it_opened(app, demo, db) -> None:
     client = manager_client(app, demo)
     sio = get_socketio(app)
 
-    def screen(name: str):  # noqa: ANN202
+    def screen(name: str):
         c = sio.test_client(app, namespace="/display", auth={"token": demo.devices[name]})
         assert c.is_connected("/display")
         return c

@@ -25,7 +25,7 @@ def codes(alerts: list[dict]) -> list[tuple[str, str]]:
     return sorted((a["code"], a.get("service") or a.get("printer") or a.get("device")) for a in alerts)
 
 
-def test_figures_and_alerts(app, demo, db) -> None:  # noqa: ANN001
+def test_figures_and_alerts(app, demo, db) -> None:
     api = app.test_client()
     h = demo.manager.headers
     with time_machine.travel(at(9, 0), tick=False) as tm:
@@ -92,7 +92,7 @@ def test_figures_and_alerts(app, demo, db) -> None:  # noqa: ANN001
         assert "printer_failed" not in [a["code"] for a in body["alerts"]]
 
 
-def test_the_page_and_its_live_connection(app, demo) -> None:  # noqa: ANN001
+def test_the_page_and_its_live_connection(app, demo) -> None:
     client = app.test_client()
     login(client, demo.manager)
     page = client.get("/manager/").get_data(as_text=True)

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from motcua.models import Counter, PriorityGroup, Printer, Service
+from motcua.models import Counter, Printer, PriorityGroup, Service
 from tests.support.demo import login
 from tests.support.forms import FIELD_HT, csrf, manager_client, one
 
@@ -77,12 +77,12 @@ CASES = [
 ]
 
 
-def ids(app) -> dict[str, int]:  # noqa: ANN001
+def ids(app) -> dict[str, int]:
     return {"HT": one(app, Service, code="HT").id, "c1": one(app, Counter, number=1).id,
             "group": one(app, PriorityGroup, code="elderly").id, "printer": one(app, Printer, active=True).id}
 
 
-def printer_fields(app) -> dict[str, str]:  # noqa: ANN001
+def printer_fields(app) -> dict[str, str]:
     p = one(app, Printer, active=True)
     return {"name": p.name, "connection": p.connection, "target": p.target or "", "profile": p.profile or "default",
             "width_dots": str(p.width_dots), "native_qr": "y" if p.native_qr else "", "timeout": str(p.timeout), "active": "y"}
@@ -100,7 +100,7 @@ def message_under(page: str, input_id: str) -> str:
 
 
 @pytest.mark.parametrize(("case", "path", "valid", "bad", "input_id", "vi", "en"), CASES, ids=[c[0] for c in CASES])
-def test_every_form_says_what_to_do_under_the_input(app, demo, case, path, valid, bad, input_id, vi, en) -> None:  # noqa: ANN001
+def test_every_form_says_what_to_do_under_the_input(app, demo, case, path, valid, bad, input_id, vi, en) -> None:
     client = app.test_client()
     login(client, demo.admin if path.startswith("printers") else demo.manager)
     url = "/manager/config/" + path.format(**ids(app))
@@ -122,7 +122,7 @@ def test_every_form_says_what_to_do_under_the_input(app, demo, case, path, valid
         assert f"{input_id}: " not in page
 
 
-def test_a_refused_form_keeps_what_was_typed(app, demo) -> None:  # noqa: ANN001
+def test_a_refused_form_keeps_what_was_typed(app, demo) -> None:
     client = manager_client(app, demo)
     url = f"/manager/config/fields/{ids(app)['HT']}"
     r = client.post(url, data={"csrf_token": csrf(client, url), **FIELD_HT, "prefix": "a1", "name": "Hộ tịch và chứng thực"})

@@ -15,19 +15,19 @@ from tests.support.demo import login
 PRINTER = "kiosk-sanh"
 
 
-def form_page(client, url: str) -> tuple[int, str, str | None]:  # noqa: ANN001
+def form_page(client, url: str) -> tuple[int, str, str | None]:
     r = client.get(url)
     page = r.get_data(as_text=True)
     m = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page)
     return r.status_code, page, m.group(1) if m else None
 
 
-def printer_row(app) -> Printer:  # noqa: ANN001
+def printer_row(app) -> Printer:
     with app.extensions["motcua"].db.read() as s:
         return s.scalar(select(Printer).where(Printer.name == PRINTER))
 
 
-def audit_count(app) -> int:  # noqa: ANN001
+def audit_count(app) -> int:
     with app.extensions["motcua"].db.read() as s:
         return s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.entity == "printer"))
 
@@ -39,11 +39,11 @@ def fields_of(p: Printer, **changes: str) -> dict[str, str]:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def database_path(app) -> str:  # noqa: ANN001
+def database_path(app) -> str:
     return app.extensions["motcua"].db.engine.url.database
 
 
-def test_a_manager_cannot_point_a_printer_at_the_database(app, demo) -> None:  # noqa: ANN001
+def test_a_manager_cannot_point_a_printer_at_the_database(app, demo) -> None:
     client = app.test_client()
     login(client, demo.manager)
     p = printer_row(app)
@@ -74,7 +74,7 @@ def test_a_manager_cannot_point_a_printer_at_the_database(app, demo) -> None:  #
         assert s.scalar(select(func.count()).select_from(Printer)) == 1
 
 
-def test_a_manager_still_renames_and_switches_off_a_printer(app, demo) -> None:  # noqa: ANN001
+def test_a_manager_still_renames_and_switches_off_a_printer(app, demo) -> None:
     client = app.test_client()
     login(client, demo.manager)
     p = printer_row(app)
@@ -94,7 +94,7 @@ def test_a_manager_still_renames_and_switches_off_a_printer(app, demo) -> None: 
     assert set(row.changes) == {"name", "width_dots", "active"}
 
 
-def test_an_admin_sets_the_connection(app, demo, tmp_path) -> None:  # noqa: ANN001
+def test_an_admin_sets_the_connection(app, demo, tmp_path) -> None:
     client = app.test_client()
     login(client, demo.admin)
     p = printer_row(app)

@@ -15,7 +15,7 @@ BLUEPRINTS = ("manager.", "manager_config.", "reports_api.")
 JSON_PREFIXES = ("/api/", "/manager/api/")
 
 
-def routes(app) -> list[tuple[str, str, str]]:  # noqa: ANN001
+def routes(app) -> list[tuple[str, str, str]]:
     """(endpoint, method, url) of this room, with 1 for every path argument."""
     out = []
     for rule in app.url_map.iter_rules():
@@ -28,22 +28,22 @@ def routes(app) -> list[tuple[str, str, str]]:  # noqa: ANN001
 
 
 @pytest.fixture
-def manager_app(app):  # noqa: ANN001, ANN201
+def manager_app(app):
     # The role check must answer, not the CSRF check that runs first on a POST without a token.
     app.config["WTF_CSRF_ENABLED"] = False
     return app
 
 
-def audit_rows(app) -> int:  # noqa: ANN001
+def audit_rows(app) -> int:
     with app.extensions["motcua"].db.read() as s:
         return s.scalar(select(func.count()).select_from(AuditLog))
 
 
-def call(client, method: str, url: str, headers: dict | None = None):  # noqa: ANN001, ANN201
+def call(client, method: str, url: str, headers: dict | None = None):
     return client.open(url, method=method, headers=headers or {}, data={} if method == "POST" else None)
 
 
-def test_the_room_has_routes(manager_app) -> None:  # noqa: ANN001
+def test_the_room_has_routes(manager_app) -> None:
     found = {e for e, _, _ in routes(manager_app)}
     # The enumeration sees pages, configuration and both JSON APIs.
     assert {"manager.dashboard_page", "manager.today_json", "manager.report_page", "manager_config.field_edit",
@@ -51,7 +51,7 @@ def test_the_room_has_routes(manager_app) -> None:  # noqa: ANN001
     assert len(routes(manager_app)) >= 40
 
 
-def test_anonymous_is_refused(manager_app) -> None:  # noqa: ANN001
+def test_anonymous_is_refused(manager_app) -> None:
     client = manager_app.test_client()
     for endpoint, method, url in routes(manager_app):
         r = call(client, method, url)
@@ -63,7 +63,7 @@ def test_anonymous_is_refused(manager_app) -> None:  # noqa: ANN001
     assert audit_rows(manager_app) == 0
 
 
-def test_clerk_is_refused(manager_app, demo) -> None:  # noqa: ANN001
+def test_clerk_is_refused(manager_app, demo) -> None:
     client = manager_app.test_client()
     login(client, demo.clerk(1))
     for endpoint, method, url in routes(manager_app):
@@ -79,7 +79,7 @@ def test_clerk_is_refused(manager_app, demo) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("device", ["Kiosk sảnh", "Màn hình sảnh", "Màn hình quầy 1", "Đánh giá quầy 1"])
-def test_device_tokens_are_refused(manager_app, demo, device) -> None:  # noqa: ANN001
+def test_device_tokens_are_refused(manager_app, demo, device) -> None:
     client = manager_app.test_client()
     headers = demo.device_headers(device)
     for endpoint, method, url in routes(manager_app):
@@ -91,7 +91,7 @@ def test_device_tokens_are_refused(manager_app, demo, device) -> None:  # noqa: 
     assert audit_rows(manager_app) == 0
 
 
-def test_managers_and_admins_get_every_page(manager_app, demo) -> None:  # noqa: ANN001
+def test_managers_and_admins_get_every_page(manager_app, demo) -> None:
     """The positive control: the same enumeration answers 200 to the office's admin."""
     client = manager_app.test_client()
     login(client, demo.admin)
@@ -108,7 +108,7 @@ def test_managers_and_admins_get_every_page(manager_app, demo) -> None:  # noqa:
     assert manager.get("/manager/config/users/1").status_code == 403
 
 
-def test_a_manager_sees_only_their_office(make_app) -> None:  # noqa: ANN001
+def test_a_manager_sees_only_their_office(make_app) -> None:
     from tests.support.env import TWO_OFFICES
 
     app, demos = make_app(config=TWO_OFFICES)

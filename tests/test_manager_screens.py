@@ -18,8 +18,8 @@ from motcua.models import Counter, Device, Printer, PriorityGroup, Service, User
 from tests.support.browser import screenshot
 from tests.support.env import OFFICE12, free_port
 from tests.support.live import LiveServer, spawn, wait_for_http
-from tests.support.screen_checks import assert_accessible, assert_fits
 from tests.support.manager_page import WAIT, sign_in
+from tests.support.screen_checks import assert_accessible, assert_fits
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +27,7 @@ SIZES = ((1440, 900), (1366, 768))
 
 
 @pytest.fixture(scope="module")
-def office12(tmp_path_factory, sqlite_templates) -> LiveServer:  # noqa: ANN001
+def office12(tmp_path_factory, sqlite_templates) -> LiveServer:
     """One server for the module (every page is read, nothing is changed): the office of 12 with
     three counters open, two citizens called, one served and a few waiting in each field."""
     instance = tmp_path_factory.mktemp("office12")

@@ -26,12 +26,12 @@ def office_hm(moment: datetime) -> str:
     return moment.astimezone(OFFICE_TZ).strftime("%H:%M")
 
 
-def made_at(path) -> str:  # noqa: ANN001
+def made_at(path) -> str:
     sheet = openpyxl.load_workbook(io.BytesIO(path.read_bytes()))["Thông tin"]
     return next(row[1] for row in sheet.iter_rows(values_only=True) if row[0] == "Lập lúc")
 
 
-def test_dashboard_and_workbooks_show_the_office_time_in_a_browser_set_to_utc(browser, live_server_factory) -> None:  # noqa: ANN001
+def test_dashboard_and_workbooks_show_the_office_time_in_a_browser_set_to_utc(browser, live_server_factory) -> None:
     server = live_server_factory(config=OFFICE12)
     demo = server.demos["lon"]
     assert requests.post(f"{server.url}/api/v1/counters/1/open", headers=demo.clerk(1).headers, timeout=10).status_code == 200

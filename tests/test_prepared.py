@@ -60,7 +60,7 @@ AT = datetime(2026, 11, 23, 8, 30, 15, 123456, tzinfo=VN)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):  # noqa: ANN001, ANN201
+def engine(request, tmp_path):
     url = f"sqlite:///{tmp_path / 'p.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
     eng = create_engine(url)
     meta.create_all(eng)
@@ -68,11 +68,11 @@ def engine(request, tmp_path):  # noqa: ANN001, ANN201
     eng.dispose()
 
 
-def _add(conn, name: str, **extra) -> int:  # noqa: ANN001, ANN003
+def _add(conn, name: str, **extra) -> int:
     return INSERT.scalar(conn, dict(name=name, colour=Colour.green, day=date(2026, 11, 23), at=AT, data={"ưu tiên": [1, None]}) | extra)
 
 
-def test_values_round_trip_through_the_column_types(engine) -> None:  # noqa: ANN001
+def test_values_round_trip_through_the_column_types(engine) -> None:
     with engine.begin() as conn:
         new_id = _add(conn, "một")
         row = BY_NAME.first(conn, {"name": "một"})
@@ -85,7 +85,7 @@ def test_values_round_trip_through_the_column_types(engine) -> None:  # noqa: AN
     assert row.flag is False and row.count == 7  # scalar column defaults, filled in as Core would
 
 
-def test_updates_return_rows_and_rowcounts(engine) -> None:  # noqa: ANN001
+def test_updates_return_rows_and_rowcounts(engine) -> None:
     with engine.begin() as conn:
         _add(conn, "hai")
         assert BUMP.scalar(conn, {"name": "hai"}) == 8
@@ -96,7 +96,7 @@ def test_updates_return_rows_and_rowcounts(engine) -> None:  # noqa: ANN001
         assert BY_NAME.first(conn, {"name": "hai"}).flag is True
 
 
-def test_it_runs_in_the_callers_transaction(engine) -> None:  # noqa: ANN001
+def test_it_runs_in_the_callers_transaction(engine) -> None:
     with engine.connect() as conn:
         with conn.begin() as tx:
             _add(conn, "ba")
@@ -104,7 +104,7 @@ def test_it_runs_in_the_callers_transaction(engine) -> None:  # noqa: ANN001
         assert COUNT.scalar(conn) == 0
 
 
-def test_a_broken_constraint_is_sqlalchemys_integrity_error(engine) -> None:  # noqa: ANN001
+def test_a_broken_constraint_is_sqlalchemys_integrity_error(engine) -> None:
     with engine.connect() as conn:
         with conn.begin():
             _add(conn, "bốn")
@@ -114,7 +114,7 @@ def test_a_broken_constraint_is_sqlalchemys_integrity_error(engine) -> None:  # 
             assert COUNT.scalar(conn) == 1
 
 
-def test_listeners_see_each_statement(engine) -> None:  # noqa: ANN001
+def test_listeners_see_each_statement(engine) -> None:
     seen = []
     event.listen(engine, "before_cursor_execute", lambda conn, cur, sql, params, ctx, many: seen.append((sql, params)))
     with engine.begin() as conn:
@@ -124,7 +124,7 @@ def test_listeners_see_each_statement(engine) -> None:  # noqa: ANN001
     assert "năm" in str(seen[-1][1])
 
 
-def test_statements_it_cannot_run_faithfully_are_refused(engine) -> None:  # noqa: ANN001
+def test_statements_it_cannot_run_faithfully_are_refused(engine) -> None:
     with engine.begin() as conn:
         in_list = Prepared(select(things.c.id).where(things.c.name.in_(["a", "b"])))
         with pytest.raises(ValueError, match="IN-lists"):

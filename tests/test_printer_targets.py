@@ -36,14 +36,14 @@ def wide_paths(tmp_path: Path) -> str:
     return f'device_paths = ["{root}/*", "{root}/*/*"]\n'
 
 
-def point_kiosk_printer(app, connection: str, target: str) -> None:  # noqa: ANN001
+def point_kiosk_printer(app, connection: str, target: str) -> None:
     """What a manager's edit of the printer page does: the kiosk's printer gets a new target."""
     with app.extensions["motcua"].db.write() as s:
         printer = s.scalar(select(Printer).where(Printer.name == "kiosk-sanh"))
         printer.connection, printer.target = connection, target
 
 
-def issue_and_wait(app, demos) -> PrintJob:  # noqa: ANN001
+def issue_and_wait(app, demos) -> PrintJob:
     r = app.test_client().post("/api/v1/tickets", json={"service": "HT"}, headers=demos["demo"].kiosk)
     assert r.status_code == 201, r.get_json()
     job_id = r.get_json()["print_job"]
@@ -59,13 +59,13 @@ def issue_and_wait(app, demos) -> PrintJob:  # noqa: ANN001
     raise AssertionError(f"print job {job_id} never finished")
 
 
-def kiosk_printer_status(app) -> dict:  # noqa: ANN001
+def kiosk_printer_status(app) -> dict:
     with app.extensions["motcua"].db.read() as s:
         return s.scalar(select(Printer).where(Printer.name == "kiosk-sanh")).last_status
 
 
 @pytest.mark.parametrize("victim", ["motcua.db", "secret_key", "config"])
-def test_file_printer_never_writes_the_servers_files(make_app, tmp_path: Path, victim: str) -> None:  # noqa: ANN001
+def test_file_printer_never_writes_the_servers_files(make_app, tmp_path: Path, victim: str) -> None:
     config = config_with_targets(tmp_path, wide_paths(tmp_path))
     app, demos = make_app(config=config)
     instance = Path(app.extensions["motcua"].instance)
@@ -86,7 +86,7 @@ def test_file_printer_never_writes_the_servers_files(make_app, tmp_path: Path, v
     assert status["online"] is False and status["reasons"] == ["target_refused"]
 
 
-def test_a_symlink_to_the_secret_key_is_followed_and_refused(make_app, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_symlink_to_the_secret_key_is_followed_and_refused(make_app, tmp_path: Path) -> None:
     app, demos = make_app(config=config_with_targets(tmp_path, wide_paths(tmp_path)))
     secret = Path(app.extensions["motcua"].instance) / "secret_key"
     before = secret.read_bytes()
@@ -97,7 +97,7 @@ def test_a_symlink_to_the_secret_key_is_followed_and_refused(make_app, tmp_path:
     assert secret.read_bytes() == before
 
 
-def test_default_allow_list_refuses_files_outside_device_nodes(make_app, tmp_path: Path) -> None:  # noqa: ANN001
+def test_default_allow_list_refuses_files_outside_device_nodes(make_app, tmp_path: Path) -> None:
     app, demos = make_app()
     out = tmp_path / "out.bin"
     point_kiosk_printer(app, "file", str(out))
@@ -107,7 +107,7 @@ def test_default_allow_list_refuses_files_outside_device_nodes(make_app, tmp_pat
 
 
 @pytest.fixture
-def listener():  # noqa: ANN201
+def listener():
     """A TCP socket on loopback that records whether anyone connected."""
     sock = socket.create_server(("127.0.0.1", 0))
     sock.settimeout(0.3)
@@ -126,7 +126,7 @@ def connected(sock: socket.socket) -> bool:
 
 @pytest.mark.parametrize("section", ["", 'networks = ["10.0.0.0/8"]\nports = ["1024-65535"]\n'],
                          ids=["port-outside", "address-outside"])
-def test_network_printer_outside_the_allow_list_is_never_connected(make_app, tmp_path: Path, listener, section: str) -> None:  # noqa: ANN001
+def test_network_printer_outside_the_allow_list_is_never_connected(make_app, tmp_path: Path, listener, section: str) -> None:
     app, demos = make_app(config=config_with_targets(tmp_path, section))
     port = listener.getsockname()[1]
     point_kiosk_printer(app, "network", f"127.0.0.1:{port}")
@@ -136,7 +136,7 @@ def test_network_printer_outside_the_allow_list_is_never_connected(make_app, tmp
     assert kiosk_printer_status(app)["reasons"] == ["target_refused"]
 
 
-def test_transports_refuse_before_opening(tmp_path: Path, listener) -> None:  # noqa: ANN001
+def test_transports_refuse_before_opening(tmp_path: Path, listener) -> None:
     port = listener.getsockname()[1]
     spec = PrinterSpec("p", "network", f"127.0.0.1:{port}", timeout=0.5)  # default allow-list
     with pytest.raises(TargetNotAllowed, match="cổng"):
@@ -172,7 +172,7 @@ def test_check_target_for_forms(tmp_path: Path) -> None:
     assert admit("network", "127.0.0.1:9100", allow).addresses == ("127.0.0.1",)
 
 
-def test_check_target_of_a_running_app(app) -> None:  # noqa: ANN001
+def test_check_target_of_a_running_app(app) -> None:
     """The allow-list of a running server protects its own database and config file."""
     st = app.extensions["motcua"]
     allow = Allowlist.of(st)

@@ -27,7 +27,7 @@ from tests.support.live import LiveServer
 # ---- the command -----------------------------------------------------------------------
 
 
-def run_cli(tmp_path: Path, *args: str, env: dict | None = None):  # noqa: ANN201
+def run_cli(tmp_path: Path, *args: str, env: dict | None = None):
     base = {"MOTCUA_CONFIG": str(DEMO_CONFIG), "MOTCUA_INSTANCE": str(tmp_path / "instance"), "REDIS_URL": "", "DATABASE_URL": ""}
     return CliRunner().invoke(main, list(args), env={**base, **(env or {})}, catch_exceptions=False)
 
@@ -80,7 +80,7 @@ def job_status(server: LiveServer, job: int) -> str:
     return r.json()["status"]
 
 
-def wait_for(predicate, timeout: float = 30, what: str = "condition"):  # noqa: ANN001, ANN201
+def wait_for(predicate, timeout: float = 30, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -109,7 +109,7 @@ def final_status(server: LiveServer, job: int) -> str:
 
 
 @pytest.mark.slow
-def test_prod_server_runs_gevent_and_prints_cooperatively(live_server_factory, escpos_sink, tmp_path: Path) -> None:  # noqa: ANN001
+def test_prod_server_runs_gevent_and_prints_cooperatively(live_server_factory, escpos_sink, tmp_path: Path) -> None:
     """Under gevent the spooler's threads are greenlets: a printer that accepts and never
     answers must not stop the process from serving everyone else."""
     config = printer_config(tmp_path, "network", escpos_sink.target, 2)
@@ -128,7 +128,7 @@ def test_prod_server_runs_gevent_and_prints_cooperatively(live_server_factory, e
 
 @pytest.mark.slow
 @pytest.mark.redis
-def test_two_workers_serve_on_consecutive_ports_and_stop_together(tmp_path: Path, redis_url: str, sqlite_templates) -> None:  # noqa: ANN001
+def test_two_workers_serve_on_consecutive_ports_and_stop_together(tmp_path: Path, redis_url: str, sqlite_templates) -> None:
     import shutil
 
     db_file, secret, _ = sqlite_templates(DEMO_CONFIG)
@@ -148,7 +148,7 @@ def test_two_workers_serve_on_consecutive_ports_and_stop_together(tmp_path: Path
             port = free_port()
     env = {**os.environ, "MOTCUA_CONFIG": str(DEMO_CONFIG), "MOTCUA_INSTANCE": str(instance), "DATABASE_URL": f"sqlite:///{instance}/motcua.db",
            "REDIS_URL": redis_url, "MOTCUA_HOST": "127.0.0.1", "MOTCUA_PORT": str(port), "MOTCUA_DAYEND": "off"}
-    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115
+    log = open(tmp_path / "serve.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "motcua", "serve", "--prod", "--workers", "2"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
     try:
         def both_up() -> bool:
@@ -179,14 +179,14 @@ def test_two_workers_serve_on_consecutive_ports_and_stop_together(tmp_path: Path
 # ---- /healthz ---------------------------------------------------------------------------
 
 
-def test_healthz_ok(client) -> None:  # noqa: ANN001
+def test_healthz_ok(client) -> None:
     r = client.get("/healthz")
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
     assert r.json["status"] == "ok" and r.json["checks"]["database"]["ok"] is True
     assert r.json["realtime"] == "threading"
 
 
-def test_healthz_503_when_the_database_is_unreachable(make_app, tmp_path: Path) -> None:  # noqa: ANN001
+def test_healthz_503_when_the_database_is_unreachable(make_app, tmp_path: Path) -> None:
     from motcua.app import create_app
 
     app = create_app(DEMO_CONFIG, database_url=f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere",
@@ -199,7 +199,7 @@ def test_healthz_503_when_the_database_is_unreachable(make_app, tmp_path: Path) 
     assert "127.0.0.1" not in r.get_data(as_text=True)  # no connection strings on a public page
 
 
-def test_healthz_503_when_redis_is_unreachable(tmp_path: Path, monkeypatch, sqlite_templates) -> None:  # noqa: ANN001
+def test_healthz_503_when_redis_is_unreachable(tmp_path: Path, monkeypatch, sqlite_templates) -> None:
     import shutil
 
     from motcua.app import create_app
@@ -217,7 +217,7 @@ def test_healthz_503_when_redis_is_unreachable(tmp_path: Path, monkeypatch, sqli
 
 
 @pytest.mark.redis
-def test_healthz_checks_redis_when_configured(tmp_path: Path, monkeypatch, redis_url: str, sqlite_templates) -> None:  # noqa: ANN001
+def test_healthz_checks_redis_when_configured(tmp_path: Path, monkeypatch, redis_url: str, sqlite_templates) -> None:
     import shutil
 
     from motcua.app import create_app
@@ -235,7 +235,7 @@ def test_healthz_checks_redis_when_configured(tmp_path: Path, monkeypatch, redis
 # ---- /metrics -----------------------------------------------------------------------------
 
 
-def scrape(client, **kwargs) -> dict[str, float]:  # noqa: ANN001, ANN003
+def scrape(client, **kwargs) -> dict[str, float]:
     r = client.get("/metrics", **kwargs)
     assert r.status_code == 200, r.get_data(as_text=True)
     assert r.content_type.startswith("text/plain")
@@ -247,7 +247,7 @@ def scrape(client, **kwargs) -> dict[str, float]:  # noqa: ANN001, ANN003
     return values
 
 
-def test_metrics_read_the_database(client, demo, db) -> None:  # noqa: ANN001
+def test_metrics_read_the_database(client, demo, db) -> None:
     for code in ("HT", "HT", "CT"):
         assert client.post("/api/v1/tickets", json={"service": code}, headers=demo.kiosk).status_code == 201
     r = client.post("/api/v1/counters/1/next", headers=demo.clerk(1).headers)
@@ -271,7 +271,7 @@ def test_metrics_read_the_database(client, demo, db) -> None:  # noqa: ANN001
     assert m["motcua_database_up"] == 1
 
 
-def test_metrics_are_not_public(client, monkeypatch) -> None:  # noqa: ANN001
+def test_metrics_are_not_public(client, monkeypatch) -> None:
     # Through a proxy (even one on this machine), from another address, or with a wrong token.
     r = client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
     assert r.status_code == 403 and r.json["error"]["code"] == "forbidden" and "MOTCUA_METRICS_TOKEN" in r.json["error"]["message_en"]
@@ -314,7 +314,7 @@ print("ok")
 
 
 @pytest.mark.slow
-def test_prod_server_serves_on_while_a_device_file_printer_blocks(live_server_factory, tmp_path: Path) -> None:  # noqa: ANN001
+def test_prod_server_serves_on_while_a_device_file_printer_blocks(live_server_factory, tmp_path: Path) -> None:
     """A printer on a device file (/dev/usb/lp0) or USB blocks in the kernel, where gevent cannot
     switch: such writes run on gevent's thread pool, so the process serves on meanwhile. Here the
     device is a FIFO that nobody reads yet: opening it for writing blocks until someone does."""

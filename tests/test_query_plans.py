@@ -21,14 +21,14 @@ BIG_TABLES = ("tickets", "ticket_legs", "ticket_events")
 
 
 @pytest.fixture
-def d(db) -> Driver:  # noqa: ANN001
+def d(db) -> Driver:
     return Driver(db)
 
 
-def _captured(db):  # noqa: ANN001, ANN202
+def _captured(db):
     seen: list[tuple[str, tuple]] = []
 
-    def grab(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ANN202
+    def grab(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().upper().startswith(("SELECT", "UPDATE")):
             seen.append((statement, parameters))
 
@@ -36,7 +36,7 @@ def _captured(db):  # noqa: ANN001, ANN202
     return seen, lambda: event.remove(db.engine, "before_cursor_execute", grab)
 
 
-def test_issuing_and_calling_never_scan_the_big_tables(d: Driver, db) -> None:  # noqa: ANN001
+def test_issuing_and_calling_never_scan_the_big_tables(d: Driver, db) -> None:
     for i in range(6):  # some history, so the planner has something to choose between
         d.issue("HT", now=MORNING + timedelta(minutes=i))
     seen, stop = _captured(db)
@@ -61,7 +61,7 @@ def test_issuing_and_calling_never_scan_the_big_tables(d: Driver, db) -> None:  
     assert not scans, "\n\n".join(f"{step}\n  in: {sql}" for step, sql in scans)
 
 
-def test_issued_answer_is_the_ticket_view(db) -> None:  # noqa: ANN001
+def test_issued_answer_is_the_ticket_view(db) -> None:
     """Issuing builds its answer from the rows it holds; it must say what ticket_view says."""
     with db.write() as s:
         office_id = Driver(db)._office(s).id

@@ -19,7 +19,7 @@ def at(minutes: float) -> datetime:
     return MORNING + timedelta(minutes=minutes)
 
 
-def test_waiting_list_people_ahead_and_calls_follow_one_order(db) -> None:  # noqa: ANN001
+def test_waiting_list_people_ahead_and_calls_follow_one_order(db) -> None:
     d = Driver(db)
     with db.write() as s:  # priority strictly first, so a one-field counter calls in the field's order
         office = d._office(s)

@@ -26,11 +26,11 @@ def at(seconds: float) -> datetime:
 
 
 @pytest.fixture
-def d(db) -> Driver:  # noqa: ANN001
+def d(db) -> Driver:
     return Driver(db)
 
 
-def add_pad(db, counter: int | None, kind: DeviceKind = DeviceKind.rating, name: str | None = None) -> str:  # noqa: ANN001
+def add_pad(db, counter: int | None, kind: DeviceKind = DeviceKind.rating, name: str | None = None) -> str:
     """Another device of the demo office; returns its bearer token."""
     token = new_token("dev")
     with db.write() as s:
@@ -41,12 +41,12 @@ def add_pad(db, counter: int | None, kind: DeviceKind = DeviceKind.rating, name:
     return token
 
 
-def pad(db, name: str = PAD_1) -> Device:  # noqa: ANN001
+def pad(db, name: str = PAD_1) -> Device:
     with db.read() as s:
         return s.scalar(select(Device).where(Device.name == name))
 
 
-def rate(db, ticket_id: int, score: int, reason: str | None = None, *, device: Device, now: datetime):  # noqa: ANN001, ANN201
+def rate(db, ticket_id: int, score: int, reason: str | None = None, *, device: Device, now: datetime):
     with db.write() as s:
         r = ratings.rate(s, s.get(Ticket, ticket_id), score, reason, device=s.get(Device, device.id), now=now)
         return r.id
@@ -64,7 +64,7 @@ def served(d: Driver, counter: int = 1, service: str = "HT", finish_at: float = 
 # ---- engine ----------------------------------------------------------------------------------
 
 
-def test_rating_stores_ticket_leg_clerk_counter_service_and_day(db, d: Driver) -> None:  # noqa: ANN001
+def test_rating_stores_ticket_leg_clerk_counter_service_and_day(db, d: Driver) -> None:
     t = served(d)
     seen: list = []
     db.subscribe(seen.extend)
@@ -86,7 +86,7 @@ def test_rating_stores_ticket_leg_clerk_counter_service_and_day(db, d: Driver) -
     assert "reason" not in view  # changes reach citizens' phones: complaints stay with managers
 
 
-def test_score_one_is_the_best_level_and_the_last_levels_need_a_reason(db, d: Driver) -> None:  # noqa: ANN001
+def test_score_one_is_the_best_level_and_the_last_levels_need_a_reason(db, d: Driver) -> None:
     t = served(d)
     with pytest.raises(QueueError) as e:
         rate(db, t.id, 4, "   ", device=pad(db), now=at(70))
@@ -101,7 +101,7 @@ def test_score_one_is_the_best_level_and_the_last_levels_need_a_reason(db, d: Dr
         assert (s.get(Rating, rid).score, s.get(Rating, rid).reason) == (4, "Chờ đợi quá lâu")
 
 
-def test_low_count_follows_the_office_settings(db, d: Driver) -> None:  # noqa: ANN001
+def test_low_count_follows_the_office_settings(db, d: Driver) -> None:
     with db.write() as s:
         office = s.scalar(select(Office).where(Office.code == "demo"))
         office.settings = {**office.settings, "rating_scale": ["Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng"],
@@ -116,7 +116,7 @@ def test_low_count_follows_the_office_settings(db, d: Driver) -> None:  # noqa: 
         assert s.get(Rating, rid).scale == 5
 
 
-def test_before_finish_nothing_can_be_rated(db, d: Driver) -> None:  # noqa: ANN001
+def test_before_finish_nothing_can_be_rated(db, d: Driver) -> None:
     t = d.issue("HT", now=at(0))
     for step in (None, "call_next", "start"):
         if step == "call_next":
@@ -128,7 +128,7 @@ def test_before_finish_nothing_can_be_rated(db, d: Driver) -> None:  # noqa: ANN
         assert (e.value.code, e.value.status) == ("not_finished", 409)
 
 
-def test_a_no_show_or_transferred_leg_is_not_rated(db, d: Driver) -> None:  # noqa: ANN001
+def test_a_no_show_or_transferred_leg_is_not_rated(db, d: Driver) -> None:
     a = d.issue("HT", now=at(0))
     d.next(1, now=at(5))
     d.act(1, "no_show", now=at(10))
@@ -141,7 +141,7 @@ def test_a_no_show_or_transferred_leg_is_not_rated(db, d: Driver) -> None:  # no
         assert e.value.code == "not_finished"
 
 
-def test_only_the_pad_of_the_counter_that_served_may_rate(db, d: Driver) -> None:  # noqa: ANN001
+def test_only_the_pad_of_the_counter_that_served_may_rate(db, d: Driver) -> None:
     add_pad(db, 2)
     add_pad(db, None, name="pad-without-counter")
     add_pad(db, 1, DeviceKind.counter_display, name="display-1")
@@ -154,7 +154,7 @@ def test_only_the_pad_of_the_counter_that_served_may_rate(db, d: Driver) -> None
     rate(db, t.id, 1, None, device=pad(db), now=at(70))
 
 
-def test_a_transferred_ticket_is_rated_at_the_counter_that_served_it_last(db, d: Driver) -> None:  # noqa: ANN001
+def test_a_transferred_ticket_is_rated_at_the_counter_that_served_it_last(db, d: Driver) -> None:
     add_pad(db, 2)
     t = d.issue("HT", now=at(0))
     d.next(1, now=at(5))
@@ -176,7 +176,7 @@ def test_a_transferred_ticket_is_rated_at_the_counter_that_served_it_last(db, d:
         assert r.counter_id == s.scalar(select(Counter.id).where(Counter.number == 3))
 
 
-def test_one_rating_per_ticket(db, d: Driver) -> None:  # noqa: ANN001
+def test_one_rating_per_ticket(db, d: Driver) -> None:
     t = served(d)
     rate(db, t.id, 1, None, device=pad(db), now=at(61))
     with pytest.raises(QueueError) as e:
@@ -186,7 +186,7 @@ def test_one_rating_per_ticket(db, d: Driver) -> None:  # noqa: ANN001
         assert s.scalars(select(Rating.score).where(Rating.ticket_id == t.id)).all() == [1]
 
 
-def test_window_is_rating_seconds_plus_grace_after_finish(db, d: Driver) -> None:  # noqa: ANN001
+def test_window_is_rating_seconds_plus_grace_after_finish(db, d: Driver) -> None:
     t1 = served(d, finish_at=60)
     last_ok = 60 + 30 + ratings.GRACE_SECONDS
     rate(db, t1.id, 1, None, device=pad(db), now=at(last_ok))
@@ -196,7 +196,7 @@ def test_window_is_rating_seconds_plus_grace_after_finish(db, d: Driver) -> None
     assert (e.value.code, e.value.status) == ("rating_expired", 409)
 
 
-def test_pending_tells_a_reloaded_pad_what_it_may_still_rate(db, d: Driver) -> None:  # noqa: ANN001
+def test_pending_tells_a_reloaded_pad_what_it_may_still_rate(db, d: Driver) -> None:
     t = served(d, finish_at=60)
     with db.read() as s:
         device = s.get(Device, pad(db).id)
@@ -211,14 +211,14 @@ def test_pending_tells_a_reloaded_pad_what_it_may_still_rate(db, d: Driver) -> N
 # ---- API -------------------------------------------------------------------------------------
 
 
-def post_rating(client, headers: dict, ticket: str, score: int, reason: str | None = None):  # noqa: ANN001, ANN201
+def post_rating(client, headers: dict, ticket: str, score: int, reason: str | None = None):
     body = {"ticket": ticket, "score": score}
     if reason is not None:
         body["reason"] = reason
     return client.post("/api/v1/ratings", json=body, headers=headers)
 
 
-def api_cycle(client, demo, counter: int = 1, until: str = "finish") -> str:  # noqa: ANN001
+def api_cycle(client, demo, counter: int = 1, until: str = "finish") -> str:
     """Issue at the kiosk and walk the ticket through counter `counter` via the API; returns its public id."""
     r = client.post("/api/v1/tickets", json={"service": "HT"}, headers=demo.kiosk)
     assert r.status_code == 201, r.json
@@ -231,7 +231,7 @@ def api_cycle(client, demo, counter: int = 1, until: str = "finish") -> str:  # 
     return public_id
 
 
-def test_api_refuses_before_finish_and_accepts_after(client, demo) -> None:  # noqa: ANN001
+def test_api_refuses_before_finish_and_accepts_after(client, demo) -> None:
     pad_headers = demo.device_headers(PAD_1)
     with time_machine.travel(MORNING, tick=False):
         public_id = api_cycle(client, demo, until="start")
@@ -247,7 +247,7 @@ def test_api_refuses_before_finish_and_accepts_after(client, demo) -> None:  # n
         "ticket": "A001", "score": 1, "scale": 4, "label": "Rất hài lòng", "low": False, "counter": 1, "service": "HT"}
 
 
-def test_api_second_rating_is_409_and_the_first_stands(client, demo, db) -> None:  # noqa: ANN001
+def test_api_second_rating_is_409_and_the_first_stands(client, demo, db) -> None:
     pad_headers = demo.device_headers(PAD_1)
     public_id = api_cycle(client, demo)
     assert post_rating(client, pad_headers, public_id, 2).status_code == 201
@@ -259,7 +259,7 @@ def test_api_second_rating_is_409_and_the_first_stands(client, demo, db) -> None
         assert s.scalars(select(Rating.score)).all() == [2]
 
 
-def test_api_low_rating_without_reason_is_422(client, demo) -> None:  # noqa: ANN001
+def test_api_low_rating_without_reason_is_422(client, demo) -> None:
     pad_headers = demo.device_headers(PAD_1)
     public_id = api_cycle(client, demo)
     r = post_rating(client, pad_headers, public_id, 4)
@@ -270,7 +270,7 @@ def test_api_low_rating_without_reason_is_422(client, demo) -> None:  # noqa: AN
     assert r.json["low"] is True and r.json["has_reason"] is True
 
 
-def test_api_validates_the_body(client, demo) -> None:  # noqa: ANN001
+def test_api_validates_the_body(client, demo) -> None:
     pad_headers = demo.device_headers(PAD_1)
     public_id = api_cycle(client, demo)
     for body in ({"ticket": public_id}, {"ticket": public_id, "score": 0}, {"ticket": public_id, "score": 1, "extra": 1},
@@ -282,7 +282,7 @@ def test_api_validates_the_body(client, demo) -> None:  # noqa: ANN001
     assert (r.status_code, r.json["error"]["code"]) == (404, "unknown_ticket")
 
 
-def test_api_wrong_pad_and_wrong_callers_are_refused(client, demo, db) -> None:  # noqa: ANN001
+def test_api_wrong_pad_and_wrong_callers_are_refused(client, demo, db) -> None:
     other_pad = {"Authorization": f"Bearer {add_pad(db, 2)}"}
     public_id = api_cycle(client, demo, counter=1)
     r = post_rating(client, other_pad, public_id, 1)
@@ -295,7 +295,7 @@ def test_api_wrong_pad_and_wrong_callers_are_refused(client, demo, db) -> None: 
     assert post_rating(client, demo.device_headers(PAD_1), public_id, 1).status_code == 201
 
 
-def test_api_window_expires(client, demo) -> None:  # noqa: ANN001
+def test_api_window_expires(client, demo) -> None:
     pad_headers = demo.device_headers(PAD_1)
     with time_machine.travel(MORNING, tick=False):
         late = api_cycle(client, demo)
@@ -308,7 +308,7 @@ def test_api_window_expires(client, demo) -> None:  # noqa: ANN001
         assert post_rating(client, pad_headers, in_time, 1).status_code == 201
 
 
-def test_api_another_offices_ticket_is_unknown(make_app) -> None:  # noqa: ANN001
+def test_api_another_offices_ticket_is_unknown(make_app) -> None:
     from tests.support.env import TWO_OFFICES
 
     app, demos = make_app(config=TWO_OFFICES)
@@ -327,7 +327,7 @@ def test_api_another_offices_ticket_is_unknown(make_app) -> None:  # noqa: ANN00
     assert (r.status_code, r.json["error"]["code"]) == (404, "unknown_ticket")
 
 
-def test_api_is_in_the_openapi_document(client) -> None:  # noqa: ANN001
+def test_api_is_in_the_openapi_document(client) -> None:
     doc = client.get("/api/v1/openapi.json").json
     op = doc["paths"]["/ratings"]["post"]
     assert "201" in op["responses"]
@@ -335,7 +335,7 @@ def test_api_is_in_the_openapi_document(client) -> None:  # noqa: ANN001
 
 
 @pytest.mark.postgres
-def test_concurrent_duplicate_ratings_on_postgresql_give_one_rating_and_a_clean_409(pg_url, make_app) -> None:  # noqa: ANN001
+def test_concurrent_duplicate_ratings_on_postgresql_give_one_rating_and_a_clean_409(pg_url, make_app) -> None:
     app, demos = make_app(database_url=pg_url)
     demo = demos["demo"]
     client = app.test_client()

@@ -52,7 +52,7 @@ class Listener:
         if result.outcome is Outcome.gap:
             self.sio.emit("snapshot", namespace=NS)
 
-    def connect(self, url: str, token: str, **extra) -> Listener:  # noqa: ANN003
+    def connect(self, url: str, token: str, **extra) -> Listener:
         self.sio.connect(url, auth={"token": token, **extra}, namespaces=[NS], transports=["websocket"], wait_timeout=5)
         wait_until(lambda: self.state.ready, what=f"{self.name}'s first snapshot")
         return self
@@ -71,7 +71,7 @@ class Listener:
 
 
 @pytest.fixture
-def listeners():  # noqa: ANN201
+def listeners():
     made: list[Listener] = []
 
     def make(name: str = "display") -> Listener:
@@ -90,7 +90,7 @@ def listeners():  # noqa: ANN201
 # ---- tests ---------------------------------------------------------------------------
 
 
-def test_a_call_reaches_two_displays_and_the_counter_display(live_server: LiveServer, listeners) -> None:  # noqa: ANN001
+def test_a_call_reaches_two_displays_and_the_counter_display(live_server: LiveServer, listeners) -> None:
     demo = live_server.demo
     hall_a = listeners("hall A").connect(live_server.url, demo.devices["Màn hình sảnh"])
     hall_b = listeners("hall B").connect(live_server.url, demo.devices["Màn hình sảnh"])
@@ -134,7 +134,7 @@ def test_a_bad_token_is_refused_at_connect(live_server: LiveServer) -> None:
         assert not connected and got == []
 
 
-def test_after_a_restart_the_reconnected_state_equals_the_server_snapshot(live_server: LiveServer, listeners) -> None:  # noqa: ANN001
+def test_after_a_restart_the_reconnected_state_equals_the_server_snapshot(live_server: LiveServer, listeners) -> None:
     demo = live_server.demo
     display = listeners().connect(live_server.url, demo.devices["Màn hình sảnh"])
     first = issue(live_server, demo)
@@ -176,7 +176,7 @@ def test_after_a_restart_the_reconnected_state_equals_the_server_snapshot(live_s
         assert display.state.counters == truth["counters"]
 
 
-def test_a_replayed_call_is_not_announced_twice(live_server: LiveServer, listeners) -> None:  # noqa: ANN001
+def test_a_replayed_call_is_not_announced_twice(live_server: LiveServer, listeners) -> None:
     demo = live_server.demo
     display = listeners().connect(live_server.url, demo.devices["Màn hình sảnh"])
     issue(live_server, demo)
@@ -202,7 +202,7 @@ def test_a_replayed_call_is_not_announced_twice(live_server: LiveServer, listene
     assert display.announced_ids() == [call_id, display.announced[1]["id"]]
 
 
-def test_a_display_of_one_office_never_receives_another_offices_calls(live_server_factory, listeners) -> None:  # noqa: ANN001
+def test_a_display_of_one_office_never_receives_another_offices_calls(live_server_factory, listeners) -> None:
     server = live_server_factory(config=TWO_OFFICES)
     a, b = server.demos["phuong-a"], server.demos["xa-b"]
     display_a = listeners("A").connect(server.url, a.devices["Màn hình A"])
@@ -235,7 +235,7 @@ def test_a_display_of_one_office_never_receives_another_offices_calls(live_serve
 
 
 @pytest.mark.slow
-def test_under_prod_displays_get_calls_over_gevent_websocket(live_server_factory, listeners) -> None:  # noqa: ANN001
+def test_under_prod_displays_get_calls_over_gevent_websocket(live_server_factory, listeners) -> None:
     """`motcua serve --prod` carries the displays' websockets through gevent-websocket (engineio's
     fast path under gevent), and that handler writes no line per request in the log."""
     server = live_server_factory(extra_env={"MOTCUA_PROD": "1", "MOTCUA_DAYEND": "off"})

@@ -38,13 +38,13 @@ def at(hms: str) -> datetime:
     return datetime(2026, 3, 2, h, m, s[0] if s else 0, tzinfo=TZ)
 
 
-def page_post(client, url: str, data: dict):  # noqa: ANN001, ANN201
+def page_post(client, url: str, data: dict):
     page = client.get(url).get_data(as_text=True)
     token = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page).group(1)
     return client.post(url, data={"csrf_token": token, **data})
 
 
-def play(app, demo) -> None:  # noqa: ANN001
+def play(app, demo) -> None:
     """The manager names a field and a clerk; the clerk calls four tickets out of turn with a
     reason each; the citizen of the first rates it low with a reason."""
     manager = app.test_client()
@@ -87,7 +87,7 @@ def play(app, demo) -> None:  # noqa: ANN001
                 assert r.status_code == 201, r.get_json()
 
 
-def read_csv(client, url: str, headers: dict) -> list[list[str]]:  # noqa: ANN001
+def read_csv(client, url: str, headers: dict) -> list[list[str]]:
     r = client.get(url, headers=headers)
     assert r.status_code == 200, r.get_data(as_text=True)
     assert r.mimetype == "text/csv"
@@ -103,7 +103,7 @@ def assert_inert(rows: list[list[str]]) -> list[str]:
     return cells
 
 
-def test_csv_exports_neutralise_formulas_and_keep_numbers(app, demo) -> None:  # noqa: ANN001
+def test_csv_exports_neutralise_formulas_and_keep_numbers(app, demo) -> None:
     play(app, demo)
     client, h = app.test_client(), demo.manager.headers
 
@@ -138,7 +138,7 @@ def test_csv_exports_neutralise_formulas_and_keep_numbers(app, demo) -> None:  #
     assert float(rows[-1][column]) < 0
 
 
-def test_xlsx_exports_write_the_same_text_as_strings(app, demo) -> None:  # noqa: ANN001
+def test_xlsx_exports_write_the_same_text_as_strings(app, demo) -> None:
     play(app, demo)
     client, h = app.test_client(), demo.manager.headers
     books = [

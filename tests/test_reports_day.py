@@ -32,7 +32,6 @@ from tests.support.report_day import (
     script_day,
 )
 
-
 # ---- tests ---------------------------------------------------------------------------------
 
 
@@ -48,7 +47,7 @@ def _legacy_estimates(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def day_app(make_app):  # noqa: ANN001, ANN201
+def day_app(make_app):
     """The app on SQLite with the day played."""
     app, demos = make_app()
     client = app.test_client()
@@ -56,15 +55,15 @@ def day_app(make_app):  # noqa: ANN001, ANN201
     return app, client, demos["demo"]
 
 
-def summary(client, demo, group_by: str, fmt: str = "json"):  # noqa: ANN001, ANN201
+def summary(client, demo, group_by: str, fmt: str = "json"):
     return client.get(f"/api/v1/reports/summary?group_by={group_by}&from={DAY}&to={DAY}&format={fmt}", headers=demo.manager.headers)
 
 
-def test_every_summary_figure(day_app) -> None:  # noqa: ANN001
+def test_every_summary_figure(day_app) -> None:
     check_every_summary_figure(*day_app)
 
 
-def check_every_summary_figure(app, client, demo) -> None:  # noqa: ANN001
+def check_every_summary_figure(app, client, demo) -> None:
     for group_by, rows in EXPECTED.items():
         r = summary(client, demo, group_by)
         assert r.status_code == 200, r.get_json()
@@ -82,11 +81,11 @@ def check_every_summary_figure(app, client, demo) -> None:  # noqa: ANN001
         assert body["rows"] == rows, group_by
 
 
-def test_every_row_of_the_ticket_log(day_app) -> None:  # noqa: ANN001
+def test_every_row_of_the_ticket_log(day_app) -> None:
     check_every_row_of_the_ticket_log(*day_app)
 
 
-def check_every_row_of_the_ticket_log(app, client, demo) -> None:  # noqa: ANN001
+def check_every_row_of_the_ticket_log(app, client, demo) -> None:
     r = client.get(f"/api/v1/reports/tickets?from={DAY}&to={DAY}", headers=demo.manager.headers)
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
@@ -99,11 +98,11 @@ def check_every_row_of_the_ticket_log(app, client, demo) -> None:  # noqa: ANN00
     assert first["rows"] + rest["rows"] == body["rows"]
 
 
-def test_charts_and_out_of_order_audit(day_app) -> None:  # noqa: ANN001
+def test_charts_and_out_of_order_audit(day_app) -> None:
     check_charts_and_out_of_order_audit(*day_app)
 
 
-def check_charts_and_out_of_order_audit(app, client, demo) -> None:  # noqa: ANN001
+def check_charts_and_out_of_order_audit(app, client, demo) -> None:
     from datetime import date
 
     with app.extensions["motcua"].db.read() as s:
@@ -145,7 +144,7 @@ TOTAL_CELLS = [None, "Tổng cộng", 11, 10, 1, 6, 2, 1, 1, 1, 1, 9.09, 9, 6.89
                1, 1, 0, 1, 6, 2, 33.33, 3.58, 3.75]
 
 
-def _number(text: str):  # noqa: ANN202
+def _number(text: str):
     if text == "":
         return None
     try:
@@ -157,11 +156,11 @@ def _number(text: str):  # noqa: ANN202
             return text
 
 
-def test_summary_csv_and_xlsx_read_back(day_app) -> None:  # noqa: ANN001
+def test_summary_csv_and_xlsx_read_back(day_app) -> None:
     check_summary_csv_and_xlsx_read_back(*day_app)
 
 
-def check_summary_csv_and_xlsx_read_back(app, client, demo) -> None:  # noqa: ANN001
+def check_summary_csv_and_xlsx_read_back(app, client, demo) -> None:
     r = summary(client, demo, "service", "csv")
     assert r.status_code == 200
     assert r.mimetype == "text/csv"
@@ -196,11 +195,11 @@ def _log_cells(row: tuple) -> list:
     return [*cells, None]  # dossiers
 
 
-def test_ticket_log_csv_and_xlsx_read_back(day_app) -> None:  # noqa: ANN001
+def test_ticket_log_csv_and_xlsx_read_back(day_app) -> None:
     check_ticket_log_csv_and_xlsx_read_back(*day_app)
 
 
-def check_ticket_log_csv_and_xlsx_read_back(app, client, demo) -> None:  # noqa: ANN001
+def check_ticket_log_csv_and_xlsx_read_back(app, client, demo) -> None:
     r = client.get(f"/api/v1/reports/tickets?from={DAY}&to={DAY}&format=csv", headers=demo.manager.headers)
     assert r.status_code == 200
     assert r.data.startswith(b"\xef\xbb\xbf")
@@ -220,11 +219,11 @@ def check_ticket_log_csv_and_xlsx_read_back(app, client, demo) -> None:  # noqa:
     assert values[1:] == [_log_cells(row) for row in LOG]
 
 
-def test_report_api_errors(day_app) -> None:  # noqa: ANN001
+def test_report_api_errors(day_app) -> None:
     check_report_api_errors(*day_app)
 
 
-def check_report_api_errors(app, client, demo) -> None:  # noqa: ANN001
+def check_report_api_errors(app, client, demo) -> None:
     h = demo.manager.headers
     cases = [
         ("/api/v1/reports/summary?group_by=colour", 422, "bad_group_by"),
@@ -245,7 +244,7 @@ def check_report_api_errors(app, client, demo) -> None:  # noqa: ANN001
 
 
 @pytest.mark.postgres
-def test_the_same_day_on_postgresql(pg_url, make_app) -> None:  # noqa: ANN001
+def test_the_same_day_on_postgresql(pg_url, make_app) -> None:
     """Local hours, durations and percentiles come out the same on PostgreSQL."""
     app, demos = make_app(database_url=pg_url)
     client = app.test_client()

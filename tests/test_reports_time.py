@@ -3,15 +3,15 @@ local hours that agree with zoneinfo on SQLite and PostgreSQL, daylight saving i
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select
 
-from manager import stats
-from manager.sqltime import iso_weekday, local_hour, ms_between, offset_periods
+from motcua import stats
 from motcua.models import UTCDateTime
+from motcua.sqltime import iso_weekday, local_hour, ms_between, offset_periods
 
 
 def test_percentile_definitions() -> None:
@@ -28,18 +28,18 @@ def test_percentile_definitions() -> None:
 
 
 def test_offset_periods_find_the_changes_to_the_second() -> None:
-    lo = datetime(2025, 1, 1, tzinfo=timezone.utc)
-    hi = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    lo = datetime(2025, 1, 1, tzinfo=UTC)
+    hi = datetime(2026, 1, 1, tzinfo=UTC)
     assert offset_periods("Asia/Ho_Chi_Minh", lo, hi) == [(None, 7 * 3600)]
     assert offset_periods("Europe/Berlin", lo, hi) == [
-        (datetime(2025, 3, 30, 1, 0, tzinfo=timezone.utc), 3600),
-        (datetime(2025, 10, 26, 1, 0, tzinfo=timezone.utc), 7200),
+        (datetime(2025, 3, 30, 1, 0, tzinfo=UTC), 3600),
+        (datetime(2025, 10, 26, 1, 0, tzinfo=UTC), 7200),
         (None, 3600),
     ]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request, tmp_path):  # noqa: ANN001, ANN201
+def engine(request, tmp_path):
     if request.param == "postgres":
         url = request.getfixturevalue("pg_url")
     else:
@@ -49,7 +49,7 @@ def engine(request, tmp_path):  # noqa: ANN001, ANN201
     eng.dispose()
 
 
-def test_local_hours_durations_and_weekdays_match_python(engine) -> None:  # noqa: ANN001
+def test_local_hours_durations_and_weekdays_match_python(engine) -> None:
     """Every 17 minutes through 2025 in Berlin (two daylight-saving changes) and Ho Chi Minh City."""
     from sqlalchemy import Date
 
@@ -57,7 +57,7 @@ def test_local_hours_durations_and_weekdays_match_python(engine) -> None:  # noq
     t = Table("moments", md, Column("id", Integer, primary_key=True), Column("at", UTCDateTime()), Column("later", UTCDateTime()),
               Column("day", Date()))
     md.create_all(engine)
-    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
 
     def micro(n: int) -> int:
         # Exactly half a millisecond is a tie SQLite's float parsing may round either way (below).

@@ -21,7 +21,6 @@ from tests.support.env import DEMO_CONFIG
 from tests.support.waiting import wait_until
 
 NS = "/display"
-WAIT = 20.0
 
 
 def issue(url: str, demo: Demo, service: str) -> requests.Response:
@@ -32,7 +31,7 @@ PROD_ENV = {"MOTCUA_PROD": "1", "MOTCUA_DAYEND": "off", "MOTCUA_ISSUE_LIMIT_DEVI
 
 
 @pytest.fixture
-def two_processes(pg_url: str, redis_url: str, live_server_factory, tmp_path: Path):  # noqa: ANN001, ANN201
+def two_processes(pg_url: str, redis_url: str, live_server_factory, tmp_path: Path):
     """Two gunicorn + gevent processes on one PostgreSQL database and one Redis, sharing a
     prometheus multiprocess folder as the processes of one service do. (The database fixture
     comes first so that it is dropped after the servers have stopped.)"""
@@ -49,7 +48,7 @@ def two_processes(pg_url: str, redis_url: str, live_server_factory, tmp_path: Pa
 @pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.redis
-def test_two_processes_share_numbering_displays_and_metrics(two_processes, pg_url: str) -> None:  # noqa: ANN001
+def test_two_processes_share_numbering_displays_and_metrics(two_processes, pg_url: str) -> None:
     a, b = two_processes
     demo = a.demo
     for server in (a, b):
@@ -101,7 +100,7 @@ def test_two_processes_share_numbering_displays_and_metrics(two_processes, pg_ur
 
 
 @pytest.mark.redis
-def test_rate_limits_count_across_processes(make_app, redis_url: str, monkeypatch, tmp_path: Path) -> None:  # noqa: ANN001
+def test_rate_limits_count_across_processes(make_app, redis_url: str, monkeypatch, tmp_path: Path) -> None:
     """Two apps (as two processes) on one database and one Redis share the issuing limit."""
     from motcua.app import create_app
 
@@ -117,7 +116,7 @@ def test_rate_limits_count_across_processes(make_app, redis_url: str, monkeypatc
     second.extensions["motcua"].db.dispose()
 
 
-def test_two_deployments_on_one_redis_never_hear_each_other(redis_url: str, live_server_factory) -> None:  # noqa: ANN001
+def test_two_deployments_on_one_redis_never_hear_each_other(redis_url: str, live_server_factory) -> None:
     """Two offices' servers (each its own database) share a Redis: both demo offices have office
     id 1, so on a shared Socket.IO channel one's hall would announce the other's calls."""
     env = {"REDIS_URL": redis_url, "MOTCUA_DAYEND": "off"}

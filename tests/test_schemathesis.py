@@ -28,7 +28,7 @@ def run_operations(server: LiveServer, headers: dict) -> list[str]:
             @settings(max_examples=count, deadline=None, database=None, derandomize=True,
                       phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
             @given(case=op.as_strategy(generation_mode=mode))
-            def check(case) -> None:  # noqa: ANN001
+            def check(case) -> None:
                 case.call_and_validate(base_url=base_url, headers=headers, timeout=30,
                                        checks=[not_a_server_error, response_schema_conformance])
 
@@ -39,14 +39,14 @@ def run_operations(server: LiveServer, headers: dict) -> list[str]:
             except Unsatisfiable:
                 # Nothing invalid can be made of it (e.g. one free-form string in the path).
                 assert mode is schemathesis.GenerationMode.NEGATIVE, op.label
-            except BaseException as exc:  # noqa: BLE001  (schemathesis raises exception groups) gather all, then fail once
+            except BaseException as exc:
                 failures.append(f"{op.label} [{mode.value}]: {str(exc)[:800]}")
     return failures
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_the_api_keeps_its_schema_under_generated_input(live_server_factory, request, database: str) -> None:  # noqa: ANN001
+def test_the_api_keeps_its_schema_under_generated_input(live_server_factory, request, database: str) -> None:
     # PostgreSQL refuses text SQLite stores (NUL characters): generated input must meet both.
     url = request.getfixturevalue("pg_url") if database == "postgresql" else None
     server = live_server_factory(database_url=url, extra_env=ENV)

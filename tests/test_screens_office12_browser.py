@@ -46,7 +46,7 @@ SMALLEST_TEXT = """() => {
 
 
 @pytest.fixture
-def busy(live_server_factory):  # noqa: ANN001, ANN201
+def busy(live_server_factory):
     """The 12-field office mid-morning: people waiting in every field, most counters calling or
     serving, two on a break with a long reason, one closed."""
     server = live_server_factory(config=OFFICE12, extra_env={"MOTCUA_ISSUE_LIMIT_DEVICE": "off"})
@@ -57,7 +57,7 @@ def busy(live_server_factory):  # noqa: ANN001, ANN201
             r = requests.post(server.url + "/api/v1/tickets", json={"service": s["code"]}, headers=demo.kiosk, timeout=10)
             assert r.status_code == 201, r.text
 
-    def act(n: int, action: str, **body) -> None:  # noqa: ANN003
+    def act(n: int, action: str, **body) -> None:
         r = requests.post(f"{server.url}/api/v1/counters/{n}/{action}", json=body or None, headers=demo.clerk(n).headers, timeout=10)
         assert r.status_code == 200, r.text
 
@@ -78,7 +78,7 @@ def check(page: Page, state: str, lists: str | None = None) -> None:
         assert page.evaluate(CUT_ROWS, lists) == [], state
 
 
-def test_the_hall_fits_twelve_fields_and_counters_at_every_size(busy, page: Page) -> None:  # noqa: ANN001
+def test_the_hall_fits_twelve_fields_and_counters_at_every_size(busy, page: Page) -> None:
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"{busy.url}/display/?token={busy.demos['lon'].devices['Màn hình sảnh']}")
     expect(page.locator("#app")).to_be_visible(timeout=WAIT)
@@ -108,7 +108,7 @@ def test_the_hall_fits_twelve_fields_and_counters_at_every_size(busy, page: Page
 
 
 @pytest.mark.parametrize("kind", ["display", "rating"])
-def test_the_counter_display_and_the_rating_pad_fit(busy, page: Page, kind: str) -> None:  # noqa: ANN001
+def test_the_counter_display_and_the_rating_pad_fit(busy, page: Page, kind: str) -> None:
     name = "Màn hình quầy 1" if kind == "display" else "Đánh giá quầy 1"
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"{busy.url}/counter/{kind}?token={busy.demos['lon'].devices[name]}")
@@ -123,7 +123,7 @@ def test_the_counter_display_and_the_rating_pad_fit(busy, page: Page, kind: str)
         screenshot(page, f"office12-counter-{kind}-{width}x{height}")
 
 
-def test_the_counter_page_and_login_fit(busy, page: Page) -> None:  # noqa: ANN001
+def test_the_counter_page_and_login_fit(busy, page: Page) -> None:
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(busy.url + "/login")
     expect(page.locator("h1")).to_have_count(1)

@@ -128,13 +128,13 @@ def api_bodies(sample: dict[str, object]) -> dict[tuple[str, str], dict]:
     return out
 
 
-def refused(resp) -> bool:  # noqa: ANN001
+def refused(resp) -> bool:
     if resp.status_code in (401, 403):
         return True
     return resp.status_code in (301, 302, 303, 307, 308) and resp.headers.get("Location", "").split("?")[0].endswith("/login")
 
 
-def prepare(make_app, who: str):  # noqa: ANN001, ANN201
+def prepare(make_app, who: str):
     """A fresh app, a client acting as `who`, and real ids for the URL parameters."""
     app, demos = make_app()
     demo = demos["demo"]
@@ -162,7 +162,7 @@ def prepare(make_app, who: str):  # noqa: ANN001, ANN201
 
 
 @pytest.mark.parametrize("who", [ANON, KIOSK, DISPLAY, BOARD, PAD, CLERK, MANAGER, ADMIN])
-def test_role_matrix_over_every_route(make_app, who: str) -> None:  # noqa: ANN001
+def test_role_matrix_over_every_route(make_app, who: str) -> None:
     app, client, headers, sample = prepare(make_app, who)
     bodies = api_bodies(sample)
     rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.rule == "/logout", r.rule))  # sign out last
@@ -188,7 +188,7 @@ def test_role_matrix_over_every_route(make_app, who: str) -> None:  # noqa: ANN0
     assert not problems, "\n".join(problems)
 
 
-def test_every_policy_prefix_still_has_a_route(app) -> None:  # noqa: ANN001
+def test_every_policy_prefix_still_has_a_route(app) -> None:
     """A stale entry would silently stop covering anything."""
     rules = [(r.rule, m) for r in app.url_map.iter_rules() for m in r.methods]
     for prefix, _ in POLICIES:
@@ -199,7 +199,7 @@ def test_every_policy_prefix_still_has_a_route(app) -> None:  # noqa: ANN001
 # ---- public ids --------------------------------------------------------------------------
 
 
-def test_public_ticket_ids_are_unguessable(client, demo) -> None:  # noqa: ANN001
+def test_public_ticket_ids_are_unguessable(client, demo) -> None:
     ids = []
     for i in range(60):
         r = client.post("/api/v1/tickets", json={"service": ("HT", "CT", "KD")[i % 3]}, headers=demo.kiosk)
@@ -209,7 +209,7 @@ def test_public_ticket_ids_are_unguessable(client, demo) -> None:  # noqa: ANN00
     assert len(set(public)) == len(public)
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{22,}", p) for p in public)  # >= 128 random bits, URL-safe
     # No shared prefixes or counters between consecutive tickets: the ids look like noise.
-    for a, b in zip(public, public[1:]):
+    for a, b in zip(public, public[1:], strict=False):  # consecutive pairs
         assert os.path.commonprefix([a, b]).__len__() < 4
     chars = Tally("".join(public))
     entropy = -sum(n / sum(chars.values()) * math.log2(n / sum(chars.values())) for n in chars.values())
@@ -222,7 +222,7 @@ def test_public_ticket_ids_are_unguessable(client, demo) -> None:  # noqa: ANN00
         assert client.get(f"/api/v1/tickets/{t['code']}").status_code == 404
 
 
-def test_no_public_route_takes_a_sequential_id(app) -> None:  # noqa: ANN001
+def test_no_public_route_takes_a_sequential_id(app) -> None:
     for rule in app.url_map.iter_rules():
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             if policy_for(rule.rule, method) is PUBLIC:
@@ -232,7 +232,7 @@ def test_no_public_route_takes_a_sequential_id(app) -> None:  # noqa: ANN001
 # ---- the secret key ---------------------------------------------------------------------
 
 
-def test_secret_key_is_created_0600_in_the_instance_and_never_committed(tmp_path) -> None:  # noqa: ANN001
+def test_secret_key_is_created_0600_in_the_instance_and_never_committed(tmp_path) -> None:
     from motcua.app import create_app
     from tests.support.env import DEMO_CONFIG
 
@@ -256,7 +256,7 @@ def test_secret_key_is_created_0600_in_the_instance_and_never_committed(tmp_path
 
 
 @pytest.mark.parametrize("path", ["/", "/login", "/kiosk/", "/display/", "/counter/display", "/api/v1/services", "/healthz", "/t/nope"])
-def test_security_headers(client, path: str) -> None:  # noqa: ANN001
+def test_security_headers(client, path: str) -> None:
     r = client.get(path)
     assert r.status_code < 500
     assert r.headers["X-Content-Type-Options"] == "nosniff"
@@ -269,7 +269,7 @@ def test_security_headers(client, path: str) -> None:  # noqa: ANN001
     assert csp["script-src"] == "'self'"  # no inline script, no eval
 
 
-def test_session_cookie_is_http_only_and_same_site(client, demo) -> None:  # noqa: ANN001
+def test_session_cookie_is_http_only_and_same_site(client, demo) -> None:
     login(client, demo.manager)
     cookie = client.get_cookie("session")
     assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
@@ -278,7 +278,7 @@ def test_session_cookie_is_http_only_and_same_site(client, demo) -> None:  # noq
 # ---- rate limits on issuing --------------------------------------------------------------
 
 
-def test_issuing_is_limited_per_device(make_app, monkeypatch) -> None:  # noqa: ANN001
+def test_issuing_is_limited_per_device(make_app, monkeypatch) -> None:
     monkeypatch.setenv("MOTCUA_ISSUE_LIMIT_DEVICE", "3/minute")
     monkeypatch.setenv("MOTCUA_ISSUE_LIMIT_ADDRESS", "off")
     app, demos = make_app()
@@ -297,7 +297,7 @@ def test_issuing_is_limited_per_device(make_app, monkeypatch) -> None:  # noqa: 
         assert s.scalar(select(func.count()).select_from(Ticket)) == 4  # nothing was issued past the limit
 
 
-def test_issuing_is_limited_per_address(make_app, monkeypatch) -> None:  # noqa: ANN001
+def test_issuing_is_limited_per_address(make_app, monkeypatch) -> None:
     monkeypatch.setenv("MOTCUA_ISSUE_LIMIT_DEVICE", "off")
     monkeypatch.setenv("MOTCUA_ISSUE_LIMIT_ADDRESS", "4/minute")
     app, demos = make_app()
@@ -310,7 +310,7 @@ def test_issuing_is_limited_per_address(make_app, monkeypatch) -> None:  # noqa:
     assert other.status_code == 201
 
 
-def test_issue_limits_defaults_off_and_errors(make_app, monkeypatch) -> None:  # noqa: ANN001
+def test_issue_limits_defaults_off_and_errors(make_app, monkeypatch) -> None:
     from motcua.config import ConfigError
     from motcua.limits import ISSUE_LIMITS, issue_limit
 
@@ -325,7 +325,7 @@ def test_issue_limits_defaults_off_and_errors(make_app, monkeypatch) -> None:  #
         make_app()
 
 
-def test_a_real_kiosk_pace_is_never_limited(make_app, monkeypatch) -> None:  # noqa: ANN001
+def test_a_real_kiosk_pace_is_never_limited(make_app, monkeypatch) -> None:
     """The defaults: a kiosk issuing a ticket every two seconds for a minute is never refused."""
     for name in ("MOTCUA_ISSUE_LIMIT_DEVICE", "MOTCUA_ISSUE_LIMIT_ADDRESS"):
         monkeypatch.setenv(name, {"MOTCUA_ISSUE_LIMIT_DEVICE": "30/minute", "MOTCUA_ISSUE_LIMIT_ADDRESS": "120/minute"}[name])
@@ -335,14 +335,14 @@ def test_a_real_kiosk_pace_is_never_limited(make_app, monkeypatch) -> None:  # n
     assert codes == {201}
 
 
-def test_huge_integers_in_urls_are_not_found_not_a_crash(client, demo) -> None:  # noqa: ANN001
+def test_huge_integers_in_urls_are_not_found_not_a_crash(client, demo) -> None:
     """Found by schemathesis: /api/v1/counters/2867311150063870279680/open overflowed the
     database driver (500). Every <int:...> is bounded to what an INTEGER column holds."""
     rules = [r for r in client.application.url_map.iter_rules() if "<int:" in r.rule]
     assert rules
     for rule in rules:
         for value in (2**31, 10**20):
-            url = re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: str(value) if m.group(1) == "int" else "x", rule.rule)
+            url = re.sub(r"<(?:(\w+):)?(\w+)>", lambda m, value=value: str(value) if m.group(1) == "int" else "x", rule.rule)
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 r = client.open(url, method=method, headers=demo.manager.headers)
                 assert r.status_code == 404, (method, url, r.status_code)
@@ -352,7 +352,7 @@ def test_huge_integers_in_urls_are_not_found_not_a_crash(client, demo) -> None: 
 # ---- several offices on one server ---------------------------------------------------------
 
 
-def test_one_office_never_sees_or_acts_on_another(make_app) -> None:  # noqa: ANN001
+def test_one_office_never_sees_or_acts_on_another(make_app) -> None:
     """Two offices with the same field codes and counter numbers: every principal of office A
     is refused (as if B did not exist) when it names office B, and its own actions stay in A."""
     from tests.support.env import TWO_OFFICES
@@ -382,7 +382,7 @@ def test_one_office_never_sees_or_acts_on_another(make_app) -> None:  # noqa: AN
     assert b_ticket["code"] == mine["code"] == "A001"
 
 
-def test_public_ids_reach_only_who_holds_the_ticket(app, demo) -> None:  # noqa: ANN001
+def test_public_ids_reach_only_who_holds_the_ticket(app, demo) -> None:
     """A ticket's public id lets its holder follow and cancel it. The change stream and the
     snapshot go to every display and to every citizen's status page of the office, so they must
     never carry one: the kiosk, the status page and the rating pad get it by their own requests."""

@@ -16,25 +16,25 @@ from tests.support.env import TWO_OFFICES
 from tests.support.forms import post
 
 
-def copy_of(app, client):  # noqa: ANN001, ANN201
+def copy_of(app, client):
     """Another browser holding a copy of this one's session cookie."""
     thief = app.test_client()
     thief.set_cookie("session", client.get_cookie("session").value)
     return thief
 
 
-def signed_in(client, page: str) -> bool:  # noqa: ANN001
+def signed_in(client, page: str) -> bool:
     r = client.get(page)
     assert r.status_code in (200, 302), r.status_code
     return r.status_code == 200
 
 
-def user_id(app, username: str) -> int:  # noqa: ANN001
+def user_id(app, username: str) -> int:
     with app.extensions["motcua"].db.read() as s:
         return s.scalar(select(User.id).where(User.username == username))
 
 
-def test_a_copied_session_cookie_stops_working_at_sign_out(app, demo) -> None:  # noqa: ANN001
+def test_a_copied_session_cookie_stops_working_at_sign_out(app, demo) -> None:
     browser = app.test_client()
     csrf = login(browser, demo.manager)
     thief = copy_of(app, browser)
@@ -47,7 +47,7 @@ def test_a_copied_session_cookie_stops_working_at_sign_out(app, demo) -> None:  
     assert thief.get("/api/v1/queue").status_code == 401
 
 
-def test_a_password_reset_ends_the_users_sessions(app, demo) -> None:  # noqa: ANN001
+def test_a_password_reset_ends_the_users_sessions(app, demo) -> None:
     clerk = app.test_client()
     login(clerk, demo.clerk(1))
     thief = copy_of(app, clerk)
@@ -62,7 +62,7 @@ def test_a_password_reset_ends_the_users_sessions(app, demo) -> None:  # noqa: A
 
 
 @pytest.mark.parametrize("change", ["role", "deactivate"])
-def test_a_role_change_or_deactivation_ends_the_users_sessions(app, demo, change: str) -> None:  # noqa: ANN001
+def test_a_role_change_or_deactivation_ends_the_users_sessions(app, demo, change: str) -> None:
     clerk = app.test_client()
     login(clerk, demo.clerk(1))
     with app.extensions["motcua"].db.write() as s:  # any way of changing it: a page, the CLI, a script
@@ -74,7 +74,7 @@ def test_a_role_change_or_deactivation_ends_the_users_sessions(app, demo, change
     assert not signed_in(clerk, "/counter/")
 
 
-def test_a_change_of_name_keeps_the_session(app, demo) -> None:  # noqa: ANN001
+def test_a_change_of_name_keeps_the_session(app, demo) -> None:
     clerk = app.test_client()
     login(clerk, demo.clerk(1))
     with app.extensions["motcua"].db.write() as s:
@@ -82,7 +82,7 @@ def test_a_change_of_name_keeps_the_session(app, demo) -> None:  # noqa: ANN001
     assert signed_in(clerk, "/counter/")
 
 
-def test_changing_ones_own_password_keeps_this_page_and_ends_the_others(app, demo) -> None:  # noqa: ANN001
+def test_changing_ones_own_password_keeps_this_page_and_ends_the_others(app, demo) -> None:
     manager = app.test_client()
     login(manager, demo.manager)
     elsewhere = copy_of(app, manager)
@@ -95,7 +95,7 @@ def test_changing_ones_own_password_keeps_this_page_and_ends_the_others(app, dem
     assert not signed_in(elsewhere, "/manager/")
 
 
-def test_the_csrf_token_rotates_at_sign_in(app, demo) -> None:  # noqa: ANN001
+def test_the_csrf_token_rotates_at_sign_in(app, demo) -> None:
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     before = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
@@ -106,7 +106,7 @@ def test_the_csrf_token_rotates_at_sign_in(app, demo) -> None:  # noqa: ANN001
     assert client.post("/api/v1/counters/1/open", headers={"X-CSRFToken": after}).status_code == 200
 
 
-def test_a_staff_pages_socket_closes_at_sign_out(app, demo) -> None:  # noqa: ANN001
+def test_a_staff_pages_socket_closes_at_sign_out(app, demo) -> None:
     sio = get_socketio(app)
     browser = app.test_client()
     csrf = login(browser, demo.clerk(1))
@@ -120,7 +120,7 @@ def test_a_staff_pages_socket_closes_at_sign_out(app, demo) -> None:  # noqa: AN
     assert colleague.is_connected("/display")
 
 
-def test_a_public_cancel_never_acts_as_the_signed_in_user(make_app) -> None:  # noqa: ANN001
+def test_a_public_cancel_never_acts_as_the_signed_in_user(make_app) -> None:
     app, demos = make_app(TWO_OFFICES)
     (code_a, a), (code_b, b) = sorted(demos.items())
     kiosk_b = app.test_client()

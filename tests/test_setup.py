@@ -57,7 +57,7 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
         load_config(broken)
 
 
-def test_environment_overrides(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_environment_overrides(tmp_path: Path, monkeypatch) -> None:
     from motcua.config import effective_settings
 
     config, _ = load_config(DEMO_CONFIG)

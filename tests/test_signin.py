@@ -15,11 +15,11 @@ from tests.support.forms import manager_client, post
 WEAK = ["12345678", "password", "aaaaaaaa", "matkhau123", "motcua2024", "abcdefgh"]
 
 
-def csrf_of(client) -> str:  # noqa: ANN001
+def csrf_of(client) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
 
 
-def test_an_unknown_user_costs_a_password_check_like_a_known_one(client, demo, monkeypatch) -> None:  # noqa: ANN001
+def test_an_unknown_user_costs_a_password_check_like_a_known_one(client, demo, monkeypatch) -> None:
     """Counted, not timed: a scrypt check runs for an unknown user as for a wrong password."""
     checks: list[str] = []
     real = auth.check_password
@@ -35,7 +35,7 @@ def test_an_unknown_user_costs_a_password_check_like_a_known_one(client, demo, m
     assert len(checks) == 2 and checks[0] == checks[1]  # the same scheme and cost
 
 
-def test_spraying_many_usernames_from_one_address_is_throttled(client) -> None:  # noqa: ANN001
+def test_spraying_many_usernames_from_one_address_is_throttled(client) -> None:
     csrf = csrf_of(client)
     codes = [client.post("/login", data={"username": f"nguoi-{i}", "password": "Mua-thu-2024", "csrf_token": csrf}).status_code
              for i in range(40)]
@@ -45,14 +45,14 @@ def test_spraying_many_usernames_from_one_address_is_throttled(client) -> None: 
 
 @pytest.mark.parametrize("target", ["/%09/evil.example", "//evil.example", "https://evil.example/", "/\\evil.example",
                                     "/%0a/evil.example", "%2F%2Fevil.example", "javascript:alert(1)", " //evil.example"])
-def test_only_same_site_redirects_after_sign_in(client, demo, target: str) -> None:  # noqa: ANN001
+def test_only_same_site_redirects_after_sign_in(client, demo, target: str) -> None:
     r = client.post(f"/login?next={target}", data={"username": demo.manager.username, "password": demo.manager.password,
                                                    "csrf_token": csrf_of(client)})
     assert r.status_code == 302
     assert r.headers["Location"] == "/manager/"  # the manager's home, not the target
 
 
-def test_a_same_site_next_is_followed(client, demo) -> None:  # noqa: ANN001
+def test_a_same_site_next_is_followed(client, demo) -> None:
     r = client.post("/login?next=/manager/config/users%3Foffice%3Ddemo", data={
         "username": demo.manager.username, "password": demo.manager.password, "csrf_token": csrf_of(client)})
     assert r.headers["Location"] == "/manager/config/users?office=demo"
@@ -70,7 +70,7 @@ def test_the_password_rule_accepts_a_phrase_and_names_why_it_refuses() -> None:
     assert passwords.problem("x" * 200) is not None
 
 
-def test_manager_pages_refuse_weak_passwords(app, demo) -> None:  # noqa: ANN001
+def test_manager_pages_refuse_weak_passwords(app, demo) -> None:
     client = manager_client(app, demo)
     for password in ("12345678", "password", "aaaaaaaa"):
         r = post(client, "/manager/config/users/new", {"username": "lan", "full_name": "Lan", "role": "clerk", "password": password, "active": "y"})
@@ -80,7 +80,7 @@ def test_manager_pages_refuse_weak_passwords(app, demo) -> None:  # noqa: ANN001
     assert r.status_code == 302
 
 
-def test_the_cli_refuses_weak_passwords(tmp_path) -> None:  # noqa: ANN001
+def test_the_cli_refuses_weak_passwords(tmp_path) -> None:
     assert run_cli(tmp_path, "db", "upgrade").returncode == 0 and run_cli(tmp_path, "seed").returncode == 0
     for password in ("12345678", "password", "aaaaaaaa"):
         added = run_cli(tmp_path, "users", "add", "hoa", "--role", "clerk", "--password-stdin", stdin=password + "\n")

@@ -69,7 +69,7 @@ def test_the_engine_rule_decides_the_simulated_day(tmp_path: Path, monkeypatch: 
     # Priority citizens never go first: the engine's rule (which call next uses) ignores them.
     original = queue_order.pick_at
 
-    def ordinary_first(heads, weights, streak, ratio, now_ts):  # noqa: ANN001, ANN202
+    def ordinary_first(heads, weights, streak, ratio, now_ts):
         return original(heads, weights, ratio, ratio, now_ts)
 
     monkeypatch.setattr(queue_order, "pick_at", ordinary_first)

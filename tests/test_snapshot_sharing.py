@@ -8,11 +8,11 @@ from motcua.realtime import NAMESPACE, get_socketio
 from tests.support.realtime import comparable
 
 
-def snapshots_of(client) -> list[dict]:  # noqa: ANN001
+def snapshots_of(client) -> list[dict]:
     return [m["args"][0] for m in client.get_received(NAMESPACE) if m["name"] == "snapshot"]
 
 
-def test_displays_of_one_office_share_a_snapshot_per_sequence_number(app, demo) -> None:  # noqa: ANN001
+def test_displays_of_one_office_share_a_snapshot_per_sequence_number(app, demo) -> None:
     socketio, cache = get_socketio(app), app.extensions["motcua.snapshots"]
     hall = demo.devices["Màn hình sảnh"]
     http = app.test_client()

@@ -16,7 +16,7 @@ from printers.raster import decode as decode_raster
 from tests.support.printing import config_with
 
 
-def wait_job(db, job_id: int, done=("printed", "failed", "dropped"), timeout: float = 30) -> PrintJob:  # noqa: ANN001
+def wait_job(db, job_id: int, done=("printed", "failed", "dropped"), timeout: float = 30) -> PrintJob:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with db.read() as s:
@@ -27,7 +27,7 @@ def wait_job(db, job_id: int, done=("printed", "failed", "dropped"), timeout: fl
     raise AssertionError(f"job {job_id} still {job.status}")
 
 
-def issue(client, demo) -> dict:  # noqa: ANN001
+def issue(client, demo) -> dict:
     t0 = time.perf_counter()
     r = client.post("/api/v1/tickets", json={"service": "HT"}, headers=demo["demo"].kiosk)
     assert r.status_code == 201
@@ -37,13 +37,13 @@ def issue(client, demo) -> dict:  # noqa: ANN001
 
 
 @pytest.fixture
-def printing(make_app, tmp_path, escpos_sink):  # noqa: ANN001, ANN201
+def printing(make_app, tmp_path, escpos_sink):
     app, demos = make_app(config=config_with(tmp_path, escpos_sink.target))
     app.extensions["motcua.spooler"].retry_delay = 0.05
     return app, demos, escpos_sink
 
 
-def test_ticket_prints_with_a_qr_that_opens_its_status_page(printing) -> None:  # noqa: ANN001
+def test_ticket_prints_with_a_qr_that_opens_its_status_page(printing) -> None:
     app, demos, sink = printing
     db = app.extensions["motcua"].db
     t = issue(app.test_client(), demos)
@@ -59,7 +59,7 @@ def test_ticket_prints_with_a_qr_that_opens_its_status_page(printing) -> None:  
 
 
 @pytest.mark.parametrize("mode", ["refuse", "hang", "paper_out", "drop"])
-def test_printer_faults_never_lose_the_ticket_and_fail_over(printing, mode: str) -> None:  # noqa: ANN001
+def test_printer_faults_never_lose_the_ticket_and_fail_over(printing, mode: str) -> None:
     app, demos, sink = printing
     sink.set_mode(mode, drop_after=500) if mode == "drop" else sink.set_mode(mode)
     db = app.extensions["motcua"].db
@@ -74,7 +74,7 @@ def test_printer_faults_never_lose_the_ticket_and_fail_over(printing, mode: str)
     assert any(p.name.startswith(t["code"]) for p in preview.iterdir())
 
 
-def test_job_fails_when_every_printer_fails(make_app, tmp_path, escpos_sink) -> None:  # noqa: ANN001
+def test_job_fails_when_every_printer_fails(make_app, tmp_path, escpos_sink) -> None:
     escpos_sink.set_mode("paper_out")
     app, demos = make_app(config=config_with(tmp_path, escpos_sink.target, backup=escpos_sink.target, backup_conn="network"))
     app.extensions["motcua.spooler"].retry_delay = 0.05
@@ -84,7 +84,7 @@ def test_job_fails_when_every_printer_fails(make_app, tmp_path, escpos_sink) -> 
     assert escpos_sink.print_jobs() == []  # nothing reached the paper
 
 
-def test_issue_is_not_slowed_by_a_hung_printer(printing) -> None:  # noqa: ANN001
+def test_issue_is_not_slowed_by_a_hung_printer(printing) -> None:
     app, demos, sink = printing
     client = app.test_client()
     issue(client, demos)  # warm up
@@ -94,7 +94,7 @@ def test_issue_is_not_slowed_by_a_hung_printer(printing) -> None:  # noqa: ANN00
     assert max(times) < 1.0, times
 
 
-def test_a_stale_backlog_is_dropped_not_printed(printing) -> None:  # noqa: ANN001
+def test_a_stale_backlog_is_dropped_not_printed(printing) -> None:
     app, demos, sink = printing
     db = app.extensions["motcua"].db
     from motcua.models import Office
@@ -115,7 +115,7 @@ def test_a_stale_backlog_is_dropped_not_printed(printing) -> None:  # noqa: ANN0
     assert len(sink.print_jobs()) == 1
 
 
-def test_reprint(printing) -> None:  # noqa: ANN001
+def test_reprint(printing) -> None:
     app, demos, sink = printing
     db = app.extensions["motcua"].db
     client = app.test_client()

@@ -18,7 +18,7 @@ VN = timezone(timedelta(hours=7))
 MORNING = datetime(2026, 11, 23, 8, 30, tzinfo=VN)
 
 
-def counted(db) -> dict:  # noqa: ANN001
+def counted(db) -> dict:
     """(field, day) -> (waiting, priority), by counting the tickets themselves."""
     with db.read() as s:
         rows = s.execute(select(Ticket.service_id, Ticket.business_day, func.count(),
@@ -27,13 +27,13 @@ def counted(db) -> dict:  # noqa: ANN001
         return {(sid, day): (n, int(p)) for sid, day, n, p in rows}
 
 
-def kept(db) -> dict:  # noqa: ANN001
+def kept(db) -> dict:
     with db.read() as s:
         rows = s.execute(select(WaitingCount.service_id, WaitingCount.business_day, WaitingCount.waiting, WaitingCount.priority))
         return {(sid, day): (n, p) for sid, day, n, p in rows if (n, p) != (0, 0)}
 
 
-def the_day_of_a_queue(db) -> list[str]:  # noqa: ANN001
+def the_day_of_a_queue(db) -> list[str]:
     """Walk tickets through every way in and out of a queue; after each step the tallies agree."""
     d = Driver(db)
     steps = []
@@ -42,7 +42,9 @@ def the_day_of_a_queue(db) -> list[str]:  # noqa: ANN001
         steps.append(name)
         assert kept(db) == counted(db), f"after {name}"
 
-    at = lambda minutes: MORNING + timedelta(minutes=minutes)  # noqa: E731
+    def at(minutes: int) -> datetime:
+        return MORNING + timedelta(minutes=minutes)
+
     for i in range(4):
         d.issue("HT", now=at(i))
     d.issue("HT", priority="elderly", now=at(4))
@@ -86,21 +88,21 @@ def the_day_of_a_queue(db) -> list[str]:  # noqa: ANN001
     return steps
 
 
-def _id(s, code: str) -> int:  # noqa: ANN001
+def _id(s, code: str) -> int:
     return s.scalar(select(Service.id).where(Service.code == code))
 
 
-def test_waiting_counts_follow_every_move_on_sqlite(db) -> None:  # noqa: ANN001
+def test_waiting_counts_follow_every_move_on_sqlite(db) -> None:
     assert len(the_day_of_a_queue(db)) == 9
 
 
-def test_waiting_counts_follow_every_move_on_postgresql(pg_url: str, make_app) -> None:  # noqa: ANN001
+def test_waiting_counts_follow_every_move_on_postgresql(pg_url: str, make_app) -> None:
     app, _ = make_app(database_url=pg_url)
     assert len(the_day_of_a_queue(app.extensions["motcua"].db)) == 9
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_migration_counts_the_tickets_already_waiting(database: str, request, make_app) -> None:  # noqa: ANN001
+def test_migration_counts_the_tickets_already_waiting(database: str, request, make_app) -> None:
     """Upgrading a database that already has a queue fills waiting_counts from it."""
     from alembic import command
 

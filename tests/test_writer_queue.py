@@ -102,7 +102,7 @@ def test_join_times_out_while_items_are_pending() -> None:
     assert not q.join(timeout=0.02)
 
 
-def test_the_gevent_server_gives_every_socket_this_queue(tmp_path: Path, sqlite_templates) -> None:  # noqa: ANN001
+def test_the_gevent_server_gives_every_socket_this_queue(tmp_path: Path, sqlite_templates) -> None:
     """As gunicorn's gevent worker does: patch the process, build the app, and check the queue
     python-engineio makes for a new socket (the threading server keeps its own)."""
     script = (

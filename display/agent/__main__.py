@@ -34,7 +34,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def make_driver(args: argparse.Namespace):  # noqa: ANN201
+def make_driver(args: argparse.Namespace):
     if args.driver == "serial":
         return SerialDriver(args.port, args.baud, width=args.width or 20, height=args.lines or 2)
     return StdoutDriver(width=args.width or 32, height=args.lines or 4)
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         driver = make_driver(args)
-    except Exception as exc:  # noqa: BLE001  e.g. the serial port is missing: say which and stop
+    except Exception as exc:
         print(f"Không mở được bảng / cannot open the board ({args.driver} {args.port}): {exc}", file=sys.stderr)
         return 3
     agent = DisplayAgent(args.server, args.token, driver, counter=args.counter, grace=args.grace, play=args.play)

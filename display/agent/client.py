@@ -80,7 +80,8 @@ class DisplayAgent:
         """Refuse early with a clear message; raises requests errors when unreachable."""
         r = requests.get(f"{self.server}/api/v1/queue", headers={"Authorization": f"Bearer {self.token}"}, timeout=timeout)
         if r.status_code in (401, 403):
-            raise TokenRefused(r.json().get("error", {}).get("message_en", r.text) if r.headers.get("content-type", "").startswith("application/json") else r.text)
+            is_json = r.headers.get("content-type", "").startswith("application/json")
+            raise TokenRefused(r.json().get("error", {}).get("message_en", r.text) if is_json else r.text)
 
     def start(self) -> None:
         """Connect (retrying until the server answers) and return; events run in threads."""
@@ -109,7 +110,7 @@ class DisplayAgent:
                 self._down_timer.cancel()
         try:
             self.sio.disconnect()
-        except Exception:  # noqa: BLE001  closing a dead socket
+        except Exception:
             log.debug("disconnect failed", exc_info=True)
         if self._player:
             self._player.stop()
@@ -169,7 +170,7 @@ class DisplayAgent:
             try:
                 self.driver.show(REFUSED_FRAME)
                 self._last_frame = REFUSED_FRAME
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("the board did not take the frame")
         self._stop.set()  # run() returns; the caller stops the agent and exits non-zero
 
@@ -221,7 +222,7 @@ class DisplayAgent:
             self._last_frame = lines
             try:
                 self.driver.show(lines)
-            except Exception:  # noqa: BLE001  a board unplugged for a moment must not stop the agent
+            except Exception:
                 log.exception("the board did not take the frame")
                 self._last_frame = None
 
@@ -232,7 +233,7 @@ class DisplayAgent:
             self.announced.append(call)
             try:
                 self.driver.announce(call, announcement_text(call))
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("announcement failed on the board")
             if self._player:
                 self._player.enqueue(call)
@@ -258,7 +259,7 @@ class AudioPlayer:
         while (call := self.queue.get()) is not None:
             try:
                 self._play(call)
-            except Exception:  # noqa: BLE001  one failed announcement must not stop the next
+            except Exception:
                 log.exception("announcement %s failed", call.get("id"))
 
     def _play(self, call: dict) -> None:

@@ -21,7 +21,7 @@ import enum
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 RECENT_CALLS = 12  # what the server's snapshot holds (motcua.engine.snapshot.RECENT_CALLS)
@@ -49,7 +49,7 @@ def _parse(at: str | None) -> datetime | None:
         moment = datetime.fromisoformat(at)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _upsert(items: list[dict], item: dict, key: str) -> None:
@@ -65,7 +65,7 @@ class QueueState:
 
     def __init__(self, *, fresh_seconds: float = FRESH_SECONDS, now: Callable[[], datetime] | None = None) -> None:
         self.fresh_seconds = fresh_seconds
-        self._now = now or (lambda: datetime.now(timezone.utc))
+        self._now = now or (lambda: datetime.now(UTC))
         self.snapshot: dict[str, Any] | None = None
         self._spoken: OrderedDict[int, None] = OrderedDict()
 

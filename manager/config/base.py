@@ -57,16 +57,16 @@ def get_in_office(s: Session, model: Any, obj_id: int, office: Office) -> Any:
     return obj
 
 
-def render_form(s: Session, office: Office, title: str, form: Any, back: str, status: int = 200, **kw: Any):  # noqa: ANN201
+def render_form(s: Session, office: Office, title: str, form: Any, back: str, status: int = 200, **kw: Any):
     return render_template("manager/config/form.html", title=title, form=form, back=back, **ctx(s, office, **kw)), status
 
 
-def done(message: str, endpoint: str, office: Office):  # noqa: ANN201
+def done(message: str, endpoint: str, office: Office):
     flash(message)
     return redirect(url_for(endpoint, **office_args(office)))
 
 
-def show_secret(s: Session, office: Office, title: str, secret: str, note: str, url: str | None = None):  # noqa: ANN201
+def show_secret(s: Session, office: Office, title: str, secret: str, note: str, url: str | None = None):
     """A new token or password, shown once and never cached."""
     resp = render_template("manager/config/secret.html", title=title, secret=secret, note=note, url=url,
                            back=url_for(".devices" if url else ".users", **office_args(office)), **ctx(s, office))

@@ -21,14 +21,14 @@ from motcua.state import state
 
 @bp.get("/counters")
 @login_required_page(*ROLES)
-def counters():  # noqa: ANN201
+def counters():
     with state().db.read() as s:
         office = page_office(s)
         rows = s.scalars(select(Counter).where(Counter.office_id == office.id).order_by(Counter.number)).all()
         for c in rows:
             c.services, c.clerk  # noqa: B018  load before the session closes
             for link in c.services:
-                link.service  # noqa: B018
+                link.service  # noqa: B018  likewise
         return render_template("manager/config/counters.html", rows=rows, **ctx(s, office))
 
 

@@ -44,12 +44,12 @@ def device_page_url(d: Device, token: str) -> str:
 
 @bp.get("/devices")
 @login_required_page(*ROLES)
-def devices():  # noqa: ANN201
+def devices():
     with state().db.read() as s:
         office = page_office(s)
         rows = s.scalars(select(Device).where(Device.office_id == office.id).order_by(Device.kind, Device.name)).all()
         for d in rows:
-            d.counter, d.printer, d.backup_printer  # noqa: B018
+            d.counter, d.printer, d.backup_printer  # noqa: B018  load before the session closes
         return render_template("manager/config/devices.html", rows=rows, action=F.ActionForm(), **ctx(s, office))
 
 
@@ -123,7 +123,7 @@ DeviceEditor().register(bp, "/devices", "device", "did")
 
 @bp.post("/devices/<int:did>/token")
 @login_required_page(*ROLES)
-def device_token(did: int):  # noqa: ANN201
+def device_token(did: int):
     """A new token (the old one stops working at once), shown once."""
     if not F.ActionForm().validate_on_submit():
         abort(400)
@@ -146,7 +146,7 @@ def device_token(did: int):  # noqa: ANN201
 
 @bp.post("/devices/<int:did>/revoke")
 @login_required_page(*ROLES)
-def device_revoke(did: int):  # noqa: ANN201
+def device_revoke(did: int):
     if not F.ActionForm().validate_on_submit():
         abort(400)
     with state().db.write() as s:

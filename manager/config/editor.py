@@ -86,7 +86,7 @@ class Editor:
 
     # ---- the page ------------------------------------------------------------------------
 
-    def page(self, obj_id: int | None = None):  # noqa: ANN201
+    def page(self, obj_id: int | None = None):
         db = state().db
         with db.read() as s:
             office = page_office(s)
@@ -122,7 +122,7 @@ class Editor:
     def register(self, bp: Blueprint, path: str, name: str, id_arg: str) -> None:
         """<path>/new (endpoint <name>_new) and <path>/<int:id_arg> (endpoint <name>_edit)."""
 
-        def view(**kwargs: int):  # noqa: ANN202
+        def view(**kwargs: int):
             return self.page(kwargs.get(id_arg))
 
         view = login_required_page(*ROLES)(view)

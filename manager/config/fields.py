@@ -24,7 +24,7 @@ FIELD_KEYS = ("code", "name", "name_en", "prefix", "start_number", "digits", "da
 
 @bp.get("/fields")
 @login_required_page(*ROLES)
-def fields():  # noqa: ANN201
+def fields():
     with state().db.read() as s:
         office = page_office(s)
         rows = s.scalars(select(Service).where(Service.office_id == office.id).order_by(Service.sort_order, Service.id)).all()

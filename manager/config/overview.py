@@ -23,7 +23,7 @@ ENTITY_NAMES = {
 
 @bp.get("/")
 @login_required_page(*ROLES)
-def index():  # noqa: ANN201
+def index():
     with state().db.read() as s:
         office = page_office(s)
         counts = {
@@ -39,7 +39,7 @@ def index():  # noqa: ANN201
 
 @bp.get("/audit")
 @login_required_page(*ROLES)
-def audit():  # noqa: ANN201
+def audit():
     page = max(int_or_none(request.args.get("page")) or 1, 1)
     entity = request.args.get("entity") or None
     with state().db.read() as s:

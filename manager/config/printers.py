@@ -65,7 +65,7 @@ def _kept_connection(p: Printer | None) -> tuple[str, str]:
 
 @bp.get("/printers")
 @login_required_page(*ROLES)
-def printers():  # noqa: ANN201
+def printers():
     with state().db.read() as s:
         office = page_office(s)
         rows = s.scalars(select(Printer).where(Printer.office_id == office.id).order_by(Printer.name)).all()
@@ -75,7 +75,7 @@ def printers():  # noqa: ANN201
 class PrinterEditor(Editor):
     model, form_class, entity, list_endpoint = Printer, F.PrinterForm, "printer", ".printers"
 
-    def page(self, obj_id: int | None = None):  # noqa: ANN201
+    def page(self, obj_id: int | None = None):
         if obj_id is None and not may_connect():
             abort(403)  # a new printer is all connection: an admin's job
         return super().page(obj_id)

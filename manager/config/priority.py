@@ -24,7 +24,7 @@ GROUP_KEYS = ("code", "name", "name_en", "active", "sort_order")
 
 @bp.route("/priority", methods=["GET", "POST"])
 @login_required_page(*ROLES)
-def priority():  # noqa: ANN201
+def priority():
     db = state().db
     with db.read() as s:
         office = page_office(s)

@@ -34,7 +34,7 @@ def save_settings(updates: dict[str, Any]) -> None:
         cs.apply(s, office, current_user.id, "settings", office.code, "update", before, clean)
 
 
-def _settings_page(form: Any, title: str, updates: Any, intro: str | None = None, **extra: Any):  # noqa: ANN202
+def _settings_page(form: Any, title: str, updates: Any, intro: str | None = None, **extra: Any):
     """GET shows the form; POST validates, saves and redirects back."""
     db = state().db
     with db.read() as s:
@@ -57,7 +57,7 @@ def _vn(iso: str) -> str:
 
 @bp.route("/schedule", methods=["GET", "POST"])
 @login_required_page(*ROLES)
-def schedule():  # noqa: ANN201
+def schedule():
     with state().db.read() as s:
         settings = page_office(s).settings or {}
     data = {"holidays": "\n".join(_vn(d) for d in settings.get("holidays", []))}
@@ -83,12 +83,13 @@ def schedule():  # noqa: ANN201
 
 @bp.route("/alerts", methods=["GET", "POST"])
 @login_required_page(*ROLES)
-def alerts():  # noqa: ANN201
+def alerts():
     with state().db.read() as s:
         office = page_office(s)
         limits = thresholds(office)
         services = [(svc.code, svc.name) for svc in s.scalars(select(Service).where(Service.office_id == office.id).order_by(Service.sort_order, Service.id))]
-    form = F.AlertsForm(data={k: limits[k] for k in ("wait_alert_minutes", "device_offline_minutes", "printer_failure_minutes")} if request.method == "GET" else None)
+    keys = ("wait_alert_minutes", "device_offline_minutes", "printer_failure_minutes")
+    form = F.AlertsForm(data={k: limits[k] for k in keys} if request.method == "GET" else None)
 
     def field_alerts(_s: Session, _office: Office) -> list[tuple[str, str, str]]:
         current = limits["field_wait_alert_minutes"]
@@ -113,7 +114,7 @@ def alerts():  # noqa: ANN201
 
 @bp.route("/announcements", methods=["GET", "POST"])
 @login_required_page(*ROLES)
-def announcements():  # noqa: ANN201
+def announcements():
     with state().db.read() as s:
         settings = page_office(s).settings or {}
     form = F.AnnouncementForm(data={"announcement_template": settings.get("announcement_template", ""),
@@ -135,7 +136,7 @@ def announcements():  # noqa: ANN201
 
 @bp.route("/ratings", methods=["GET", "POST"])
 @login_required_page(*ROLES)
-def ratings():  # noqa: ANN201
+def ratings():
     from motcua.engine.ratings import DEFAULT_SCALE, DEFAULT_SCALE_EN
 
     with state().db.read() as s:
@@ -159,7 +160,7 @@ def ratings():  # noqa: ANN201
 
 @bp.route("/kiosk", methods=["GET", "POST"])
 @login_required_page(*ROLES)
-def kiosk():  # noqa: ANN201
+def kiosk():
     with state().db.read() as s:
         settings = page_office(s).settings or {}
     form = F.KioskForm(data={"kiosk_reset_seconds": settings.get("kiosk_reset_seconds", 20),

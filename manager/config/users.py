@@ -45,7 +45,7 @@ def _editable(s: Session, office: Office, uid: int) -> User:
 
 @bp.get("/users")
 @login_required_page(*ROLES)
-def users():  # noqa: ANN201
+def users():
     with state().db.read() as s:
         office = page_office(s)
         q = select(User).where(User.office_id == office.id)
@@ -53,7 +53,7 @@ def users():  # noqa: ANN201
         if current_user.role == Role.admin:
             rows += list(s.scalars(select(User).where(User.office_id.is_(None)).order_by(User.username)))
         for u in rows:
-            u.counter  # noqa: B018
+            u.counter  # noqa: B018  load before the session closes
         return render_template("manager/config/users.html", rows=rows, may_edit=may_edit, action=F.ActionForm(), **ctx(s, office))
 
 
@@ -132,7 +132,7 @@ UserEditor().register(bp, "/users", "user", "uid")
 
 @bp.post("/users/<int:uid>/password")
 @login_required_page(*ROLES)
-def user_password(uid: int):  # noqa: ANN201
+def user_password(uid: int):
     """A new random password, shown once; the user's API tokens keep working."""
     if not F.ActionForm().validate_on_submit():
         abort(400)
@@ -153,7 +153,7 @@ def user_password(uid: int):  # noqa: ANN201
 
 @bp.post("/users/<int:uid>/tokens/revoke")
 @login_required_page(*ROLES)
-def user_tokens_revoke(uid: int):  # noqa: ANN201
+def user_tokens_revoke(uid: int):
     """Revoke every API token of the user (a lost laptop, a script that leaked)."""
     if not F.ActionForm().validate_on_submit():
         abort(400)

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session
 
-from manager.sqltime import ms_between
 from motcua.engine.errors import QueueError
 from motcua.models import Counter, Office, PriorityGroup, Rating, Service, Ticket, TicketEvent, TicketLeg, User
+from motcua.sqltime import ms_between
 
 GROUPS = ("counter", "clerk", "service", "hour", "weekday", "day")
 ALIASES = {"field": "service", "linh_vuc": "service"}
@@ -117,7 +117,7 @@ def satisfied(score: int, scale: int) -> bool:
 # ---- shared expressions ----------------------------------------------------------------
 
 
-def in_range(office: Office, start: date, end: date):  # noqa: ANN202
+def in_range(office: Office, start: date, end: date):
     return and_(L.c.office_id == office.id, L.c.business_day >= start, L.c.business_day <= end)
 
 
@@ -125,11 +125,11 @@ def dialect_of(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def wait_ms(dialect: str):  # noqa: ANN202
+def wait_ms(dialect: str):
     return ms_between(L.c.called_at, L.c.queued_at, dialect)
 
 
-def service_ms(dialect: str):  # noqa: ANN202
+def service_ms(dialect: str):
     return case((and_(L.c.started_at.is_not(None), L.c.finished_at.is_not(None)), ms_between(L.c.finished_at, L.c.started_at, dialect)))
 
 

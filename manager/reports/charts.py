@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from manager.reports.base import L, check_range, dialect_of, in_range
-from manager.sqltime import iso_weekday, local_hour
 from motcua.models import Office
+from motcua.sqltime import iso_weekday, local_hour
 
 # Waiting-time histogram: 5-minute bins up to an hour, then one open bin.
 HISTOGRAM_STEP_MIN = 5

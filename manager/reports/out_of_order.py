@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from manager import stats
 from manager.reports.base import E, L, Names, T, check_range, dialect_of, in_range, wait_ms
+from motcua import stats
 from motcua.engine import clock
 from motcua.models import Office
 

@@ -14,8 +14,8 @@ Figures per group:
 - priority: legs of priority tickets, priority_share = priority / legs;
 - waiting time = called_at − queued_at over legs that were called (served, no-show, transferred
   or cancelled after the call); service time = finished_at − started_at over legs that were
-  started and ended. Mean, median and p90 are defined in manager.stats; durations are whole
-  milliseconds (manager.sqltime), reported in seconds (JSON) or minutes (spreadsheets);
+  started and ended. Mean, median and p90 are defined in motcua.stats; durations are whole
+  milliseconds (motcua.sqltime), reported in seconds (JSON) or minutes (spreadsheets);
 - recalls, out_of_order: calls repeated, and calls out of turn (their reasons are listed by
   `out_of_order_calls`);
 - ratings: count, distribution by score (1 = best, the office's `rating_scale` order) and
@@ -39,7 +39,6 @@ from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from manager import stats
 from manager.reports.base import (
     NOT_CALLED_VI,
     WEEKDAYS_VI,
@@ -56,9 +55,9 @@ from manager.reports.base import (
     service_ms,
     wait_ms,
 )
-from manager.sqltime import iso_weekday, local_hour
-from motcua import accuracy
+from motcua import accuracy, stats
 from motcua.models import Office
+from motcua.sqltime import iso_weekday, local_hour
 
 # From this many days a summary's four reads run in parallel (a month of a busy centre and up).
 PARALLEL_FROM_DAYS = 7
@@ -107,7 +106,7 @@ class Summary:
         }
 
 
-def _key_expr(group_by: str, office: Office, start: date, end: date, dialect: str):  # noqa: ANN202
+def _key_expr(group_by: str, office: Office, start: date, end: date, dialect: str):
     if group_by == "counter":
         return L.c.counter_id
     if group_by == "clerk":
@@ -142,7 +141,7 @@ def _run(session: Session, jobs: list[Callable[[Session], Any]], parallel: bool)
         return [first] + [f.result() for f in futures]
 
 
-def _flag(cond) -> Any:  # noqa: ANN001
+def _flag(cond) -> Any:
     return func.sum(case((cond, 1), else_=0))
 
 

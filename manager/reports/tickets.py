@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from manager import stats
 from manager.dossier_reports import codes_by_ticket
 from manager.reports.base import OUTCOMES_VI, E, L, Names, R, T, check_range, dialect_of, in_range, rating_scale, service_ms, wait_ms
+from motcua import stats
 from motcua.engine import clock
 from motcua.models import Office
 

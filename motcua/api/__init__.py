@@ -19,7 +19,7 @@ use_json_errors(bp, internal=INTERNAL)
 
 
 @bp.app_errorhandler(HTTPException)
-def _http_error(exc: HTTPException):  # noqa: ANN202
+def _http_error(exc: HTTPException):
     """JSON for everything under an /api/ path, including routing errors (404, 405) raised
     before any view runs; other paths keep Flask's pages."""
     if "/api/" not in request.path:  # the rooms' JSON endpoints too (/counter/api/..., /kiosk/api/...)

@@ -8,11 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from motcua import auth
 from motcua.api.routing import api_route
-from motcua.state import state
 from motcua.auth import STAFF
 from motcua.engine import counters, dossiers
 from motcua.engine.errors import QueueError
 from motcua.models import User
+from motcua.state import state
 
 PARAMS = [{"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}},
           {"name": "office", "in": "query", "required": False, "schema": {"type": "string"}, "description": "Office code"}]
@@ -37,7 +37,7 @@ class TicketDossiersOut(BaseModel):
     dossiers: list[DossierOut]
 
 
-def _at_counter(number: int, action):  # noqa: ANN001, ANN202
+def _at_counter(number: int, action):
     with state().db.write() as s:
         p = auth.check(roles=STAFF, session=s)
         office = auth.office_for(p, s, request.args.get("office"))
@@ -53,17 +53,17 @@ def _at_counter(number: int, action):  # noqa: ANN001, ANN202
 
 @api_route("/counters/<int:number>/dossiers", "POST", summary="Attach a dossier code to the citizen the counter serves (typed or scanned from the receipt)",
            auth="clerk (own counter), manager, admin", body=DossierCode, response=TicketDossiersOut, params=PARAMS)
-def attach_dossier(number: int, body: DossierCode):  # noqa: ANN201
+def attach_dossier(number: int, body: DossierCode):
     return _at_counter(number, lambda s, c, u: dossiers.attach(s, c, u, body.code))
 
 
 @api_route("/counters/<int:number>/dossiers/<code>", "DELETE", summary="Remove a dossier code attached by mistake",
            auth="clerk (own counter), manager, admin", response=TicketDossiersOut, params=PARAMS)
-def remove_dossier(number: int, code: str):  # noqa: ANN201
+def remove_dossier(number: int, code: str):
     return _at_counter(number, lambda s, c, u: dossiers.remove(s, c, code))
 
 
 @api_route("/counters/<int:number>/dossiers/<code>/returned", "POST", summary="The dossier's result was handed to the citizen the counter serves",
            auth="clerk (own counter), manager, admin", response=TicketDossiersOut, params=PARAMS)
-def dossier_returned(number: int, code: str):  # noqa: ANN201
+def dossier_returned(number: int, code: str):
     return _at_counter(number, lambda s, c, u: dossiers.mark_returned(s, c, u, code))

@@ -46,7 +46,8 @@ def document() -> dict:
             ok["content"] = {"application/json": {"schema": _ref(r.response, components)}}
         op["responses"][str(r.status)] = ok
         if r.status == 201 and r.body is not None and "idempotency_key" in r.body.model_fields:
-            op["responses"]["200"] = {"description": "The ticket issued earlier with the same idempotency key", **({"content": ok["content"]} if "content" in ok else {})}
+            replay = {"description": "The ticket issued earlier with the same idempotency key"}
+            op["responses"]["200"] = {**replay, **({"content": ok["content"]} if "content" in ok else {})}
         if r.body is not None or any(p["in"] == "query" for p in r.params):  # input it cannot use: details name each field
             op["responses"]["422"] = {"description": "Invalid input", "content": error["content"]}
         op["responses"]["default"] = error
@@ -63,7 +64,8 @@ def document() -> dict:
             "schemas": components,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "Device token (dev_…) or user API token (usr_…)"},
-                "session": {"type": "apiKey", "in": "cookie", "name": "session", "description": "Browser session; unsafe methods also need the X-CSRFToken header"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                            "description": "Browser session; unsafe methods also need the X-CSRFToken header"},
             },
         },
     }

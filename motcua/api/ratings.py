@@ -41,7 +41,7 @@ class RatingOut(BaseModel):
 
 @api_route("/ratings", "POST", summary="Rate the service of a ticket just finished (rating pad of that counter; once per ticket)",
            auth="rating device", body=RateTicket, response=RatingOut, status=201)
-def create_rating(body: RateTicket):  # noqa: ANN201
+def create_rating(body: RateTicket):
     p = auth.check(devices=RATING_PADS)
     with state().db.write() as s:
         device = s.get(Device, p.device_id)

@@ -27,8 +27,9 @@ OFFICE_PARAM = {"name": "office", "in": "query", "required": False, "schema": {"
 # ---- fields and tickets ---------------------------------------------------------------
 
 
-@api_route("/services", "GET", summary="Fields with waiting count, estimate, open or closed and why", auth="public", response=S.ServicesOut, params=[OFFICE_PARAM])
-def list_services():  # noqa: ANN201
+@api_route("/services", "GET", summary="Fields with waiting count, estimate, open or closed and why", auth="public", response=S.ServicesOut,
+           params=[OFFICE_PARAM])
+def list_services():
     with state().db.read() as s:
         office = _public_office(s)
         now = clock.now()
@@ -43,7 +44,7 @@ def list_services():  # noqa: ANN201
 
 @api_route("/tickets", "POST", summary="Issue a ticket (kiosk device token or staff)", auth="kiosk, clerk, manager, admin", body=S.IssueTicket,
            response=S.IssuedTicket, status=201, parses_body=True)
-def issue_ticket():  # noqa: ANN201
+def issue_ticket():
     db = state().db
     for attempt in range(2):
         try:
@@ -71,14 +72,15 @@ def issue_ticket():  # noqa: ANN201
 
 
 @api_route("/tickets/<public_id>", "GET", summary="Public status of a ticket (the id is unguessable)", auth="public", response=S.TicketStatusOut)
-def ticket_status(public_id: str):  # noqa: ANN201
+def ticket_status(public_id: str):
     with state().db.read() as s:
         t = tickets.find_ticket(s, public_id)
         return jsonify(tickets.public_status(s, t))
 
 
-@api_route("/tickets/<public_id>/cancel", "POST", summary="Cancel a ticket (the citizen who holds its id, or staff)", auth="public", body=S.CancelTicket, response=S.HeldTicketOut)
-def cancel_ticket(public_id: str, body: S.CancelTicket):  # noqa: ANN201
+@api_route("/tickets/<public_id>/cancel", "POST", summary="Cancel a ticket (the citizen who holds its id, or staff)", auth="public",
+           body=S.CancelTicket, response=S.HeldTicketOut)
+def cancel_ticket(public_id: str, body: S.CancelTicket):
     """Whoever holds the id cancels as the citizen: never as a signed-in staff member whose
     browser happens to carry a session (that would log the cancel under them, whatever their
     office); staff cancel from their own pages. A browser with a session cookie must show the
@@ -94,7 +96,7 @@ def cancel_ticket(public_id: str, body: S.CancelTicket):  # noqa: ANN201
 # ---- counters ------------------------------------------------------------------------
 
 
-def _counter_action(number: int, action, *, open_first: bool = False):  # noqa: ANN001, ANN202
+def _counter_action(number: int, action, *, open_first: bool = False):
     with state().db.write() as s:
         p = auth.check(roles=STAFF, session=s)  # the token is read in the call's own transaction
         office = auth.office_for(p, s, request.args.get("office"))
@@ -118,7 +120,7 @@ def _counter_action(number: int, action, *, open_first: bool = False):  # noqa: 
         return jsonify(ticket=ticket_view(ticket) if ticket else None, counter=counter_view(c))
 
 
-def _shown(s, c, recorded: int) -> dict | None:  # noqa: ANN001
+def _shown(s, c, recorded: int) -> dict | None:
     """What the action's last change showed of the counter and its ticket, if it recorded one: every
     action records its change last, so that is the answer too, and need not be built again."""
     new = changes.recorded(s)[recorded:]
@@ -127,71 +129,73 @@ def _shown(s, c, recorded: int) -> dict | None:  # noqa: ANN001
     return None
 
 
-def _counter_doc(action: str, summary: str, body=None):  # noqa: ANN001, ANN202
+def _counter_doc(action: str, summary: str, body=None):
     params = [{"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}}, OFFICE_PARAM]
-    return api_route(f"/counters/<int:number>/{action}", "POST", summary=summary, auth="clerk (own counter), manager, admin", body=body, response=S.CounterActionOut, params=params)
+    return api_route(f"/counters/<int:number>/{action}", "POST", summary=summary, auth="clerk (own counter), manager, admin", body=body,
+                     response=S.CounterActionOut, params=params)
 
 
 @_counter_doc("open", "Take the counter (one counter per clerk)")
-def counter_open(number: int):  # noqa: ANN201
+def counter_open(number: int):
     return _counter_action(number, lambda s, c, u: counters.open_counter(s, c, u))
 
 
 @_counter_doc("close", "Leave the counter")
-def counter_close(number: int):  # noqa: ANN201
+def counter_close(number: int):
     return _counter_action(number, lambda s, c, u: counters.close_counter(s, c, u))
 
 
 @_counter_doc("next", "Call the next citizen; {ticket: null} when nobody waits")
-def counter_next(number: int):  # noqa: ANN201
+def counter_next(number: int):
     return _counter_action(number, lambda s, c, u: counters.call_next(s, c, u), open_first=True)
 
 
 @_counter_doc("recall", "Call the current number again")
-def counter_recall(number: int):  # noqa: ANN201
+def counter_recall(number: int):
     return _counter_action(number, lambda s, c, u: counters.recall(s, c, u))
 
 
 @_counter_doc("start", "The citizen has arrived: start serving")
-def counter_start(number: int):  # noqa: ANN201
+def counter_start(number: int):
     return _counter_action(number, lambda s, c, u: counters.start(s, c, u))
 
 
 @_counter_doc("finish", "Finish serving the current citizen")
-def counter_finish(number: int):  # noqa: ANN201
+def counter_finish(number: int):
     return _counter_action(number, lambda s, c, u: counters.finish(s, c, u))
 
 
 @_counter_doc("no-show", "The called citizen did not come")
-def counter_no_show(number: int):  # noqa: ANN201
+def counter_no_show(number: int):
     return _counter_action(number, lambda s, c, u: counters.no_show(s, c, u))
 
 
 @_counter_doc("pause", "Pause the counter with a reason", S.Pause)
-def counter_pause(number: int, body: S.Pause):  # noqa: ANN201
+def counter_pause(number: int, body: S.Pause):
     return _counter_action(number, lambda s, c, u: counters.pause(s, c, body.reason, u))
 
 
 @_counter_doc("resume", "Resume a paused counter")
-def counter_resume(number: int):  # noqa: ANN201
+def counter_resume(number: int):
     return _counter_action(number, lambda s, c, u: counters.resume(s, c, u))
 
 
 @_counter_doc("transfer", "Send the current citizen to another field's queue", S.Transfer)
-def counter_transfer(number: int, body: S.Transfer):  # noqa: ANN201
+def counter_transfer(number: int, body: S.Transfer):
     return _counter_action(number, lambda s, c, u: counters.transfer(s, c, body.service, body.position, u))
 
 
 @_counter_doc("call", "Call a given number out of turn (a reason is required and logged)", S.CallNumber)
-def counter_call(number: int, body: S.CallNumber):  # noqa: ANN201
+def counter_call(number: int, body: S.CallNumber):
     return _counter_action(number, lambda s, c, u: counters.call_number(s, c, body.code, body.reason, u), open_first=True)
 
 
 # ---- the whole queue -----------------------------------------------------------------
 
 
-@api_route("/queue", "GET", summary="Snapshot of every counter, field and recent call, with the sequence number", auth="staff or any device", response=S.QueueOut, params=[OFFICE_PARAM])
-def queue_snapshot():  # noqa: ANN201
+@api_route("/queue", "GET", summary="Snapshot of every counter, field and recent call, with the sequence number", auth="staff or any device",
+           response=S.QueueOut, params=[OFFICE_PARAM])
+def queue_snapshot():
     p = auth.check(roles=STAFF, devices=DISPLAYS)
     with state().db.read() as s:
         office = auth.office_for(p, s, request.args.get("office"))
@@ -199,11 +203,11 @@ def queue_snapshot():  # noqa: ANN201
 
 
 @api_route("/openapi.json", "GET", summary="This document", auth="public")
-def openapi():  # noqa: ANN201
+def openapi():
     return jsonify(document())
 
 
-def _public_office(s) -> Office:  # noqa: ANN001
+def _public_office(s) -> Office:
     """Public reads: the office named by ?office=, the caller's own, or the only one."""
     code = request.args.get("office")
     p: Principal | None = auth.current_principal()

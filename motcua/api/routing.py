@@ -43,14 +43,15 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        fields = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors(include_url=False, include_context=False, include_input=False)]
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        fields = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in errors]
         names = ", ".join(f["field"] for f in fields)
         raise QueueError("invalid_body", f"Dữ liệu không hợp lệ: {names}.", f"Invalid fields: {names}.", status=422, fields=fields) from None
 
 
 def api_route(path: str, method: str, *, summary: str, auth: str, body: type[BaseModel] | None = None,
               response: type[BaseModel] | None = None, status: int = 200, params: list[dict] | None = None,
-              parses_body: bool = False):  # noqa: ANN201
+              parses_body: bool = False):
     """Register a JSON route; the view receives the validated body as `body=` when one is declared.
 
     The caller's token is checked before the body is read, so a stranger's body is never parsed;
@@ -58,9 +59,9 @@ def api_route(path: str, method: str, *, summary: str, auth: str, body: type[Bas
     `parse_body` itself once it has checked the caller."""
     ROUTES.append(RouteDoc(path, method.lower(), summary, auth, body, response, status, params or []))
 
-    def wrap(fn):  # noqa: ANN001, ANN202
+    def wrap(fn):
         @functools.wraps(fn)
-        def view(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        def view(*args, **kwargs):
             if body is not None and not parses_body:
                 if auth != "public":
                     authenticated()  # no token, or a made-up or revoked one: a 401 here, the body unread

@@ -22,7 +22,7 @@ class IssueTicket(_Body):
     receipt_qr: str | None = Field(default=None, max_length=2000, description="A dossier receipt's QR text: a ticket for the results desk")
 
     @model_validator(mode="after")
-    def _what(self) -> "IssueTicket":
+    def _what(self) -> IssueTicket:
         if self.receipt_qr is None and not self.service:
             raise ValueError("service is required (or receipt_qr)")
         if self.receipt_qr is not None and self.id_qr is not None:

@@ -208,7 +208,7 @@ def recall(session: Session, c: Counter, user: User | None, now: datetime | None
     return t
 
 
-def _call_change(session: Session, office: Office, c: Counter, t: Ticket, kind: str, moved: transitions.Moved, now: datetime) -> dict:  # noqa: PLR0913
+def _call_change(session: Session, office: Office, c: Counter, t: Ticket, kind: str, moved: transitions.Moved, now: datetime) -> dict:
     """A call or recall outside call next, from the objects (synced by the move)."""
     return {
         "counter": counter_view(c),
@@ -239,7 +239,7 @@ def finish(session: Session, c: Counter, user: User | None, now: datetime | None
     return t
 
 
-def _step_change(session: Session, conn: Connection, c: Counter, t: Ticket, called_at: datetime | None,  # noqa: PLR0913
+def _step_change(session: Session, conn: Connection, c: Counter, t: Ticket, called_at: datetime | None,
                  started_at: datetime | None, recalls: int, *, current: bool) -> dict:
     """The change of a start or finish: the ticket's view, and the counter's (with it while current)."""
     served, services = _fields(conn, c, also=t.service_id)

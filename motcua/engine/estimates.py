@@ -154,7 +154,7 @@ def _spans(spans: tuple[str, ...], day: date, tz: str) -> list[tuple[float, floa
     return out
 
 
-def estimate(session: Session, office, service_id: int, now: datetime, *, priority: bool = False,  # noqa: ANN001
+def estimate(session: Session, office, service_id: int, now: datetime, *, priority: bool = False,
              ahead: int | None = None, key: float | None = None) -> Estimate:
     """The range for a citizen of the field: a newcomer of that class (ahead None: last of it),
     or one already waiting `ahead` places into their class (with queue key `key`)."""
@@ -195,7 +195,7 @@ def estimate(session: Session, office, service_id: int, now: datetime, *, priori
     return Estimate(_range(fc.wait_s, fc.sd_s), _range(fc.next_wait_s, fc.sd_s), waiting, prio_waiting)
 
 
-def estimate_waiting(session: Session, office, t: Ticket, now: datetime) -> Eta:  # noqa: ANN001
+def estimate_waiting(session: Session, office, t: Ticket, now: datetime) -> Eta:
     """The range for a ticket already waiting, from where it stands now (the status page)."""
     prio = t.priority_group_id is not None
     ahead = _AHEAD_IN_CLASS.scalar(session.connection(), {"office_id": t.office_id, "day": t.business_day, "service_id": t.service_id,
@@ -214,7 +214,7 @@ class _DeskRow(Desk):
     counter_id: int = 0
 
 
-def _desks(session: Session, office, topology: dict[int, dict[int, float]], service_id: int, day: date, now: datetime) -> list[Desk]:  # noqa: ANN001
+def _desks(session: Session, office, topology: dict[int, dict[int, float]], service_id: int, day: date, now: datetime) -> list[Desk]:
     """The counters that will call citizens: open or paused now, else (a break) those of the
     field that opened today, back at the next working span."""
     conn = session.connection()
@@ -271,6 +271,6 @@ def _range(wait_s: float, sd_s: float) -> Eta:
 
 def forget_database(url: str) -> None:
     """Drop every figure kept for that database (a simulation starting over on it)."""
-    for cache in (_topologies, field_stats._cache):  # noqa: SLF001  one engine package
+    for cache in (_topologies, field_stats._cache):
         for key in [k for k in cache if k[0] == url]:
             del cache[key]

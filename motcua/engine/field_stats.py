@@ -116,7 +116,7 @@ def forget(session: Session, service_id: int) -> None:
         del _cache[key]
 
 
-def field_stats(session: Session, office_id: int, service_id: int, service_minutes: float, day, now: datetime) -> FieldStats:  # noqa: ANN001
+def field_stats(session: Session, office_id: int, service_id: int, service_minutes: float, day, now: datetime) -> FieldStats:
     key = (str(session.get_bind().url), service_id)
     hit = _cache.get(key)
     if hit is not None and hit.at is not None and 0 <= (now - hit.at).total_seconds() < STATS_TTL_S:
@@ -126,7 +126,7 @@ def field_stats(session: Session, office_id: int, service_id: int, service_minut
     return stats
 
 
-def _read(session: Session, office_id: int, service_id: int, service_minutes: float, day, now: datetime) -> FieldStats:  # noqa: ANN001
+def _read(session: Session, office_id: int, service_id: int, service_minutes: float, day, now: datetime) -> FieldStats:
     conn = session.connection()
     rows = _RECENT.all(conn, {"office_id": office_id, "since_day": day - timedelta(days=RECENT_DAYS), "service_id": service_id})
     rates = {bool(p): n for p, n in _ARRIVALS.all(conn, {"office_id": office_id, "day": day, "service_id": service_id,

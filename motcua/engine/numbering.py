@@ -20,7 +20,7 @@ def next_number(session: Session, service: Service, day: date) -> int:
     return _BUMP[conn.dialect.name].scalar(conn, {"service_id": service.id, "day": day, "start": service.start_number})
 
 
-def _bump(insert) -> Insert:  # noqa: ANN001  a dialect's insert()
+def _bump(insert) -> Insert:
     counters = NumberCounter.__table__
     return (
         insert(counters)

@@ -85,7 +85,7 @@ _HEADS = (
 )
 
 
-def heads(conn: Connection, office_id: int, day, served: list[int]) -> list[Head]:  # noqa: ANN001  a date
+def heads(conn: Connection, office_id: int, day, served: list[int]) -> list[Head]:
     rows = conn.execute(_HEADS, {"office_id": office_id, "day": day, "served": served})
     return [Head(sid, bool(p), key) for sid, p, key in rows]
 

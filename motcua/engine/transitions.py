@@ -82,14 +82,14 @@ class Moved:
     freed: bool  # the counter let the ticket go
 
 
-def claim_head(conn: Connection, c: Counter, head: Head, day: date) -> Any:  # noqa: ANN401  a ticket_sql.CALLED_COLUMNS row
+def claim_head(conn: Connection, c: Counter, head: Head, day: date) -> Any:
     """The first half of calling the next ticket: claim the head `queue_order.pick` chose (`conn`
     from ticket_sql.connection). None when another counter claimed it first (pick again);
     otherwise `move(..., "called", claimed=True)` must follow in the same transaction."""
     return ticket_sql.CLAIM_HEAD[head.priority].first(conn, {"office": c.office_id, "service": head.service_id, "day": day, "counter": c.id})
 
 
-def move(  # noqa: PLR0913
+def move(
     session: Session,
     t: TicketRef,
     kind: str,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from types import EllipsisType
 
 from sqlalchemy import bindparam, func, select
@@ -34,13 +34,13 @@ def holder_ticket_view(t: Ticket) -> dict:
     return {**ticket_view(t), "public_id": t.public_id}
 
 
-def new_ticket_view(ticket_id: int, code: str, number: int, service, group, issued_at: datetime) -> dict:  # noqa: ANN001
+def new_ticket_view(ticket_id: int, code: str, number: int, service, group, issued_at: datetime) -> dict:
     """ticket_view of a ticket just issued, from the rows the issuer already holds."""
     return ticket_dict(ticket_id, code, number, service, group.code if group else None, TicketStatus.waiting,
-                       issued_at.astimezone(timezone.utc), None, None, None, 0)  # UTC, as the database gives it back
+                       issued_at.astimezone(UTC), None, None, None, 0)  # UTC, as the database gives it back
 
 
-def ticket_dict(ticket_id: int, code: str, number: int, service, priority: str | None, status: TicketStatus,  # noqa: ANN001, PLR0913
+def ticket_dict(ticket_id: int, code: str, number: int, service, priority: str | None, status: TicketStatus,
                 issued_at: datetime, called_at: datetime | None, started_at: datetime | None, counter: int | None,
                 recalls: int) -> dict:
     """ticket_view from its parts (`service` has code and name), for callers holding rows, not objects."""
@@ -86,7 +86,7 @@ def waiting_count(session: Session, service_id: int, day: date) -> int:
 _counts = WaitingCount.__table__
 
 
-def _kept(column):  # noqa: ANN001, ANN202
+def _kept(column):
     row = (_counts.c.service_id == bindparam("service_id"), _counts.c.business_day == bindparam("day"))
     return func.coalesce(select(column).where(*row).scalar_subquery(), 0)
 

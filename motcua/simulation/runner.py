@@ -110,7 +110,7 @@ class DayRunner:
 
     # ---- the engine, one transaction per action ------------------------------------------
 
-    def act(self, desk: Desk, fn, *args: object, now: datetime):  # noqa: ANN001, ANN201
+    def act(self, desk: Desk, fn, *args: object, now: datetime):
         with self.db.write() as s:
             c = s.get(Counter, desk.counter_id)
             return fn(s, c, *args, s.get(User, desk.user_id), now)

@@ -30,7 +30,7 @@ def business_days(oc: OfficeConfig, first: date, n: int) -> list[date]:
     return days
 
 
-def run_scenario(sc: Scenario, oc: OfficeConfig, config, *, seed: int | None = None, database_url: str | None = None) -> dict[str, Any]:  # noqa: ANN001
+def run_scenario(sc: Scenario, oc: OfficeConfig, config, *, seed: int | None = None, database_url: str | None = None) -> dict[str, Any]:
     """Run the scenario's days on a database (a temporary SQLite one unless given) and summarise."""
     tmp = None
     if database_url is None:

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import ClassVar
 
 from motcua.printer_targets import RESOLVE_TIMEOUT_S, Admitted, TargetRefused, admit
+from printers.deadline import run_with_deadline
 from printers.encode import profile_for
 from printers.quiet import quiet  # before escpos: undoes its import-time logging setup
-from printers.deadline import run_with_deadline
-from printers.spec import PrintError, PrinterOffline, PrinterSpec, PrinterUnavailable, PrintTimeout, TargetNotAllowed
+from printers.spec import PrinterOffline, PrintError, PrinterSpec, PrinterUnavailable, PrintTimeout, TargetNotAllowed
 from printers.status import DLE_EOT, UNKNOWN, PrinterStatus, parse_printer_status, status_from
 
 # isort: split

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def error_of(resp, status: int) -> dict:  # noqa: ANN001
+def error_of(resp, status: int) -> dict:
     assert resp.status_code == status, resp.get_data(as_text=True)
     err = resp.get_json()["error"]
     assert set(err) >= {"code", "message", "message_en"}

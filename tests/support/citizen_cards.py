@@ -38,5 +38,5 @@ CITIZENS = REPO / "tests" / "data" / "citizens.toml"
 RECEIPT = "PHIẾU TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ\nMã hồ sơ: 000.00.12.h56-240101-0001\nNgày hẹn trả: 05/01/2024"
 
 
-def card_ticket(client, demo, card, service: str = "HT", **body):  # noqa: ANN001, ANN003, ANN201
+def card_ticket(client, demo, card, service: str = "HT", **body):
     return client.post("/api/v1/tickets", json={"service": service, "id_qr": card.qr + "\r\n", **body}, headers=demo.kiosk)

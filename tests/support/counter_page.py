@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 WAIT = 10_000  # ms: generous for a loaded CI machine; nothing here measures time
 
 
-def sign_in(page: Page, server, staff) -> None:  # noqa: ANN001
+def sign_in(page: Page, server, staff) -> None:
     page.goto(server.url + "/login")
     page.fill('input[name="username"]', staff.username)
     page.fill('input[name="password"]', staff.password)

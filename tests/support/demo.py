@@ -53,7 +53,7 @@ class Demo:
         return self.staff["admin"]
 
 
-def populate(db, config) -> dict[str, Demo]:  # noqa: ANN001
+def populate(db, config) -> dict[str, Demo]:
     """Seed config offices, then give each a manager, an admin, a clerk per counter and device tokens."""
     demos: dict[str, Demo] = {}
     with db.write() as s:
@@ -80,7 +80,7 @@ def populate(db, config) -> dict[str, Demo]:  # noqa: ANN001
     return demos
 
 
-def login(client, staff: Staff) -> str:  # noqa: ANN001
+def login(client, staff: Staff) -> str:
     """Sign in through the real form (CSRF included); returns the CSRF token for API calls."""
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)

@@ -11,24 +11,24 @@ from motcua.models import Counter, Office, Ticket, User
 
 
 class Driver:
-    def __init__(self, db, office_code: str = "demo") -> None:  # noqa: ANN001
+    def __init__(self, db, office_code: str = "demo") -> None:
         self.db = db
         self.office_code = office_code
 
-    def _office(self, s) -> Office:  # noqa: ANN001
+    def _office(self, s) -> Office:
         return s.scalar(select(Office).where(Office.code == self.office_code))
 
-    def issue(self, service: str, *, now: datetime | None = None, **kwargs) -> Ticket:  # noqa: ANN003
+    def issue(self, service: str, *, now: datetime | None = None, **kwargs) -> Ticket:
         with self.db.write() as s:
             issued = tickets.issue_ticket(s, self._office(s).id, service, now=now, **kwargs)
             t = s.get(Ticket, issued.id)
             t.service, t.legs  # noqa: B018  load before the session closes
             return t
 
-    def clerk(self, s, number: int) -> User:  # noqa: ANN001
+    def clerk(self, s, number: int) -> User:
         return s.scalar(select(User).where(User.username == f"{self.office_code}-clerk{number}"))
 
-    def act(self, number: int, action: str, *args, now: datetime | None = None):  # noqa: ANN002, ANN201
+    def act(self, number: int, action: str, *args, now: datetime | None = None):
         """Run a counter action as that counter's clerk, opening the counter first if needed."""
         with self.db.write() as s:
             c = counters.find_counter(s, self._office(s), number)
@@ -37,7 +37,7 @@ class Driver:
                 counters.open_counter(s, c, user, now)
             result = getattr(counters, action)(s, c, *args, user, now)
             if isinstance(result, Ticket):
-                result.service, result.legs  # noqa: B018
+                result.service, result.legs  # noqa: B018  likewise
             return result
 
     def next(self, number: int, now: datetime | None = None) -> Ticket | None:
@@ -55,11 +55,11 @@ class Driver:
     def counter(self, number: int) -> Counter:
         with self.db.read() as s:
             c = counters.find_counter(s, self._office(s), number)
-            c.current_ticket  # noqa: B018
+            c.current_ticket  # noqa: B018  likewise
             return c
 
     def ticket(self, ticket_id: int) -> Ticket:
         with self.db.read() as s:
             t = s.get(Ticket, ticket_id)
-            t.legs, t.service  # noqa: B018
+            t.legs, t.service  # noqa: B018  likewise
             return t

@@ -8,29 +8,28 @@ from sqlalchemy import select
 
 from tests.support.demo import login
 
-
 FIELD_HT = {
     "code": "HT", "name": "Hộ tịch", "name_en": "Civil status (births, marriages, deaths)", "prefix": "A", "start": "1", "digits": "3",
     "daily_quota": "300", "service_minutes": "8", "sort_order": "0", "active": "y",
 }
 
 
-def csrf(client, url: str) -> str:  # noqa: ANN001
+def csrf(client, url: str) -> str:
     page = client.get(url)
     assert page.status_code == 200, url
     return re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page.get_data(as_text=True)).group(1)
 
 
-def post(client, url: str, data: dict, form_url: str | None = None):  # noqa: ANN001, ANN201
+def post(client, url: str, data: dict, form_url: str | None = None):
     return client.post(url, data={"csrf_token": csrf(client, form_url or url), **data})
 
 
-def manager_client(app, demo):  # noqa: ANN001, ANN201
+def manager_client(app, demo):
     client = app.test_client()
     login(client, demo.manager)
     return client
 
 
-def one(app, model, **by):  # noqa: ANN001, ANN003, ANN201
+def one(app, model, **by):
     with app.extensions["motcua"].db.read() as s:
         return s.scalar(select(model).filter_by(**by))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import requests
-
 from playwright.sync_api import Page, expect
 
 PORTRAIT = {"width": 1080, "height": 1920}
@@ -11,7 +10,7 @@ KIOSK = "Kiosk sảnh"
 TIMEOUT = 15_000
 
 
-def open_kiosk(page: Page, server, size: dict = PORTRAIT, query: str = "") -> None:  # noqa: ANN001
+def open_kiosk(page: Page, server, size: dict = PORTRAIT, query: str = "") -> None:
     page.set_viewport_size(size)
     token = server.demo.devices[KIOSK]
     page.goto(f"{server.url}/kiosk/?token={token}{query}")
@@ -36,7 +35,7 @@ def ticket_on_screen(page: Page) -> dict:
     }
 
 
-def ticket_from_api(server, public_id: str) -> dict:  # noqa: ANN001
+def ticket_from_api(server, public_id: str) -> dict:
     r = requests.get(f"{server.url}/api/v1/tickets/{public_id}", timeout=10)
     assert r.status_code == 200, r.text
     return r.json()

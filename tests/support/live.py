@@ -45,7 +45,7 @@ class LiveServer:
 
 
 def spawn(env: dict, log: Path) -> subprocess.Popen:
-    out = open(log, "ab")  # noqa: SIM115  the child owns it
+    out = open(log, "ab")
     return subprocess.Popen([sys.executable, "-m", "motcua", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
 
 

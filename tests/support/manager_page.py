@@ -7,7 +7,7 @@ from tests.support.live import LiveServer
 WAIT = 10_000  # ms: generous for a loaded CI machine; nothing here measures time
 
 
-def sign_in(page, server: LiveServer) -> None:  # noqa: ANN001
+def sign_in(page, server: LiveServer) -> None:
     staff = server.demos["lon"].admin  # an admin of the office: every manager page, printers too
     page.goto(f"{server.url}/login?next=/manager/")
     page.fill("input[name=username]", staff.username)

@@ -33,7 +33,7 @@ def comparable(snap: dict) -> dict:
     return {k: v for k, v in snap.items() if k != "at"}
 
 
-def received(sio, kind: str, timeout: float = 5.0) -> list[dict]:  # noqa: ANN001
+def received(sio, kind: str, timeout: float = 5.0) -> list[dict]:
     """Changes of that kind the Socket.IO client got (they come from a background task)."""
     got: list[dict] = []
     deadline = time.monotonic() + timeout

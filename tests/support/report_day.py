@@ -54,7 +54,7 @@ def local(hms: str | None) -> str | None:
 class Day:
     """Drives the API as the kiosk, the clerks and the rating pad would."""
 
-    def __init__(self, client, demo, traveller) -> None:  # noqa: ANN001
+    def __init__(self, client, demo, traveller) -> None:
         self.client, self.demo, self.tm = client, demo, traveller
         self.tickets: dict[str, dict] = {}
 
@@ -90,7 +90,7 @@ class Day:
         assert r.status_code == 200, r.get_json()
 
 
-def script_day(client, demo) -> Day:  # noqa: ANN001
+def script_day(client, demo) -> Day:
     """Play the day of the module docstring; returns the tickets issued."""
     with time_machine.travel(at("07:20"), tick=False) as tm:
         d = Day(client, demo, tm)
