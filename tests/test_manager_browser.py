@@ -14,7 +14,7 @@ from motcua.migrate import upgrade
 from tests.support.browser import screenshot
 from tests.support.demo import populate
 from tests.support.env import DEMO_CONFIG
-from tests.support.report_day import BY_SERVICE, DAY, script_day
+from tests.support.report_day import BY_SERVICE, DAY, script_day, use_legacy_estimates
 
 pytestmark = pytest.mark.browser
 
@@ -23,13 +23,14 @@ DRAWN = 2000
 
 
 @pytest.fixture
-def server(tmp_path, live_server_factory):
+def server(tmp_path, live_server_factory, monkeypatch):
     """A live server on a database that already holds the scripted day (played in-process
     under time-machine, since the server's own clock cannot travel)."""
     url = f"sqlite:///{tmp_path}/day.db"
     app = create_app(DEMO_CONFIG, database_url=url, instance=tmp_path / "setup", testing=True, plugins=False)
     upgrade(app.extensions["motcua"].db.engine)
     demo = populate(app.extensions["motcua"].db, app.extensions["motcua"].config)["demo"]
+    use_legacy_estimates(monkeypatch)  # the day's printed ranges, as the report tests check them
     script_day(app.test_client(), demo)
     app.extensions["motcua"].db.dispose()
     live = live_server_factory(database_url=url, populate_db=False)

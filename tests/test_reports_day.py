@@ -30,6 +30,7 @@ from tests.support.report_day import (
     expected_log_json,
     local,
     script_day,
+    use_legacy_estimates,
 )
 
 # ---- tests ---------------------------------------------------------------------------------
@@ -40,10 +41,7 @@ def _legacy_estimates(monkeypatch: pytest.MonkeyPatch) -> None:
     """The scripted day's tickets print the ranges of the estimator before issue 18
     (bench/legacy_estimate.py): the report's definitions are checked against those fixed,
     hand-checked ranges, whatever estimator the engine uses now."""
-    from bench import legacy_estimate
-    from motcua.engine import tickets
-
-    monkeypatch.setattr(tickets, "estimate", legacy_estimate.estimate)
+    use_legacy_estimates(monkeypatch)
 
 
 @pytest.fixture

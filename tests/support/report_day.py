@@ -31,6 +31,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -275,3 +276,13 @@ def expected_log_json() -> list[dict]:
         row["dossiers"] = None  # no dossier codes were attached that day
         rows.append(row)
     return rows
+
+
+def use_legacy_estimates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue the scripted day's tickets with the estimator before issue 18 (bench/legacy_estimate.py):
+    the report's definitions are checked against those fixed, hand-checked ranges, whatever
+    estimator the engine uses now."""
+    from bench import legacy_estimate
+    from motcua.engine import tickets
+
+    monkeypatch.setattr(tickets, "estimate", legacy_estimate.estimate)
