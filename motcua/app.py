@@ -82,6 +82,7 @@ def create_app(
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions (motcua.auth)
     app.register_blueprint(api_bp)
     limits.init_issue_limits(app)
+    limits.init_remote_limits(app)
     realtime.init_app(app, db, redis_url=settings["redis_url"])
     health.init_app(app)
     metrics.init_app(app)
