@@ -60,7 +60,7 @@ class CheckIn(_Body):
     scan: str | None = Field(default=None, max_length=500, description="The status page's QR text, as the kiosk's scanner read it")
 
     @model_validator(mode="after")
-    def _one(self) -> "CheckIn":
+    def _one(self) -> CheckIn:
         if (self.code is None) == (self.scan is None):
             raise ValueError("give code or scan")
         return self

@@ -10,10 +10,10 @@ Revision ID: a3c5e9f1d2b7
 Revises: e76c03d719fb
 Create Date: 2026-12-06 09:20:00
 """
-from alembic import op
 import sqlalchemy as sa
-import motcua.models
+from alembic import op
 
+import motcua.models
 
 revision = 'a3c5e9f1d2b7'
 down_revision = 'e76c03d719fb'
