@@ -97,7 +97,7 @@ def card():
 
 
 @bp.post("/check-in")
-def check_in():  # noqa: ANN201
+def check_in():
     """A remote number arrives: its 6-character code typed ({"code"}) or its status page's QR
     scanned ({"scan"}). Counters may call it from now on; it keeps its place in the queue."""
     from motcua.api.routing import parse_body

@@ -23,7 +23,7 @@ def _lang() -> str:
     return str(get_locale() or "vi")
 
 
-def _office(s, code: str) -> Office:  # noqa: ANN001
+def _office(s, code: str) -> Office:
     try:
         return remote.find_office(s, code)
     except QueueError:
@@ -37,7 +37,7 @@ def _page(html: str) -> Response:
 
 
 @bp.get("/q/")
-def offices():  # noqa: ANN201
+def offices():
     with state().db.read() as s:
         rows = [o for o in s.scalars(select(Office).order_by(Office.name)) if remote.RemoteSettings.of(o.settings).enabled]
         listed = [{"code": o.code, "name": o.name, "address": o.address} for o in rows]
@@ -45,7 +45,7 @@ def offices():  # noqa: ANN201
 
 
 @bp.get("/q/<code>")
-def office(code: str):  # noqa: ANN201
+def office(code: str):
     with state().db.read() as s:
         o = _office(s, code)
         rs = remote.RemoteSettings.of(o.settings)
@@ -57,7 +57,7 @@ def office(code: str):  # noqa: ANN201
 
 
 @bp.get("/public/<code>")
-def board(code: str):  # noqa: ANN201
+def board(code: str):
     with state().db.read() as s:
         o = _office(s, code)
         data = boards.board(s, o)

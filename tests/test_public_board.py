@@ -16,7 +16,7 @@ MONDAY = datetime(2026, 9, 7, 9, 0, tzinfo=HCM)
 REMOTE = REPO / "tests" / "data" / "remote.toml"
 
 
-def _served_day(client, demo, day: datetime) -> None:  # noqa: ANN001
+def _served_day(client, demo, day: datetime) -> None:
     """Three HT citizens issued at 9:00, called after 10, 20 and 30 minutes, rated 1, 2 and 4."""
     h, pad = demo.clerk(1).headers, demo.device_headers("Đánh giá quầy 1")
     with time_machine.travel(day, tick=False) as clock_:
@@ -30,7 +30,7 @@ def _served_day(client, demo, day: datetime) -> None:  # noqa: ANN001
             assert client.post("/api/v1/ratings", json=body, headers=pad).status_code == 201
 
 
-def test_board_json_has_today_and_the_last_30_days(make_app) -> None:  # noqa: ANN001
+def test_board_json_has_today_and_the_last_30_days(make_app) -> None:
     app, demos = make_app(config=REMOTE)
     client, demo = app.test_client(), demos["demo"]
     _served_day(client, demo, MONDAY - timedelta(days=7))
@@ -60,7 +60,7 @@ def test_board_json_has_today_and_the_last_30_days(make_app) -> None:  # noqa: A
     assert client.get("/public/nowhere").status_code == 404
 
 
-def test_remote_pages_list_fields_and_why_closed(make_app) -> None:  # noqa: ANN001
+def test_remote_pages_list_fields_and_why_closed(make_app) -> None:
     app, _ = make_app(config=REMOTE)
     client = app.test_client()
     with time_machine.travel(MONDAY, tick=False):

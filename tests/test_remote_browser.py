@@ -12,7 +12,7 @@ from tests.support.screen_checks import assert_accessible, assert_fits
 PHONE = {"width": 360, "height": 740}
 
 
-def test_take_a_remote_number_on_a_phone(live_server, browser) -> None:  # noqa: ANN001
+def test_take_a_remote_number_on_a_phone(live_server, browser) -> None:
     ctx = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", viewport=PHONE, is_mobile=True, has_touch=True)
     refused: list[str] = []
     try:

@@ -22,24 +22,24 @@ REMOTE = REPO / "tests" / "data" / "remote.toml"
 
 
 @pytest.fixture
-def checked(make_app, tmp_path):  # noqa: ANN001, ANN201
+def checked(make_app, tmp_path):
     config = tmp_path / "check_in.toml"
     config.write_text(REMOTE.read_text(encoding="utf-8").replace("remote_check_in = false", "remote_check_in = true"), encoding="utf-8")
     app, demos = make_app(config=config)
     return app, demos["demo"]
 
 
-def kiosk_ticket(client, demo):  # noqa: ANN001, ANN201
+def kiosk_ticket(client, demo):
     return client.post("/api/v1/tickets", json={"service": "CT"}, headers=demo.kiosk).json
 
 
-def remote_ticket(client, phone: str):  # noqa: ANN001, ANN201
+def remote_ticket(client, phone: str):
     r = client.post("/api/v1/public/tickets", json={"office": "demo", "service": "CT", "phone": phone})
     assert r.status_code == 201, r.json
     return r.json
 
 
-def call(client, demo) -> str | None:  # noqa: ANN001
+def call(client, demo) -> str | None:
     h = demo.clerk(1).headers
     client.post("/api/v1/counters/1/finish", headers=h)
     r = client.post("/api/v1/counters/1/next", headers=h)
@@ -49,7 +49,7 @@ def call(client, demo) -> str | None:  # noqa: ANN001
     return ticket and ticket["code"]
 
 
-def test_skipped_until_checked_in_then_called_in_its_place(checked) -> None:  # noqa: ANN001
+def test_skipped_until_checked_in_then_called_in_its_place(checked) -> None:
     app, demo = checked
     client = app.test_client()
     with time_machine.travel(MONDAY, tick=False) as clock_:
@@ -90,7 +90,7 @@ def test_skipped_until_checked_in_then_called_in_its_place(checked) -> None:  # 
         assert client.post("/kiosk/api/check-in", json={"code": "ABCDEF"}).status_code == 401
 
 
-def test_unchecked_number_expires_after_the_grace(checked) -> None:  # noqa: ANN001
+def test_unchecked_number_expires_after_the_grace(checked) -> None:
     app, demo = checked
     client, db = app.test_client(), app.extensions["motcua"].db
     with time_machine.travel(MONDAY, tick=False) as clock_:

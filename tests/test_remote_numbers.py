@@ -25,18 +25,18 @@ def phone(i: int) -> str:
     return f"0912 345 {i:03d}"
 
 
-def take(client, service: str = "HT", **body):  # noqa: ANN001, ANN003, ANN201
+def take(client, service: str = "HT", **body):
     return client.post(URL, json={"office": "demo", "service": service, **body})
 
 
 @pytest.fixture
-def remote_app(make_app):  # noqa: ANN001, ANN201
+def remote_app(make_app):
     app, demos = make_app(config=REMOTE)
     with time_machine.travel(MONDAY, tick=False):
         yield app, demos["demo"]
 
 
-def test_remote_number_is_the_kiosk_ticket_marked_remote(remote_app) -> None:  # noqa: ANN001
+def test_remote_number_is_the_kiosk_ticket_marked_remote(remote_app) -> None:
     app, demo = remote_app
     client = app.test_client()
     r = take(client, phone="+84 912 345 123")
@@ -58,7 +58,7 @@ def test_remote_number_is_the_kiosk_ticket_marked_remote(remote_app) -> None:  #
     assert call.json["ticket"]["code"] == "A001"
 
 
-def test_refusals_have_the_api_shape_and_codes(remote_app, tmp_path, make_app) -> None:  # noqa: ANN001
+def test_refusals_have_the_api_shape_and_codes(remote_app, tmp_path, make_app) -> None:
     app, _ = remote_app
     client = app.test_client()
     cases = [
@@ -86,7 +86,7 @@ def test_refusals_have_the_api_shape_and_codes(remote_app, tmp_path, make_app) -
     assert r.status_code == 403 and r.json["error"]["code"] == "remote_closed"
 
 
-def test_per_phone_limit_counts_the_day_not_cancelled_ones(remote_app) -> None:  # noqa: ANN001
+def test_per_phone_limit_counts_the_day_not_cancelled_ones(remote_app) -> None:
     app, _ = remote_app
     client = app.test_client()
     first = take(client, phone="0912345678")
@@ -100,7 +100,7 @@ def test_per_phone_limit_counts_the_day_not_cancelled_ones(remote_app) -> None: 
     assert take(client, "CT", phone="0912345678").status_code == 201
 
 
-def test_share_and_quota(remote_app) -> None:  # noqa: ANN001
+def test_share_and_quota(remote_app) -> None:
     app, demo = remote_app
     client = app.test_client()
     # HT: quota 20, remote share 50 % -> 10 remote numbers.
@@ -118,7 +118,7 @@ def test_share_and_quota(remote_app) -> None:  # noqa: ANN001
     assert r.status_code in (409, 403) and r.json["error"]["code"] in ("quota_reached", "remote_limit")
 
 
-def _race(app, threads: int, each: int) -> list[int]:  # noqa: ANN001
+def _race(app, threads: int, each: int) -> list[int]:
     """`threads` phones at once, each asking `each` times for HT; the status codes."""
     client_lock = threading.Lock()
     statuses: list[int] = []
@@ -140,25 +140,25 @@ def _race(app, threads: int, each: int) -> list[int]:  # noqa: ANN001
     return statuses
 
 
-def _assert_never_over_the_share(app, statuses: list[int]) -> None:  # noqa: ANN001
+def _assert_never_over_the_share(app, statuses: list[int]) -> None:
     assert statuses.count(201) == 10 and statuses.count(409) == len(statuses) - 10, statuses
     with app.extensions["motcua"].db.read() as s:
         numbers = sorted(s.scalars(select(Ticket.number).where(Ticket.source == "remote")))
     assert numbers == list(range(1, 11))  # gap-free: every refusal rolled its number back
 
 
-def test_threads_never_take_more_than_the_share_on_sqlite(remote_app) -> None:  # noqa: ANN001
+def test_threads_never_take_more_than_the_share_on_sqlite(remote_app) -> None:
     app, _ = remote_app
     _assert_never_over_the_share(app, _race(app, 8, 4))
 
 
-def test_threads_never_take_more_than_the_share_on_postgresql(pg_url: str, make_app) -> None:  # noqa: ANN001
+def test_threads_never_take_more_than_the_share_on_postgresql(pg_url: str, make_app) -> None:
     app, _ = make_app(config=REMOTE, database_url=pg_url)
     with time_machine.travel(MONDAY, tick=False):
         _assert_never_over_the_share(app, _race(app, 8, 4))
 
 
-def test_one_phone_from_threads_gets_one_number_on_postgresql(pg_url: str, make_app) -> None:  # noqa: ANN001
+def test_one_phone_from_threads_gets_one_number_on_postgresql(pg_url: str, make_app) -> None:
     app, _ = make_app(config=REMOTE, database_url=pg_url)
     statuses: list[int] = []
     barrier = threading.Barrier(6)
@@ -177,7 +177,7 @@ def test_one_phone_from_threads_gets_one_number_on_postgresql(pg_url: str, make_
     assert sorted(statuses) == [201, 409, 409, 409, 409, 409]
 
 
-def test_rate_limits_per_address_and_per_phone(make_app, monkeypatch) -> None:  # noqa: ANN001
+def test_rate_limits_per_address_and_per_phone(make_app, monkeypatch) -> None:
     monkeypatch.setenv("MOTCUA_REMOTE_LIMIT_PHONE", "2/hour")
     monkeypatch.setenv("MOTCUA_REMOTE_LIMIT_ADDRESS", "4/hour")
     app, _ = make_app(config=REMOTE)

@@ -31,7 +31,7 @@ def spellings(phone: str) -> set[bytes]:
     return {f.encode(enc) for f in forms for enc in ("utf-8", "utf-16-le")}
 
 
-def test_no_phone_in_clear_anywhere(make_app, tmp_path, caplog) -> None:  # noqa: ANN001
+def test_no_phone_in_clear_anywhere(make_app, tmp_path, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     app, demos = make_app(config=REMOTE)
     client, demo, st = app.test_client(), demos["demo"], app.extensions["motcua"]

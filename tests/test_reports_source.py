@@ -17,7 +17,7 @@ REMOTE = REPO / "tests" / "data" / "remote.toml"
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_summary_by_source(request, make_app, database: str) -> None:  # noqa: ANN001
+def test_summary_by_source(request, make_app, database: str) -> None:
     url = request.getfixturevalue("pg_url") if database == "postgresql" else None
     app, demos = make_app(config=REMOTE, database_url=url)
     client, demo = app.test_client(), demos["demo"]

@@ -18,7 +18,7 @@ from motcua.models import Office, Service
 from motcua.state import state
 
 
-def public_fields(s, office: Office) -> list[dict]:  # noqa: ANN001
+def public_fields(s, office: Office) -> list[dict]:
     """The office's fields as /q/<office> shows them: waiting, estimate, whether a remote number can be taken now."""
     now = clock.now()
     services = s.scalars(select(Service).where(Service.office_id == office.id, Service.active).order_by(Service.sort_order, Service.id)).all()
@@ -26,7 +26,7 @@ def public_fields(s, office: Office) -> list[dict]:  # noqa: ANN001
 
 
 @api_route("/public/offices", "GET", summary="Offices, and whether each gives remote numbers", auth="public")
-def public_offices():  # noqa: ANN201
+def public_offices():
     with state().db.read() as s:
         offices = s.scalars(select(Office).order_by(Office.name)).all()
         return jsonify(offices=[{"code": o.code, "name": o.name, "address": o.address,
@@ -35,7 +35,7 @@ def public_offices():  # noqa: ANN201
 
 @api_route("/public/tickets", "POST", summary="Take a remote number from a phone (never a priority one)", auth="public",
            body=S.RemoteTicket, response=S.IssuedTicket, status=201)
-def take_remote_ticket(body: S.RemoteTicket):  # noqa: ANN201
+def take_remote_ticket(body: S.RemoteTicket):
     if request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]):
         auth.require_csrf()
     with state().db.write() as s:
@@ -49,6 +49,6 @@ def take_remote_ticket(body: S.RemoteTicket):  # noqa: ANN201
 
 
 @api_route("/public/offices/<code>", "GET", summary="The public wait board: waiting, estimate and the last 30 days per field", auth="public")
-def public_board(code: str):  # noqa: ANN201
+def public_board(code: str):
     with state().db.read() as s:
         return jsonify(board.board(s, remote.find_office(s, code)))

@@ -18,13 +18,13 @@ from motcua.sqltime import ms_between
 HISTORY_DAYS = 30
 
 
-def satisfied(score, scale):  # noqa: ANN001, ANN201  columns
+def satisfied(score, scale):
     """The upper half of the scale counts as satisfied (score 1 is the best level): 'Rất hài lòng'
     and 'Hài lòng' of four or five levels, the best one of two or three."""
     return score * 2 <= case((scale < 4, 2), else_=scale)
 
 
-def history(session: Session, office: Office, today) -> dict[int, dict]:  # noqa: ANN001  a date
+def history(session: Session, office: Office, today) -> dict[int, dict]:
     """Per field id: the last HISTORY_DAYS days' (today excluded) called legs, mean wait in minutes,
     ratings and the share of them satisfied."""
     since = today - timedelta(days=HISTORY_DAYS)

@@ -60,7 +60,7 @@ class RemoteSettings:
     def share_for(self, service_code: str) -> int:
         return int(self.share_fields.get(service_code, self.share))
 
-    def cap(self, service: Any) -> int | None:  # noqa: ANN401  a Service or a services row
+    def cap(self, service: Any) -> int | None:
         """How many remote numbers the field may give today (None: no quota, no cap)."""
         if not service.daily_quota:
             return None
@@ -135,7 +135,7 @@ class RemoteAsk:
     check_in_code: str | None
     source: str = SOURCE
 
-    def admit(self, session: Session, service: Any, day: date) -> None:  # noqa: ANN401  a services row
+    def admit(self, session: Session, service: Any, day: date) -> None:
         """Refuse past the field's remote share or the phone's daily limit; the number is drawn."""
         # Remote numbers of the office count one after the other (see the module's docstring).
         session.execute(select(Office.id).where(Office.id == self.office_id).with_for_update())

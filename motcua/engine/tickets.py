@@ -45,7 +45,7 @@ class Remote(Protocol):
     phone_mask: str | None
     check_in_code: str | None
 
-    def admit(self, session: Session, service: Any, day: date) -> None: ...  # noqa: ANN401  a services row
+    def admit(self, session: Session, service: Any, day: date) -> None: ...
 
 
 @dataclass(frozen=True)
