@@ -36,6 +36,7 @@ def waiting_for_counter(session: Session, office: Office, c: Counter, user_id: i
             Ticket.business_day == day,
             Ticket.status == TicketStatus.waiting,
             Ticket.service_id.in_(ids),
+            queue_order.callable_now(Ticket.__table__),
         )
         .order_by(Ticket.service_id, *queue_order.field_order(Ticket.__table__))
     ).all() if ids else []

@@ -17,6 +17,7 @@ from kiosk.views import kiosk_settings, kiosk_voice
 from motcua import auth
 from motcua import speech as voice
 from motcua.engine import changes, citizens, clock, reprints, tickets
+from motcua.engine import check_in as arrivals
 from motcua.engine.errors import not_found
 from motcua.json_errors import error_response, use_json_errors
 from motcua.models import Device, DeviceKind, Office, PrintJob, Service
@@ -93,6 +94,23 @@ def card():
     with state().db.read() as s:
         office = s.get(Office, s.get(Device, p.device_id).office_id)
         return jsonify(citizens.card_status(s, office, id_qr, current_app.config["SECRET_KEY"]))
+
+
+@bp.post("/check-in")
+def check_in():
+    """A remote number arrives: its 6-character code typed ({"code"}) or its status page's QR
+    scanned ({"scan"}). Counters may call it from now on; it keeps its place in the queue."""
+    from motcua.api.routing import parse_body
+    from motcua.api.schemas import CheckIn
+
+    p = auth.check(devices=KIOSK)
+    body = parse_body(CheckIn)
+    with state().db.write() as s:
+        office = s.get(Office, s.get(Device, p.device_id).office_id)
+        now = clock.now()
+        t = arrivals.find_for_check_in(s, office, code=body.code, scan=body.scan, now=now)
+        view = arrivals.check_in(s, office, t, now)
+    return jsonify(ticket=view)
 
 
 @bp.post("/tickets/<public_id>/reprint")

@@ -35,6 +35,7 @@ def kiosk_strings() -> dict[str, str]:
         "issue_failed": _("Chưa cấp được số. Vui lòng thử lại."),
         # The scanner: a citizen's card, a dossier receipt (kiosk/static/scan.js).
         "card_bad": _("Không đọc được thẻ, mời thử lại hoặc chọn lĩnh vực"),
+        "checked_in": _("Đã xác nhận có mặt. Số {code} giữ nguyên chỗ, mời bạn chờ gọi."),
         "card_hello": _("Xin chào {name}"),
         "card_pick": _("Mời chọn lĩnh vực bên dưới"),
         "card_elderly": _("Ưu tiên người cao tuổi"),

@@ -73,6 +73,7 @@ def kiosk_page():
             "print_job": url_for("kiosk_api.print_job", job_id=0).removesuffix("0"),
             "qr": url_for("kiosk.qr_svg", public_id="__ID__"),
             "card": url_for("kiosk_api.card"),
+            "check_in": url_for("kiosk_api.check_in"),
             "reprint": url_for("kiosk_api.reprint", public_id="__ID__"),
             "page": url_for("kiosk.kiosk_page"),
             "help": url_for("kiosk_api.call_staff"),

@@ -36,6 +36,7 @@ GROUP_HEADERS = {
     "hour": ("Giờ", "Khung giờ"),
     "weekday": ("Thứ (1 = Thứ Hai)", "Thứ"),
     "day": ("Ngày", "Ngày (dd/mm/yyyy)"),
+    "source": ("Nguồn", "Nguồn lấy số"),
 }
 SHEET_NAMES = {
     "counter": "Theo quầy",
@@ -44,6 +45,7 @@ SHEET_NAMES = {
     "hour": "Theo giờ",
     "weekday": "Theo thứ",
     "day": "Theo ngày",
+    "source": "Theo nguồn",
 }
 
 # (key, header, kind): kind "n" a count, "min" seconds shown as minutes, "pct" a share as %.

@@ -209,11 +209,11 @@ def _helpers() -> dict:
         "weekday_label": lambda k: weekday_names()[int(k) - 1],
         "group_headings": {
             "service": _("Theo lĩnh vực"), "counter": _("Theo quầy"), "clerk": _("Theo cán bộ"),
-            "hour": _("Theo giờ"), "weekday": _("Theo thứ"), "day": _("Theo ngày"),
+            "hour": _("Theo giờ"), "weekday": _("Theo thứ"), "day": _("Theo ngày"), "source": _("Theo nguồn lấy số"),
         },
         "group_titles": {
             "service": _("Lĩnh vực"), "counter": _("Quầy"), "clerk": _("Cán bộ"),
-            "hour": _("Giờ"), "weekday": _("Thứ"), "day": _("Ngày"),
+            "hour": _("Giờ"), "weekday": _("Thứ"), "day": _("Ngày"), "source": _("Nguồn"),
         },
     }
 

@@ -32,6 +32,14 @@ CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; 
        "script-src 'self'; style-src 'self' 'unsafe-inline'")
 
 
+def csp(frame_ancestors: list[str] | None = None) -> str:
+    """The policy; a page that may be embedded elsewhere (the public wait board: `g.frame_ancestors`,
+    from the office's validated `board_frame_ancestors`) names those sites too."""
+    if not frame_ancestors:
+        return CSP
+    return CSP.replace("frame-ancestors 'self'", "frame-ancestors 'self' " + " ".join(frame_ancestors))
+
+
 def select_locale() -> str:
     lang = request.args.get("lang") or request.cookies.get("lang")
     return lang if lang in LANGUAGES else "vi"
@@ -82,6 +90,7 @@ def create_app(
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie sessions (motcua.auth)
     app.register_blueprint(api_bp)
     limits.init_issue_limits(app)
+    limits.init_remote_limits(app)
     realtime.init_app(app, db, redis_url=settings["redis_url"])
     health.init_app(app)
     metrics.init_app(app)
@@ -91,8 +100,10 @@ def create_app(
     def _headers(resp):
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
-        resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        resp.headers.setdefault("Content-Security-Policy", CSP)
+        embeddable = g.get("frame_ancestors")
+        if not embeddable:  # X-Frame-Options cannot name other sites: frame-ancestors alone says who may
+            resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        resp.headers.setdefault("Content-Security-Policy", csp(embeddable))
         lang = request.args.get("lang")
         if lang in LANGUAGES:
             resp.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax")

@@ -79,6 +79,8 @@ class FieldConfig(_Strict):
     # The picture on the kiosk's button, one of the bundled icons (kiosk/README.md); unset: a
     # default chosen from the field's name.
     icon: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")] | None = None
+    # Percent of the day's quota remote numbers may take (None: the office's remote_share).
+    remote_share: int | None = Field(default=None, ge=0, le=100)
 
     _v = field_validator("issuing_windows")(lambda v: v if v is None else _check_spans(v))
 
@@ -151,6 +153,15 @@ class OfficeConfig(_Strict):
     dossier_pattern: str = DEFAULT_DOSSIER_PATTERN
     results_service: str | None = None
     personal_data_days: int = Field(default=90, ge=1, le=3650)
+    # Remote numbers from a phone (/q/<office>, motcua.engine.remote).
+    remote_enabled: bool = False
+    remote_share: int = Field(default=50, ge=0, le=100)  # percent of a field's daily quota
+    remote_phone_required: bool = True
+    remote_per_phone_per_day: int = Field(default=1, ge=1, le=20)
+    remote_check_in: bool = False  # counters skip a remote number until the kiosk checks it in
+    check_in_grace_minutes: int = Field(default=15, ge=1, le=240)
+    # Sites allowed to embed the public wait board in an <iframe> (CSP frame-ancestors sources).
+    board_frame_ancestors: list[Annotated[str, Field(pattern=r"^(https?://)?(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$")]] = Field(default_factory=list)
     fields: list[FieldConfig] = Field(min_length=1)
     counters: list[CounterConfig] = Field(default_factory=list)
     priority_groups: list[PriorityGroupConfig] = Field(default_factory=list)

@@ -152,6 +152,29 @@ def run_due(app: Flask, now: datetime | None = None) -> list[DayEndResult]:
     return results
 
 
+def expire_check_ins(app: Flask, now: datetime | None = None) -> int:
+    """A day-time tick (every minute): cancel the remote numbers whose check-in grace ran out
+    (engine.check_in); an office at a time, so one office's failure leaves the others' work done."""
+    from motcua.engine import check_in
+
+    st = app.extensions["motcua"]
+    now = now or clock.now()
+    with st.db.read() as s:
+        office_ids = [o.id for o in s.scalars(select(Office).order_by(Office.id)) if (o.settings or {}).get("remote_check_in")]
+    expired = 0
+    for office_id in office_ids:
+        try:
+            with st.db.write() as s:
+                n = check_in.expire_due(s, s.get(Office, office_id), now)
+        except Exception:  # the next tick retries
+            log.exception("check-in expiry failed for office %s", office_id)
+            continue
+        if n:
+            log.info("office %s: %d remote numbers expired unchecked", office_id, n)
+        expired += n
+    return expired
+
+
 def start(app: Flask, *, first_run: datetime | None = None, now: datetime | None = None):
     """Start this process's scheduler (serving processes only, not CLI commands); `now` pins
     the clock the job sees (tests)."""
@@ -165,6 +188,10 @@ def start(app: Flask, *, first_run: datetime | None = None, now: datetime | None
     first = first_run or datetime.now(clock.zone("UTC")) + timedelta(seconds=STARTUP_DELAY_S)
     scheduler.add_job(run_due, CronTrigger(minute=CRON_MINUTES, timezone="UTC"), args=[app, now], id="day_end",
                       next_run_time=first, coalesce=True, max_instances=1, misfire_grace_time=240)
+    # Two processes expiring the same ticket: the state machine's compare-and-set refuses the
+    # second, whose transaction rolls back; its next tick finds nothing left to do.
+    scheduler.add_job(expire_check_ins, CronTrigger(minute="*", timezone="UTC"), args=[app, now], id="check_in_expiry",
+                      coalesce=True, max_instances=1, misfire_grace_time=50)
     scheduler.start()
     state.scheduler = scheduler
     return scheduler

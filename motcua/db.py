@@ -357,7 +357,9 @@ class SqliteFiles:
         missing = False
         for path in self.paths:
             if not os.access(path, os.W_OK):
-                if os.path.exists(path):
+                # Asked again: another connection may have just removed the -wal/-shm (access()
+                # failed: missing) and the next one created it again before exists() looked.
+                if os.path.exists(path) and not os.access(path, os.W_OK):
                     raise DatabaseUnwritable(PermissionError(f"cannot write {path}"))
                 missing = True
         if missing and not os.access(self.folder, os.W_OK):  # SQLite creates the -wal and -shm here

@@ -10,6 +10,9 @@ every few seconds at the busiest). Set with environment variables, `off` disable
                                 motcua.production, or every citizen shares the proxy's address)
     MOTCUA_AUTH_FAILURE_LIMIT   default "60/minute"   requests per address refused for a missing,
                                 made-up or revoked token; past it they get 429 instead of 401
+    MOTCUA_REMOTE_LIMIT_ADDRESS default "20/hour"     remote numbers asked from one address
+    MOTCUA_REMOTE_LIMIT_PHONE   default "5/hour"      remote numbers asked for one phone (keyed by
+                                its HMAC: the storage never sees the number)
 
 Only requests that got through authentication use up the per-address issuing budget: a stranger
 sending made-up tokens from the kiosks' address spends the failure budget, which a real kiosk
@@ -42,6 +45,8 @@ ISSUE_LIMITS = {  # environment variable -> default
     "MOTCUA_ISSUE_LIMIT_DEVICE": "30/minute",
     "MOTCUA_ISSUE_LIMIT_ADDRESS": "120/minute",
     "MOTCUA_AUTH_FAILURE_LIMIT": "60/minute",
+    "MOTCUA_REMOTE_LIMIT_ADDRESS": "20/hour",
+    "MOTCUA_REMOTE_LIMIT_PHONE": "5/hour",
 }
 
 
@@ -166,3 +171,34 @@ def init_issue_limits(app: Flask) -> None:
     if address:  # refusals (401) spend the failure budget instead (_count_auth_failure)
         view = limiter.limit(address, key_func=_address_key, methods=["POST"], deduct_when=_authenticated)(view)
     app.view_functions["api.issue_ticket"] = view
+
+
+def _remote_address_key() -> str:
+    return "remote-addr:" + get_remote_address()
+
+
+def _remote_phone_key() -> str:
+    """The phone of a remote number request, as its HMAC (digits only, so spacing changes nothing)."""
+    import hmac
+
+    from flask import current_app
+
+    data = request.get_json(silent=True)
+    phone = data.get("phone") if isinstance(data, dict) else None
+    digits = "".join(ch for ch in phone if ch.isdigit())[-9:] if isinstance(phone, str) else ""
+    if not digits:
+        return "remote-phone:none:" + get_remote_address()  # no phone: the address's budget
+    return "remote-phone:" + hmac.new(current_app.config["SECRET_KEY"].encode(), digits.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def init_remote_limits(app: Flask) -> None:
+    """Limit POST /api/v1/public/tickets per address and per phone (no sign-in stands in front of it)."""
+    limiter: Limiter = app.extensions["motcua.limiter"]
+    address = issue_limit("MOTCUA_REMOTE_LIMIT_ADDRESS", app.testing)
+    phone = issue_limit("MOTCUA_REMOTE_LIMIT_PHONE", app.testing)
+    view = app.view_functions["api.take_remote_ticket"]
+    if phone:
+        view = limiter.limit(phone, key_func=_remote_phone_key, methods=["POST"])(view)
+    if address:
+        view = limiter.limit(address, key_func=_remote_address_key, methods=["POST"])(view)
+    app.view_functions["api.take_remote_ticket"] = view

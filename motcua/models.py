@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -299,6 +300,9 @@ class Ticket(Base):
         Index("ix_tickets_queue", "office_id", "business_day", "status", "service_id", "queue_key"),
         # "The same card the same day": a citizen's tickets of a day, by the card's keyed hash.
         Index("ix_tickets_citizen", "office_id", "business_day", "citizen_ref"),
+        # A phone's remote numbers of a day (the per-phone limit), and the kiosk's check-in code.
+        Index("ix_tickets_phone", "office_id", "business_day", "phone_ref"),
+        Index("ix_tickets_check_in", "office_id", "business_day", "check_in_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -328,6 +332,18 @@ class Ticket(Base):
     # after `personal_data_days` by the day end. The age band stays for reports.
     citizen_ref: Mapped[str | None] = mapped_column(String(64))
     age_band: Mapped[str | None] = mapped_column(String(8))
+    # Where the ticket came from: "kiosk" (or staff), "remote" (a phone, engine.remote).
+    source: Mapped[str] = mapped_column(String(16), default="kiosk", server_default="kiosk")
+    # A remote number's phone: HMAC with the instance secret, and the mask shown ("09xx xxx 123").
+    phone_ref: Mapped[str | None] = mapped_column(String(64))
+    phone_mask: Mapped[str | None] = mapped_column(String(16))
+    # With the office's remote_check_in: counters skip the ticket until the kiosk checks it in
+    # (its 6-character code or its status page's QR); it expires at check_in_due_at, set once a
+    # counter has passed it.
+    check_in_code: Mapped[str | None] = mapped_column(String(8))
+    awaiting_check_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    checked_in_at: Mapped[datetime | None]
+    check_in_due_at: Mapped[datetime | None]
 
     service: Mapped[Service] = relationship(foreign_keys=[service_id])
     series: Mapped[Service] = relationship(foreign_keys=[series_id])

@@ -15,6 +15,8 @@ SETTING_KEYS = (
     "announcement_repeat", "kiosk_reset_seconds", "print_max_age_seconds", "rating_seconds", "wait_alert_minutes",
     "rating_scale", "rating_scale_en", "rating_low_count", "no_show_min_seconds",
     "elderly_age", "one_ticket_per_citizen", "dossier_pattern", "results_service", "personal_data_days",
+    "remote_enabled", "remote_share", "remote_phone_required", "remote_per_phone_per_day", "remote_check_in",
+    "check_in_grace_minutes", "board_frame_ancestors",
 )
 
 
@@ -23,6 +25,7 @@ def office_settings(oc: OfficeConfig) -> dict:
     settings["holidays"] = [d.isoformat() for d in oc.holidays]
     # Per-field exceptions to the office's one-ticket-per-citizen rule.
     settings["one_ticket_per_citizen_fields"] = {f.code: f.one_ticket_per_citizen for f in oc.fields if f.one_ticket_per_citizen is not None}
+    settings["remote_share_fields"] = {f.code: f.remote_share for f in oc.fields if f.remote_share is not None}
     return settings
 
 

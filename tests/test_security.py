@@ -79,6 +79,10 @@ POLICIES: list[tuple[str, Policy]] = [
     ("/api/v1/counters/", STAFF_ONLY),
     ("/api/v1/ratings", Policy.of({PAD})),
     ("/api/v1/reports/", MANAGERS_ONLY),
+    ("/q/", PUBLIC),  # remote numbers from a phone, and the public wait board
+    ("/public/", PUBLIC),
+    ("/api/v1/public/", PUBLIC),
+    ("/api/v1/public/tickets=POST", OPEN),  # refusals here are the office's limits, not authorization
 ]
 
 
@@ -110,7 +114,7 @@ def fill(rule: str, sample: dict[str, object]) -> str:
     return re.sub(r"<(?:(\w+):)?(\w+)>", value, rule)
 
 
-BODY_SAMPLES = {"service": "HT", "reason": "kiểm tra quyền", "code": "A001", "score": 1, "position": "back"}
+BODY_SAMPLES = {"office": "demo", "service": "HT", "reason": "kiểm tra quyền", "code": "A001", "score": 1, "position": "back"}
 
 
 def api_bodies(sample: dict[str, object]) -> dict[tuple[str, str], dict]:

@@ -18,6 +18,7 @@
   const $ = (id) => document.getElementById(id);
   const fmt = (text, vars) => String(text).replace(/\{(\w+)\}/g, (m, k) => (k in vars ? vars[k] : m));
   const CARD = /^\s*\d{12}\|/;
+  const STATUS_PAGE = /\/t\/[A-Za-z0-9_-]{16,32}(?:[\/?#]|\s*$)/;  // a remote number's status page QR: check-in
 
   let card = null;       // {qr, citizen, elderly, waiting}
   let elderlyOn = false; // the pre-selected elderly priority
@@ -52,12 +53,29 @@
   function scanned(text) {
     if (!K.isOnline() || K.inFlight()) return;
     if (CARD.test(text)) return readCard(text);
+    if (STATUS_PAGE.test(text)) return checkIn(text);
     if (K.settings().results_desk) return receipt(text);
     refuseCard();
   }
 
   function refuseCard() {
     K.showMessage(S.card_bad, SE && SE.card_bad);
+  }
+
+  // ---- a remote number arriving: its status page's QR checks it in -----------------------------
+
+  async function checkIn(text) {
+    K.busy(true);
+    try {
+      const r = await K.withRetry(() => K.api(K.cfg.urls.check_in, { method: "POST", body: JSON.stringify({ scan: text.trim() }) }));
+      const t = r.body.ticket;
+      K.showMessage(fmt(S.checked_in, { code: t.code }), SE && fmt(SE.checked_in, { code: t.code }));
+    } catch (err) {
+      if (err.kind === "refused" && err.body && err.body.error) K.showMessage(err.body.error.message, err.body.error.message_en);
+      else K.showMessage(S.issue_failed, SE && SE.issue_failed);
+    } finally {
+      K.busy(false);
+    }
   }
 
   // ---- a citizen's card ------------------------------------------------------------------------

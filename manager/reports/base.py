@@ -21,13 +21,15 @@ from motcua.engine.errors import QueueError
 from motcua.models import Counter, Office, PriorityGroup, Rating, Service, Ticket, TicketEvent, TicketLeg, User
 from motcua.sqltime import ms_between
 
-GROUPS = ("counter", "clerk", "service", "hour", "weekday", "day")
+GROUPS = ("counter", "clerk", "service", "hour", "weekday", "day", "source")
 ALIASES = {"field": "service", "linh_vuc": "service"}
 MAX_DAYS = 3 * 366
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 OUTCOMES_VI = {"served": "Đã phục vụ", "no_show": "Vắng mặt", "transferred": "Chuyển lĩnh vực", "cancelled": "Đã hủy", None: "Chưa kết thúc"}
 NOT_CALLED_VI = "(chưa gọi)"
+# Where tickets came from (tickets.source).
+SOURCES_VI = {"kiosk": "Tại kiosk", "remote": "Lấy số từ xa"}
 
 L = TicketLeg.__table__
 T = Ticket.__table__

@@ -6,7 +6,10 @@ Grouping (group_by):
   falls in a "not called" row);
 - service: the leg's field;
 - hour: the local hour the leg joined the queue (the ticket was issued or transferred in);
-- weekday (ISO, Monday = 1), day: the business day.
+- weekday (ISO, Monday = 1), day: the business day;
+- source: where the ticket came from (kiosk, remote); these rows add no_show_share = no_show /
+  issued (for "remote", the remote no-show share; remote numbers that expired unchecked are
+  among the cancelled).
 
 Figures per group:
 - legs: legs that joined a queue; issued: first legs (tickets issued); transferred_in: later legs;
@@ -41,10 +44,12 @@ from sqlalchemy.orm import Session
 
 from manager.reports.base import (
     NOT_CALLED_VI,
+    SOURCES_VI,
     WEEKDAYS_VI,
     L,
     Names,
     R,
+    T,
     check_range,
     dialect_of,
     in_range,
@@ -117,6 +122,9 @@ def _key_expr(group_by: str, office: Office, start: date, end: date, dialect: st
         return local_hour(L.c.queued_at, office.timezone, start, end, dialect)
     if group_by == "weekday":
         return iso_weekday(L.c.business_day, dialect)
+    if group_by == "source":  # the leg's ticket's source, without joining tickets into every read
+        src = T.alias("source_ticket")  # its own alias: some reads join tickets already
+        return select(src.c.source).where(src.c.id == L.c.ticket_id).correlate_except(src).scalar_subquery()
     return cast(L.c.business_day, String)  # text: the same key from every query and driver
 
 
@@ -244,7 +252,10 @@ def summary(session: Session, office: Office, start: date, end: date, group_by: 
     names = Names.load(session, office)
     rows = []
     for k, a in accs.items():
-        rows.append({**_group_fields(group_by, k, names), **_figures(a, levels)})
+        row = {**_group_fields(group_by, k, names), **_figures(a, levels)}
+        if group_by == "source":
+            row["no_show_share"] = stats.share(row["no_show"], row["issued"])
+        rows.append(row)
     rows.sort(key=lambda r: _sort_key(group_by, r, names))
 
     total = _Acc()
@@ -280,6 +291,8 @@ def _group_fields(group_by: str, k: Any, names: Names) -> dict[str, Any]:
     if group_by == "weekday":
         k = int(k)
         return {"key": k, "label": WEEKDAYS_VI[k - 1]}
+    if group_by == "source":
+        return {"key": k, "label": SOURCES_VI.get(k, k)}
     d = k if isinstance(k, date) else date.fromisoformat(str(k))
     return {"key": d.isoformat(), "label": d.strftime("%d/%m/%Y")}
 
@@ -292,6 +305,8 @@ def _sort_key(group_by: str, row: dict, names: Names) -> tuple:
         return (0, order.get(row["key"], (0, 0)), "")
     if group_by == "clerk":
         return (0, 0, row["label"].casefold())
+    if group_by == "source":
+        return (0, list(SOURCES_VI).index(row["key"]) if row["key"] in SOURCES_VI else len(SOURCES_VI), row["key"])
     return (0, row["key"], "")
 
 

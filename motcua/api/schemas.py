@@ -48,6 +48,24 @@ class CancelTicket(_Body):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class RemoteTicket(_Body):
+    office: str = Field(min_length=1, max_length=32, description="Office code")
+    service: str = Field(min_length=1, max_length=16, description="Field code")
+    phone: str | None = Field(default=None, max_length=20, description="Vietnamese mobile number (kept only as a keyed hash)")
+    priority: str | None = Field(default=None, max_length=32, description="Never accepted remotely: priority is checked at the kiosk")
+
+
+class CheckIn(_Body):
+    code: str | None = Field(default=None, max_length=16, description="The 6-character check-in code")
+    scan: str | None = Field(default=None, max_length=500, description="The status page's QR text, as the kiosk's scanner read it")
+
+    @model_validator(mode="after")
+    def _one(self) -> CheckIn:
+        if (self.code is None) == (self.scan is None):
+            raise ValueError("give code or scan")
+        return self
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str = Field(description="Vietnamese")
@@ -105,6 +123,11 @@ class HeldTicketOut(TicketOut):
     """For whoever holds the ticket: its unguessable public id (status page, cancel, rating)."""
 
     public_id: str
+    source: str | None = Field(default=None, description="kiosk or remote (a number taken from a phone)")
+    phone_mask: str | None = Field(default=None, description="A remote number's phone, masked (09xx xxx 123)")
+    awaiting_check_in: bool | None = Field(default=None, description="A remote number counters skip until the kiosk checks it in")
+    check_in_code: str | None = Field(default=None, description="The 6-character code typed at the kiosk to check in")
+    check_in_due_at: str | None = Field(default=None, description="When an unchecked remote number expires (once counters passed it)")
 
 
 class CitizenOut(BaseModel):

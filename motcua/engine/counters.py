@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
-from motcua.engine import changes, clock, queue_order, ticket_sql, transitions
+from motcua.engine import changes, check_in, clock, queue_order, ticket_sql, transitions
 from motcua.engine.errors import QueueError, conflict, not_found
 from motcua.engine.estimates import forget_mean
 from motcua.engine.tickets import find_service
@@ -153,6 +153,7 @@ def call_next(session: Session, c: Counter, user: User | None, now: datetime | N
             return None
         t = transitions.claim_head(conn, c, head, day)
         if t is not None:
+            check_in.mark_passed(conn, office, head, day, now)
             break
     else:
         raise QueueError("busy", "Hệ thống đang bận, vui lòng bấm lại.", "The queue is busy, please press again.", status=503)

@@ -21,7 +21,7 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from motcua.config import parse_span
-from motcua.engine import clock, field_stats
+from motcua.engine import clock, field_stats, queue_order
 from motcua.engine.wait_model import Cost, Desk, Queue, forecast
 from motcua.models import Counter, CounterEvent, CounterService, CounterStatus, Service, Ticket, TicketLeg, TicketStatus, WaitingCount
 from motcua.prepared import Prepared
@@ -99,7 +99,7 @@ _COUNTS = Prepared(
 _HEADS = Prepared(  # the office's waiting tickets, by the queue index alone
     select(_tickets.c.service_id, func.min(_tickets.c.queue_key))
     .where(_tickets.c.office_id == bindparam("office_id"), _tickets.c.business_day == bindparam("day"),
-           _tickets.c.status == TicketStatus.waiting)
+           _tickets.c.status == TicketStatus.waiting, queue_order.callable_now(_tickets))
     .group_by(_tickets.c.service_id)
 )
 _PAUSED_AT = Prepared(select(func.max(_cevents.c.at)).where(_cevents.c.counter_id == bindparam("counter_id"), _cevents.c.kind == "paused"))
@@ -110,6 +110,7 @@ _AHEAD_IN_CLASS = Prepared(
         _tickets.c.office_id == bindparam("office_id"), _tickets.c.business_day == bindparam("day"),
         _tickets.c.status == TicketStatus.waiting, _tickets.c.service_id == bindparam("service_id"),
         _tickets.c.queue_key < bindparam("key"), (_tickets.c.priority_group_id.is_not(None)) == bindparam("prio"),
+        queue_order.callable_now(_tickets),
     )
 )
 

@@ -11,6 +11,10 @@ Everything that needs the order asks this module: the claim in call next (`heads
 `in_class`, `class_order`), "people ahead" on the status page and at issuing (`ahead`,
 `ahead_when_last`), and the clerk's waiting list (`field_order`).
 
+A remote number waiting for its check-in at the kiosk (the office's `remote_check_in`) keeps its
+place but is not callable (`callable_now`): the claim, the heads, "people ahead", the clerk's
+list and the wait model's heads leave it out until it is checked in.
+
 Appointments inside their window will be a class of their own: add it to `Head`'s classes and
 `pick`, give `in_class`/`field_order` its condition, and the three users follow.
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Table, and_, bindparam, false, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.selectable import Alias
 
@@ -42,8 +46,14 @@ def is_priority(t: Tickets) -> ColumnElement[bool]:
     return t.c.priority_group_id.is_not(None)
 
 
+def callable_now(t: Tickets) -> ColumnElement[bool]:
+    """A waiting ticket a counter may call: not a remote number still waiting for its check-in."""
+    return t.c.awaiting_check_in == false()
+
+
 def in_class(t: Tickets, priority: bool) -> ColumnElement[bool]:
-    return t.c.priority_group_id.is_not(None) if priority else t.c.priority_group_id.is_(None)
+    """The callable tickets of one class (the claim's WHERE)."""
+    return and_(callable_now(t), t.c.priority_group_id.is_not(None) if priority else t.c.priority_group_id.is_(None))
 
 
 def class_order(t: Tickets) -> tuple[ColumnElement, ...]:
@@ -63,8 +73,8 @@ def ahead(t: Tickets, ticket: Ticket) -> ColumnElement[bool]:
     an ordinary ticket this is an upper bound)."""
     earlier = or_(t.c.queue_key < ticket.queue_key, and_(t.c.queue_key == ticket.queue_key, t.c.id < ticket.id))
     if ticket.priority_group_id is None:
-        return or_(is_priority(t), earlier)
-    return and_(is_priority(t), earlier)
+        return and_(callable_now(t), or_(is_priority(t), earlier))
+    return and_(callable_now(t), is_priority(t), earlier)
 
 
 def ahead_when_last(priority: bool, waiting: int, priority_waiting: int) -> int:
@@ -80,6 +90,7 @@ _HEADS = (
         _tickets.c.business_day == bindparam("day"),
         _tickets.c.status == TicketStatus.waiting,
         _tickets.c.service_id.in_(bindparam("served", expanding=True)),
+        callable_now(_tickets),
     )
     .group_by(_tickets.c.service_id, is_priority(_tickets))
 )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from types import SimpleNamespace
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -36,6 +37,17 @@ def unknown_priority(code: str) -> QueueError:
     return QueueError("unknown_priority", f"Không có nhóm ưu tiên '{code}'.", f"There is no priority group '{code}'.", status=422)
 
 
+class Remote(Protocol):
+    """What a remote number adds to issuing (engine.remote.RemoteAsk)."""
+
+    source: str
+    phone_ref: str | None
+    phone_mask: str | None
+    check_in_code: str | None
+
+    def admit(self, session: Session, service: Any, day: date) -> None: ...
+
+
 @dataclass(frozen=True)
 class Issued:
     """What issuing answers with: the ticket as the API shows it, and what the kiosk needs next."""
@@ -63,7 +75,7 @@ _REPLAY = Prepared(select(_tickets.c.id).where(_tickets.c.office_id == bindparam
 _TICKET_INSERT = Prepared(_tickets.insert().returning(_tickets.c.id), keys=(
     "public_id", "office_id", "series_id", "service_id", "business_day", "number", "code", "priority_group_id", "status",
     "queue_key", "issued_at", "idempotency_key", "device_id", "issued_by_id", "waiting_ahead", "eta_low", "eta_high",
-    "citizen_ref", "age_band"))
+    "citizen_ref", "age_band", "source", "phone_ref", "phone_mask", "check_in_code", "awaiting_check_in"))
 _JOB_INSERT = Prepared(_jobs.insert().returning(_jobs.c.id), keys=("ticket_id", "printer_id", "backup_printer_id", "created_at", "updated_at"))
 
 
@@ -80,6 +92,7 @@ def issue_ticket(
     look_for_replay: bool = True,
     citizen_ref: str | None = None,
     age_band: str | None = None,
+    remote: Remote | None = None,
 ) -> Issued:
     """Issue a ticket in the session's write transaction. The same idempotency key answers with
     the first ticket; the device (if any) is marked seen and its printer gets a durable job.
@@ -112,6 +125,8 @@ def issue_ticket(
     number = next_number(session, service, day)
     if quota_used_up(service, number - 1):
         raise QueueError(*QUOTA_REACHED, status=409)  # the write rolls back, and the number with it
+    if remote is not None:
+        remote.admit(session, service, day)
     # The new ticket is last of its class, so those ahead are counted before it exists.
     forecast = estimate(session, office, service.id, now, priority=group is not None)
     waiting, est = forecast.waiting, forecast.eta
@@ -124,6 +139,9 @@ def issue_ticket(
         queue_key=now.timestamp(), issued_at=now, idempotency_key=idempotency_key, device_id=device_id,
         issued_by_id=user_id, waiting_ahead=ahead, eta_low=est.low, eta_high=est.high,
         citizen_ref=citizen_ref, age_band=age_band,  # from a card (engine.citizens); never the card itself
+        source=remote.source if remote else "kiosk", phone_ref=remote.phone_ref if remote else None,
+        phone_mask=remote.phone_mask if remote else None, check_in_code=remote.check_in_code if remote else None,
+        awaiting_check_in=bool(remote and remote.check_in_code),
     ))
     job_id = printer_id = None
     if device_id is not None:

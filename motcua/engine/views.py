@@ -31,7 +31,11 @@ def ticket_view(t: Ticket) -> dict:
 def holder_ticket_view(t: Ticket) -> dict:
     """ticket_view with the public id, for those who already hold the ticket or must name it: the
     citizen's status page, the kiosk that issued it, the rating pad of the counter that served it."""
-    return {**ticket_view(t), "public_id": t.public_id}
+    view = {**ticket_view(t), "public_id": t.public_id, "source": t.source}
+    if t.source == "remote":  # the holder's own: the phone's mask, and the code the kiosk checks in
+        view.update(phone_mask=t.phone_mask, awaiting_check_in=t.awaiting_check_in,
+                    check_in_code=t.check_in_code if t.awaiting_check_in else None, check_in_due_at=iso(t.check_in_due_at))
+    return view
 
 
 def new_ticket_view(ticket_id: int, code: str, number: int, service, group, issued_at: datetime) -> dict:
