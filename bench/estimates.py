@@ -2,60 +2,109 @@
 
     python -m bench.estimates [SCENARIO.toml ...]
 
-Each scenario (default: every bench/scenarios/*.toml naming a config) runs twice with the same
+Each scenario (default: every bench/scenarios/*.toml and bench/scenarios/unseen/*.toml naming a
+config; the unseen ones were never used to choose the estimator's constants) runs twice with the same
 seed, so the same citizens arrive and are served alike (estimates never change the queue):
 once with the old estimator patched into issuing, once with the current one. The goal: at
 least 80 % of called citizens called inside their range, a median width of at most 10 minutes
 or 40 % of the range's middle, and a known estimate for more than 95 % of tickets of a field
-on a day its queue was served. Figures go to docs/benchmarks.md.
+on a day its queue was served. Beside them: the share of citizens called before their range
+(early) and after it (late), and the mean time of one `estimate()` call while issuing that day
+(the caches warm as they are in service). Figures go to docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+from sqlalchemy import case, func, select
+
 from bench import legacy_estimate
 from bench.report import write_section
+from motcua.db import Database
 from motcua.engine import tickets
+from motcua.models import Ticket, TicketLeg
 from motcua.simulation.simulate import simulate
+from motcua.sqltime import ms_between
+
+L, T = TicketLeg.__table__, Ticket.__table__
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
 
-def run(path: Path, legacy: bool) -> tuple[dict, float]:
+def run(path: Path, legacy: bool) -> tuple[dict, float, float]:
+    """The scenario's figures, its run time (s) and the mean time of one estimate at issuing (ms)."""
     current = tickets.estimate
-    if legacy:
-        tickets.estimate = legacy_estimate.estimate
-    try:
+    fn = legacy_estimate.estimate if legacy else current
+    spent = [0.0, 0]
+
+    def timed(*args, **kwargs):
         started = time.perf_counter()
-        out = simulate(path)
-        return out, time.perf_counter() - started
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - started
+            spent[1] += 1
+
+    tickets.estimate = timed
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
+        url = f"sqlite:///{tmp / 'sim.db'}"
+        started = time.perf_counter()
+        out = simulate(path, database_url=url)
+        took = time.perf_counter() - started
+        out["eta"].update(_early_late(url))
+        return out, took, 1000 * spent[0] / max(spent[1], 1)
     finally:
         tickets.estimate = current
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _early_late(url: str) -> dict[str, float | None]:
+    """The shares of called first legs with a range that were called before it, and after it."""
+    db = Database(url)
+    try:
+        with db.read() as s:
+            dialect = s.get_bind().dialect.name
+            w = ms_between(L.c.called_at, L.c.queued_at, dialect)
+            n, early, late = s.execute(
+                select(func.count(), func.sum(case((w < T.c.eta_low * 60000, 1), else_=0)),
+                       func.sum(case((w > T.c.eta_high * 60000, 1), else_=0)))
+                .select_from(L.join(T, T.c.id == L.c.ticket_id))
+                .where(L.c.seq == 1, L.c.called_at.is_not(None), T.c.eta_low.is_not(None))).one()
+    finally:
+        db.dispose()
+    return {"early_share": (early or 0) / n if n else None, "late_share": (late or 0) / n if n else None}
 
 
 def _pct(x: float | None) -> str:
     return "—" if x is None else f"{x * 100:.1f} %"
 
 
-def row(name: str, which: str, out: dict, took: float) -> str:
+def row(name: str, which: str, out: dict, took: float, per_call_ms: float) -> str:
     eta = out["eta"]
     width = "—" if eta["median_width_min"] is None else f"{eta['median_width_min']:.1f}"
     mae = "—" if eta["mean_abs_error_s"] is None else f"{eta['mean_abs_error_s'] / 60:.1f}"
     return (f"| {name} | {which} | {out['tickets']} | {out['wait_s']['mean'] / 60:.1f} | {out['wait_s']['p90'] / 60:.1f} | "
-            f"{_pct(eta['within_share'])} | {width} | {mae} | {_pct(eta['known_share'])} | {took:.1f} |")
+            f"{_pct(eta['within_share'])} | {_pct(eta['early_share'])} | {_pct(eta['late_share'])} | {width} | {mae} | "
+            f"{_pct(eta['known_share'])} | {per_call_ms:.2f} | {took:.1f} |")
 
 
 def main(argv: list[str]) -> None:
-    paths = [Path(a) for a in argv] or sorted(p for p in SCENARIOS.glob("*.toml") if "config" not in p.name)
-    lines = ["| scenario | estimator | tickets | mean wait (min) | p90 wait (min) | called within range | median width (min) "
-             "| mean abs. error (min) | known | run (s) |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    paths = [Path(a) for a in argv] or [p for d in (SCENARIOS, SCENARIOS / "unseen")
+                                         for p in sorted(d.glob("*.toml")) if "config" not in p.name]
+    lines = ["| scenario | estimator | tickets | mean wait (min) | p90 wait (min) | called within range | early | late "
+             "| median width (min) | mean abs. error (min) | known | one estimate (ms) | run (s) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for path in paths:
+        name = path.stem if path.parent == SCENARIOS else f"{path.parent.name}/{path.stem}"
         for which, legacy in (("old", True), ("new", False)):
-            out, took = run(path, legacy)
-            lines.append(row(path.stem, which, out, took))
+            out, took, per_call = run(path, legacy)
+            lines.append(row(name, which, out, took, per_call))
             print(lines[-1], flush=True)
     body = ("`python -m bench.estimates` (every scenario of `bench/scenarios/`, one day each, its own seed; the same "
             "citizens for both estimators). *Old*: ahead × recent mean service ÷ open counters, −25 %/+25 %. *New*: "
