@@ -155,6 +155,11 @@ def _spans(spans: tuple[str, ...], day: date, tz: str) -> list[tuple[float, floa
     return out
 
 
+def _overlap(spans: list[tuple[float, float]], since: float, until: float) -> float:
+    """Seconds of [since, until] inside the spans."""
+    return sum(max(min(end, until) - max(start, since), 0.0) for start, end in spans)
+
+
 def estimate(session: Session, office, service_id: int, now: datetime, *, priority: bool = False,
              ahead: int | None = None, key: float | None = None) -> Estimate:
     """The range for a citizen of the field: a newcomer of that class (ahead None: last of it),
@@ -170,23 +175,26 @@ def estimate(session: Session, office, service_id: int, now: datetime, *, priori
     if not desks:
         return Estimate(UNKNOWN, UNKNOWN, waiting, prio_waiting)
     ts = now.timestamp()
+    settings = office.settings or {}
+    spans = _spans(tuple(clock.spans_for(settings.get("working_hours"), day) or ()), day, office.timezone)
+    windows = _spans(tuple(clock.spans_for(settings.get("issuing_windows"), day) or ()), day, office.timezone) or spans
+    issuing_s = _overlap(windows, ts - field_stats.RATE_WINDOW_S, ts) if windows else field_stats.RATE_WINDOW_S
+    until = next((end for start, end in windows if start <= ts < end), ts) if windows else math.inf
     involved = {sid for d in desks for sid in d.fields}
-    stats = {sid: field_stats.field_stats(session, office.id, sid, minutes.get(sid, 10), day, now) for sid in involved}
+    stats = {sid: field_stats.field_stats(session, office.id, sid, minutes.get(sid, 10), day, now, issuing_s) for sid in involved}
     heads = dict(_HEADS.all(conn, {"office_id": office.id, "day": day}))
     queues: dict[tuple[int, bool], Queue] = {}
     for sid in involved:
         w, p = counts.get(sid, (0, 0))
         head = min(heads.get(sid, ts), ts)
-        queues[(sid, True)] = Queue(p, head, stats[sid].rate_priority)
-        queues[(sid, False)] = Queue(w - p, head, stats[sid].rate_ordinary)
+        queues[(sid, True)] = Queue(p, head, stats[sid].rate_priority, until=until)
+        queues[(sid, False)] = Queue(w - p, head, stats[sid].rate_ordinary, until=until)
     target = queues[(service_id, priority)]
     if key is not None:  # a citizen already waiting: they are one of the count
         target.count = max(target.count - 1, 0)
     costs: dict[int, Cost] = {sid: st.cost() for sid, st in stats.items()}
     for d in desks:
         d.costs = {sid: stats[sid].cost(d.clerk) for sid in d.fields if stats[sid].clerk_mean_s.get(d.clerk)}
-    settings = office.settings or {}
-    spans = _spans(tuple(clock.spans_for(settings.get("working_hours"), day) or ()), day, office.timezone)
     for d in desks:
         d.free_at = _free_at(d, stats, ts, spans)
     ratio = int(settings.get("priority_ratio", 2))
@@ -242,19 +250,24 @@ def _desks(session: Session, office, topology: dict[int, dict[int, float]], serv
 
 def _free_at(d: _DeskRow, stats: dict[int, field_stats.FieldStats], ts: float, spans: list[tuple[float, float]]) -> float:
     """When the counter can call next: now when idle, after the rest of its citizen's service,
-    after the rest of a typical pause, or at the next working span after a break."""
+    after the rest of a typical pause, or at the next working span after a break. Sets how
+    uncertain that is (`busy_var`): a rest of service spreads as the field's services do."""
     if d.status == "break":
         return next((start for start, _end in spans if start > ts), math.inf)
     if d.status == CounterStatus.paused.value:
         since = (ts - d.called_at.timestamp()) if d.called_at else 0.0
+        d.busy_var = (PAUSE_TYPICAL_S / 3) ** 2
         return ts + max(PAUSE_TYPICAL_S - since, PAUSE_TYPICAL_S / 3)
     st = stats.get(d.ticket_service) if d.ticket_service is not None else None
     if st is None or d.ticket_status is None:
         return ts
     if d.ticket_status == TicketStatus.serving.value and d.started_at is not None:
-        return ts + st.residual_s(ts - d.started_at.timestamp(), d.clerk)
+        rest = st.residual_s(ts - d.started_at.timestamp(), d.clerk)
+        d.busy_var = rest ** 2 * st.var_s / st.mean_s ** 2
+        return ts + rest
     if d.ticket_status == TicketStatus.called.value:
         waited = ts - d.called_at.timestamp() if d.called_at else 0.0
+        d.busy_var = st.cost(d.clerk).var
         return ts + max(st.cost(d.clerk).mean - waited, 0.0)
     return ts
 

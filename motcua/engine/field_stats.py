@@ -23,6 +23,9 @@ STATS_TTL_S = 600
 RECENT_DAYS = 14
 RECENT_LEGS = 400
 RATE_WINDOW_S = 3600
+# Arrivals are counted over the last hour, divided by the part of it the office was issuing (07:40
+# has seen ten minutes of arrivals, 13:40 ten minutes after the break), but over no less than this.
+MIN_RATE_WINDOW_S = 600
 # Without history: a spread typical of counter work (log-normal, coefficient of variation 0.75).
 DEFAULT_CV = 0.75
 DEFAULT_NO_SHOW = 0.03
@@ -116,17 +119,20 @@ def forget(session: Session, service_id: int) -> None:
         del _cache[key]
 
 
-def field_stats(session: Session, office_id: int, service_id: int, service_minutes: float, day, now: datetime) -> FieldStats:
+def field_stats(session: Session, office_id: int, service_id: int, service_minutes: float, day, now: datetime,
+                issuing_s: float = RATE_WINDOW_S) -> FieldStats:
+    """`issuing_s`: how much of the last RATE_WINDOW_S the office was issuing tickets."""
     key = (str(session.get_bind().url), service_id)
     hit = _cache.get(key)
     if hit is not None and hit.at is not None and 0 <= (now - hit.at).total_seconds() < STATS_TTL_S:
         return hit
-    stats = _read(session, office_id, service_id, service_minutes, day, now)
+    stats = _read(session, office_id, service_id, service_minutes, day, now, issuing_s)
     _cache[key] = stats
     return stats
 
 
-def _read(session: Session, office_id: int, service_id: int, service_minutes: float, day, now: datetime) -> FieldStats:
+def _read(session: Session, office_id: int, service_id: int, service_minutes: float, day, now: datetime,
+          issuing_s: float = RATE_WINDOW_S) -> FieldStats:
     conn = session.connection()
     rows = _RECENT.all(conn, {"office_id": office_id, "since_day": day - timedelta(days=RECENT_DAYS), "service_id": service_id})
     rates = {bool(p): n for p, n in _ARRIVALS.all(conn, {"office_id": office_id, "day": day, "service_id": service_id,
@@ -144,7 +150,8 @@ def _read(session: Session, office_id: int, service_id: int, service_minutes: fl
             walks.append((started - called).total_seconds())
             if clerk is not None:
                 by_clerk.setdefault(clerk, []).append(s)
-    per_s = {p: n / RATE_WINDOW_S for p, n in rates.items()}
+    window = min(max(issuing_s, MIN_RATE_WINDOW_S), RATE_WINDOW_S)
+    per_s = {p: n / window for p, n in rates.items()}
     calls = len(services) + len(absent)
     if len(services) < 3:
         mean = max(service_minutes * 60, MIN_SERVICE_S)

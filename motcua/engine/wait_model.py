@@ -46,14 +46,17 @@ class Queue:
     head_key: float
     rate: float = 0.0
     popped: int = 0
+    until: float = INF  # no newcomers after this (the issuing window closes)
 
     def key(self, i: int, now: float) -> float:
         if i < self.count:
             return self.head_key + (now - self.head_key) * i / max(self.count, 1)
-        return now + (i - self.count + 1) / self.rate if self.rate > 0 else INF
+        at = now + (i - self.count + 1) / self.rate if self.rate > 0 else INF
+        return at if at <= self.until else INF
 
     def available(self, t: float, now: float) -> int:
         # The epsilon: at the very moment next_arrival names, that citizen has arrived.
+        t = min(t, self.until)
         arrived = int(self.rate * (t - now) + 1e-6) if self.rate > 0 and t > now else 0
         return self.count + arrived - self.popped
 
@@ -64,13 +67,14 @@ class Queue:
 
 @dataclass
 class Desk:
-    """A counter: the fields it serves with their weights, when it is next free, its streak of
-    priority calls, and its clerk's own mean cost per field where it is known."""
+    """A counter: the fields it serves with their weights, when it is next free (and how uncertain
+    that is), its streak of priority calls, and its clerk's own mean cost per field where it is known."""
 
     fields: dict[int, float]
     free_at: float
     streak: int = 0
     costs: dict[int, Cost] = field(default_factory=dict)
+    busy_var: float = 0.0  # the variance of the rest of the service in hand (s²)
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,7 @@ def forecast(desks: list[Desk], queues: dict[tuple[int, bool], Queue], costs: di
              ahead: int, now: float, ratio: int, spans: list[tuple[float, float]]) -> Forecast | None:
     """The call of the citizen at place `ahead` (0-based) of the `target` (field, priority) queue,
     whose other waiting citizens the queue counts. None when no counter will call them today."""
-    queues = {k: Queue(q.count, q.head_key, q.rate) for k, q in queues.items()}
+    queues = {k: Queue(q.count, q.head_key, q.rate, 0, q.until) for k, q in queues.items()}
     mine = queues.setdefault(target, Queue(0, now))
     # The citizen themself at place `ahead` and, when they are the last, a newcomer just behind
     # them (whose wait is the field's estimate for the next ticket).
@@ -126,17 +130,21 @@ def forecast(desks: list[Desk], queues: dict[tuple[int, bool], Queue], costs: di
             if nxt < INF:
                 heapq.heappush(heap, (_span_at(spans, max(nxt, t)), i))
             continue
-        sid, prio, _key = queue_order.pick_at(heads, desk.fields, desk.streak, ratio, t)
+        sid, prio, key = queue_order.pick_at(heads, desk.fields, desk.streak, ratio, t)
         q = queues[(sid, prio)]
         if (sid, prio) == target and q.popped == ahead + 1:
-            return _result(call_at, t, now, var, used)
+            return _result(call_at, t, now, var, used, desks)
         if (sid, prio) == target and q.popped == ahead:
             call_at = t
+            used.add(i)  # its service in hand delays the call too
         q.popped += 1
         desk.streak = queue_order.streak_after(desk.streak, prio)
         cost = desk.costs.get(sid) or costs[sid]
         if call_at is None:
             var += cost.var
+            # A newcomer served first: how many come is itself random (Poisson: variance = mean).
+            if key > now:
+                var += cost.mean ** 2
             used.add(i)
         heapq.heappush(heap, (_span_at(spans, t + cost.mean), i))
         calls += 1
@@ -145,13 +153,15 @@ def forecast(desks: list[Desk], queues: dict[tuple[int, bool], Queue], costs: di
         if calls >= 2 * MAX_CALLS:  # called already; whoever follows is far behind
             break
     if call_at is not None:
-        return _result(call_at, call_at, now, var, used)
+        return _result(call_at, call_at, now, var, used, desks)
     return None
 
 
-def _result(call_at: float, next_at: float, now: float, var: float, used: set[int]) -> Forecast:
-    # The n-th call among c counters comes after about (S1 + … + Sn) / c: variances pool over c².
+def _result(call_at: float, next_at: float, now: float, var: float, used: set[int], desks: list[Desk]) -> Forecast:
+    # The n-th call among c counters comes after about (S1 + … + Sn) / c: variances pool over c²,
+    # the rest of each counter's service in hand included.
     c = max(len(used), 1)
+    var += sum(desks[i].busy_var for i in used)
     return Forecast(call_at - now, math.sqrt(var) / c, next_at - now)
 
 
@@ -168,5 +178,5 @@ def _extrapolate(queues: dict[tuple[int, bool], Queue], target: tuple[int, bool]
         serving = max(sum(1 for d in desks if target[0] in d.fields), 1)
         per_call = cost.mean / serving
     call_at = t + left * per_call
-    var += left * cost.var * (per_call * c / max(cost.mean, 1.0))
+    var += left * cost.var * (per_call * c / max(cost.mean, 1.0)) + sum(desks[i].busy_var for i in used)
     return Forecast(call_at - now, math.sqrt(var) / c, call_at + per_call - now)
