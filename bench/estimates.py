@@ -106,11 +106,13 @@ def main(argv: list[str]) -> None:
             out, took, per_call = run(path, legacy)
             lines.append(row(name, which, out, took, per_call))
             print(lines[-1], flush=True)
-    body = ("`python -m bench.estimates` (every scenario of `bench/scenarios/`, one day each, its own seed; the same "
-            "citizens for both estimators). *Old*: ahead × recent mean service ÷ open counters, −25 %/+25 %. *New*: "
+    body = ("`python -m bench.estimates` (every scenario of `bench/scenarios/` and `bench/scenarios/unseen/`, one day "
+            "each, its own seed; the same citizens for both estimators; the unseen ones played no part in choosing the "
+            "estimator). *Old*: ahead × recent mean service ÷ open counters, −25 %/+25 %. *New*: "
             "`motcua.engine.estimates` (a run of the engine's queue order on the state at issue). Goal: ≥ 80 % within "
-            "range, median width ≤ max(10 min, 40 % of the middle), known > 95 %. *run* is the whole simulated day, "
-            "on a 2-core machine shared with other work.\n\n" + "\n".join(lines) + "\n")
+            "range, median width ≤ max(10 min, 40 % of the middle), known > 95 %. *early*/*late*: called before / after "
+            "the range. *one estimate*: mean time of one `estimate()` call at issuing that day. *run* is the whole "
+            "simulated day, on a 2-core machine shared with other work.\n\n" + "\n".join(lines) + "\n")
     write_section("Wait estimates on simulated days", body)
 
 
