@@ -34,6 +34,7 @@ DEFAULT_WALK_S = 30.0
 # A clerk's own mean counts once they served this many of the field, shrunk towards the field's.
 CLERK_MIN_LEGS = 15
 CLERK_PRIOR_LEGS = 10
+FIELD_PRIOR_LEGS = 10
 MIN_SERVICE_S = 30.0
 
 _legs = TicketLeg.__table__
@@ -158,7 +159,10 @@ def _read(session: Session, office_id: int, service_id: int, service_minutes: fl
         return FieldStats(mean, (DEFAULT_CV * mean) ** 2, DEFAULT_NO_SHOW, DEFAULT_NO_SHOW_S, DEFAULT_WALK_S,
                           per_s.get(True, 0.0), per_s.get(False, 0.0), {}, False, now)
     mean = max(sum(services) / len(services), MIN_SERVICE_S)
-    var = sum((s - mean) ** 2 for s in services) / (len(services) - 1)
+    # A handful of services says little about their spread (and understates a long tail): the
+    # default spread around the mean counts as FIELD_PRIOR_LEGS services already seen.
+    squares = sum((s - mean) ** 2 for s in services)
+    var = (squares + FIELD_PRIOR_LEGS * (DEFAULT_CV * mean) ** 2) / (len(services) - 1 + FIELD_PRIOR_LEGS)
     clerks = {c: (sum(v) + CLERK_PRIOR_LEGS * mean) / (len(v) + CLERK_PRIOR_LEGS) for c, v in by_clerk.items() if len(v) >= CLERK_MIN_LEGS}
     # A few no-shows say little: the share is smoothed with the default as one prior call in 30.
     no_show = (len(absent) + DEFAULT_NO_SHOW * 30) / (calls + 30)
