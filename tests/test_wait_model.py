@@ -5,9 +5,16 @@ includes the services in hand and the randomness of newcomers who are served fir
 from __future__ import annotations
 
 import math
+from datetime import datetime, timedelta, timezone
 
+import pytest
+from sqlalchemy import select
+
+from motcua.engine import estimates, field_stats
 from motcua.engine.estimates import _overlap
 from motcua.engine.wait_model import Cost, Desk, Queue, forecast
+from motcua.models import Office, Service
+from tests.support.engine import Driver
 
 NOW = 1_000_000.0
 HT, CT = 1, 2
@@ -47,3 +54,47 @@ def test_newcomers_served_first_move_the_middle_and_widen_the_spread() -> None:
     assert crowded.wait_s > alone.wait_s  # priority citizens and a heavier shared field overtake
     # Their services add variance, and so does their number, which is random.
     assert crowded.sd_s > alone.sd_s
+
+
+# ---- field statistics on a real database ---------------------------------------------------------
+
+VN = timezone(timedelta(hours=7))
+MORNING = datetime(2026, 11, 23, 9, 0, tzinfo=VN)  # a Monday, 09:00 in Hanoi
+
+
+def at(minutes: float) -> datetime:
+    return MORNING + timedelta(minutes=minutes)
+
+
+def _stats(db, code: str, now: datetime, issuing_s: float = field_stats.RATE_WINDOW_S) -> field_stats.FieldStats:
+    with db.read() as s:
+        service = s.scalar(select(Service).join(Office).where(Office.code == "demo", Service.code == code))
+        estimates.forget_database(str(s.get_bind().url))
+        return field_stats.field_stats(s, service.office_id, service.id, service.service_minutes, now.date(), now, issuing_s)
+
+
+def test_three_equal_services_do_not_make_the_spread_zero(db) -> None:
+    d = Driver(db)
+    for i in range(3):
+        d.issue("DD", now=at(i))
+    for start in (5, 10, 15):  # three services of exactly 4 minutes
+        d.next(3, now=at(start))
+        d.act(3, "start", now=at(start))
+        d.act(3, "finish", now=at(start + 4))
+    st = _stats(db, "DD", at(20))
+    assert st.from_history and st.mean_s == 240
+    # The sample alone says 0; the default spread counts as FIELD_PRIOR_LEGS services.
+    expected = field_stats.FIELD_PRIOR_LEGS * (field_stats.DEFAULT_CV * 240) ** 2 / (2 + field_stats.FIELD_PRIOR_LEGS)
+    assert st.var_s == pytest.approx(expected)
+
+
+def test_arrival_rate_is_over_the_issuing_part_of_the_hour(db) -> None:
+    d = Driver(db)
+    for i in range(5):
+        d.issue("HT", now=at(i))
+    whole_hour = _stats(db, "HT", at(10))
+    ten_minutes = _stats(db, "HT", at(10), issuing_s=600)
+    assert whole_hour.rate_ordinary * 3600 == pytest.approx(5)
+    assert ten_minutes.rate_ordinary * 3600 == pytest.approx(30)
+    # Never over less than MIN_RATE_WINDOW_S: two minutes of issuing are not a rate.
+    assert _stats(db, "HT", at(10), issuing_s=120).rate_ordinary == ten_minutes.rate_ordinary
