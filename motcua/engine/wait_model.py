@@ -8,8 +8,10 @@ the queues at their field's recent rate, so priority citizens who will overtake 
 that compete for a shared counter are counted. Counters stop at the end of the working span and
 take up again at the next one (a ticket issued at 11:20 is not called before 13:30).
 
-The run gives the expected call time; its spread comes from the variance of the services and
-arrivals counted before that call, pooled over the counters that did them. Everything is in
+The run gives the expected call time; its spread comes from the variance of the services
+counted before that call, of the services in hand when the run starts, and of how many newcomers
+were served first (a Poisson count), pooled over the counters that did them. Newcomers stop when
+the issuing window closes. Everything is in
 seconds since the epoch, and nothing here reads a clock.
 """
 
