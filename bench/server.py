@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import resource
 import socket
 import subprocess
@@ -20,10 +21,23 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config.toml"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(count: int = 2) -> int:
+    """A port P with P … P+count−1 free, below the kernel's ephemeral range: `serve --workers N`
+    listens on consecutive ports, and an ephemeral port (what bind(0) hands out) can be taken
+    by any outgoing connection, the first server's own to Redis or PostgreSQL included."""
+    low = 20000
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as fh:
+        high = min(int(fh.read().split()[0]), 32768) - count
+    for _ in range(200):
+        port = random.randrange(low, high)
+        try:
+            for p in range(port, port + count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 @dataclass
