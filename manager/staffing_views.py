@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, jsonify, render_template, request, url_for
 
 from manager import exports
 from manager.access import page_office
@@ -49,7 +49,7 @@ def _params(office) -> tuple[int, float]:  # noqa: ANN001
     return weeks, round(target, 1)
 
 
-def _advice(office, weeks: int, target: float) -> tuple[str, dict | None, str | None]:  # noqa: ANN001
+def _advice(office, weeks: int, target: float, start: bool = True) -> tuple[str, dict | None, str | None]:  # noqa: ANN001
     """('ready', result, None), ('running', None, None) or ('failed', None, why); starts the job when needed."""
     st = state()
     day = clock.business_day(clock.now(), office.timezone)
@@ -62,6 +62,8 @@ def _advice(office, weeks: int, target: float) -> tuple[str, dict | None, str | 
     why = staffing_jobs.failure(st.instance, k)
     if why and not request.args.get("retry"):
         return "failed", None, why
+    if not start:
+        return "missing", None, None
     staffing_jobs.start(st.instance, st.config_path, st.settings["database_url"], office.code, weeks, target, k)
     return "running", None, None
 
@@ -102,8 +104,20 @@ def staffing_page():  # noqa: ANN201
     return render_template(
         "manager/staffing.html", status=status, result=result, why=why, weeks=weeks, target=target, default_target=default_target,
         week_choices=WEEKS, weekdays=weekdays, weekday=weekday, hours=hours, table=table, names=names, chart=chart, args=args,
-        xlsx_url=url_for("manager_staffing.staffing_workbook", **args), **nav_context(office),
+        xlsx_url=url_for("manager_staffing.staffing_workbook", **args), status_url=url_for("manager_staffing.staffing_status", **args),
+        **nav_context(office),
     ), (202 if status == "running" else 200)
+
+
+@bp.get("/staffing/status")
+@login_required_page(*PAGE_ROLES)
+def staffing_status():  # noqa: ANN201
+    """What the waiting page polls (it reloads once the advice is no longer being computed)."""
+    with state().db.read() as s:
+        office = page_office(s)
+        weeks, target = _params(office)
+    status, _, _ = _advice(office, weeks, target, start=False)
+    return jsonify(status=status)
 
 
 @bp.get("/staffing/export.xlsx")

@@ -5,6 +5,7 @@ fields, a busy morning hour and a quiet afternoon), then `motcua staffing` and t
 from __future__ import annotations
 
 import io
+import os
 import json
 import re
 import shutil
@@ -173,7 +174,7 @@ def test_manager_page_computes_in_the_background_and_exports(history, tmp_path: 
         assert client.get("/manager/staffing?office=khac").status_code == 404
         assert client.get("/manager/staffing?weeks=3").status_code == 422
         first = client.get("/manager/staffing").get_data(as_text=True)
-        assert "Đang tính" in first and 'http-equiv="refresh"' in first
+        assert "Đang tính" in first and "staffing/status" in first
         deadline = time.monotonic() + 240
         while True:
             page = client.get("/manager/staffing").get_data(as_text=True)
@@ -184,6 +185,8 @@ def test_manager_page_computes_in_the_background_and_exports(history, tmp_path: 
         assert "chart-staffing" in page and "quầy quy đổi" in page and "Hộ tịch" in page
         cells = re.findall(r"<strong>(\d+)</strong> / (\d+\.\d)", page)
         assert cells
+        english = client.get("/manager/staffing?lang=en").get_data(as_text=True)
+        assert "Staffing advice" in english and "counter-equivalents" in english
         r = client.get("/manager/staffing/export.xlsx")
         assert r.status_code == 200 and r.mimetype.endswith("spreadsheetml.sheet")
         wb = openpyxl.load_workbook(io.BytesIO(r.data))
@@ -195,3 +198,47 @@ def test_manager_page_computes_in_the_background_and_exports(history, tmp_path: 
         assert len(rows) - 1 == len(json.loads(next((inst / "staffing").glob("xa-w4-t15-*.json")).read_text(encoding="utf-8"))["rows"])
     finally:
         app.extensions["motcua"].db.dispose()
+
+
+@pytest.mark.browser
+def test_the_page_in_chromium_is_accessible_and_fits(history, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page) -> None:  # noqa: ANN001
+    from playwright.sync_api import expect
+
+    from tests.support.env import free_port
+    from tests.support.live import LiveServer, spawn, wait_for_http
+    from tests.support.screen_checks import assert_accessible, assert_fits
+
+    folder, demo = history
+    inst = _instance(history, tmp_path)
+    assert _cli(inst, "--weeks", "4", monkeypatch=monkeypatch).exit_code == 0  # the day's advice, ready
+    port = free_port()
+    env = {**os.environ, "MOTCUA_CONFIG": str(inst / "config.toml"), "MOTCUA_INSTANCE": str(inst),
+           "DATABASE_URL": f"sqlite:///{inst}/motcua.db", "MOTCUA_HOST": "127.0.0.1", "MOTCUA_PORT": str(port),
+           "PYTHONUNBUFFERED": "1", "MOTCUA_DAYEND": "off"}
+    log = inst / "server.log"
+    server = LiveServer(f"http://127.0.0.1:{port}", spawn(env, log), env, {"xa": demo}, log)
+    try:
+        wait_for_http(server.url + "/api/v1/services", server.process, log)
+        page.goto(f"{server.url}/login?next=/manager/staffing")
+        page.fill("input[name=username]", demo.manager.username)
+        page.fill("input[name=password]", demo.manager.password)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server.url}/manager/staffing")
+        page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length === 1")
+        expect(page.locator("table.staffing tbody tr")).to_have_count(3)  # two fields and the total
+        assert page.locator("h1").count() == 1
+        assert_accessible(page, "staffing advice")
+        for width, height in ((1440, 900), (1366, 768)):
+            page.set_viewport_size({"width": width, "height": height})
+            assert_fits(page, f"staffing advice at {width}×{height}")
+            wide = page.evaluate("() => [...document.querySelectorAll('.table-wrap')].filter((w) => w.scrollWidth > w.clientWidth + 1).length")
+            assert not wide, f"the table is wider than the screen at {width}×{height}"
+        page.click("summary")  # the help text says how counters are counted
+        expect(page.locator("details.help")).to_contain_text("quầy quy đổi")
+        # Another target is computed in the background: the waiting state is accessible too.
+        page.goto(f"{server.url}/manager/staffing?weeks=4&target=20")
+        expect(page.locator("p.notice")).to_contain_text("Đang tính")
+        assert_accessible(page, "staffing advice being computed")
+        expect(page.locator("canvas#chart-staffing")).to_be_visible(timeout=240_000)  # the page reloads itself
+    finally:
+        server.stop()

@@ -1,7 +1,19 @@
-/* Staffing advice chart (vendored Chart.js): counters recommended per hour as bars, the
- * counter-equivalents really open as a line, for the weekday shown. */
+/* Staffing advice. While it is being computed: ask the server every few seconds and show the
+ * page again once it is done. Then: the chart (vendored Chart.js), counters recommended per hour
+ * as bars and the counter-equivalents really open as a line, for the weekday shown. */
 (function () {
   "use strict";
+  const wait = document.getElementById("staffing-wait");
+  if (wait) {
+    const poll = () => {
+      fetch(wait.dataset.statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then((r) => (r.ok ? r.json() : { status: "running" }))
+        .then((body) => { if (body.status === "running") setTimeout(poll, 3000); else window.location.reload(); })
+        .catch(() => setTimeout(poll, 10000));
+    };
+    setTimeout(poll, 3000);
+    return;
+  }
   const cfg = JSON.parse(document.getElementById("staffing-config").textContent);
   const S = cfg.s;
   const C = cfg.chart;

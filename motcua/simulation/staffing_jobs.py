@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -22,6 +23,7 @@ from typing import Any
 
 FOLDER = "staffing"
 KEEP_DAYS = 7
+STARTING_S = 30  # a job's process takes its lock within this long of being started
 
 
 def key(office: str, weeks: int, target: float, day: date) -> str:
@@ -66,7 +68,8 @@ def _prune(folder: Path, k: str) -> None:
     files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in files[KEEP_DAYS * 8:]:
         if old.stem != k:
-            old.unlink(missing_ok=True)
+            for ext in (".json", ".started", ".lock", ".err"):
+                old.with_suffix(ext).unlink(missing_ok=True)
 
 
 @contextmanager
@@ -85,14 +88,22 @@ def holding(instance: Path, k: str) -> Iterator[bool]:
 
 
 def running(instance: Path, k: str) -> bool:
+    """The job holds its lock, or was started so lately that it may not hold it yet."""
     with holding(instance, k) as free:
-        return not free
+        if not free:
+            return True
+    try:
+        age = time.time() - (_folder(instance) / f"{k}.started").stat().st_mtime
+    except OSError:
+        return False
+    return 0 <= age < STARTING_S and load(instance, k) is None and failure(instance, k) is None
 
 
 def start(instance: Path, config_path: Path, database_url: str, office: str, weeks: int, target: float, k: str) -> None:
     """Start the computation in a process of its own (detached: it outlives the request)."""
     folder = _folder(instance)
     (folder / f"{k}.err").unlink(missing_ok=True)
+    (folder / f"{k}.started").touch()
     env = dict(os.environ, MOTCUA_CONFIG=str(config_path), MOTCUA_INSTANCE=str(instance), DATABASE_URL=database_url)
     log = open(folder / "jobs.log", "ab")  # noqa: SIM115  handed to the child
     try:
