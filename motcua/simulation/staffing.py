@@ -184,7 +184,7 @@ def _search_field(search: FieldSearch, spec: FieldSpec, fh: FieldHistory, hours:
     cap = max(need.values(), default=0) + HEADROOM
     counts = {h: min(cap, max(need[h], round(real.get(h, 0.0)))) if need[h] else 0 for h in hours}
     best: tuple[dict[int, int], Outcome] | None = None
-    keep: set[int] = set()  # hours whose count may not go down again
+    keep: set[int] = set()  # hours whose cut failed once: their count does not go down again
     cut: list[int] = []
     last = None
     for _ in range(MAX_SIMS_PER_FIELD):
@@ -204,7 +204,6 @@ def _search_field(search: FieldSearch, spec: FieldSpec, fh: FieldHistory, hours:
             for h in bad:
                 p = last.p90_s.get(h) or 0
                 counts[h] = min(cap, counts[h] + (2 if p > 2 * target_s or last.unserved.get(h) else 1))
-                keep.add(h)
             if all(counts[h] >= cap for h in bad):
                 break
             continue
