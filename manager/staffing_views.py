@@ -32,11 +32,11 @@ COLUMNS = [  # key, Vietnamese heading, XLSX kind
 
 
 @bp.errorhandler(QueueError)
-def _queue_error(exc: QueueError):  # noqa: ANN202
+def _queue_error(exc: QueueError):
     return render_template("error.html", message=(exc.message, exc.message_en)), exc.status
 
 
-def _params(office) -> tuple[int, float]:  # noqa: ANN001
+def _params(office) -> tuple[int, float]:
     raw_weeks, raw_target = request.args.get("weeks", "4"), request.args.get("target")
     try:
         weeks = int(raw_weeks)
@@ -49,7 +49,7 @@ def _params(office) -> tuple[int, float]:  # noqa: ANN001
     return weeks, round(target, 1)
 
 
-def _advice(office, weeks: int, target: float, start: bool = True) -> tuple[str, dict | None, str | None]:  # noqa: ANN001
+def _advice(office, weeks: int, target: float, start: bool = True) -> tuple[str, dict | None, str | None]:
     """('ready', result, None), ('running', None, None) or ('failed', None, why); starts the job when needed."""
     st = state()
     day = clock.business_day(clock.now(), office.timezone)
@@ -74,7 +74,7 @@ def _names(result: dict) -> dict[str, str]:
 
 @bp.get("/staffing")
 @login_required_page(*PAGE_ROLES)
-def staffing_page():  # noqa: ANN201
+def staffing_page():
     with state().db.read() as s:
         office = page_office(s)
         weeks, target = _params(office)
@@ -111,7 +111,7 @@ def staffing_page():  # noqa: ANN201
 
 @bp.get("/staffing/status")
 @login_required_page(*PAGE_ROLES)
-def staffing_status():  # noqa: ANN201
+def staffing_status():
     """What the waiting page polls (it reloads once the advice is no longer being computed)."""
     with state().db.read() as s:
         office = page_office(s)
@@ -122,7 +122,7 @@ def staffing_status():  # noqa: ANN201
 
 @bp.get("/staffing/export.xlsx")
 @login_required_page(*PAGE_ROLES)
-def staffing_workbook():  # noqa: ANN201
+def staffing_workbook():
     with state().db.read() as s:
         office = page_office(s)
         weeks, target = _params(office)

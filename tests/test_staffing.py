@@ -5,8 +5,8 @@ fields, a busy morning hour and a quiet afternoon), then `motcua staffing` and t
 from __future__ import annotations
 
 import io
-import os
 import json
+import os
 import re
 import shutil
 import time
@@ -96,7 +96,7 @@ priority_share = 0.1
 
 
 @pytest.fixture(scope="module")
-def history(tmp_path_factory) -> tuple[Path, dict]:  # noqa: ANN001
+def history(tmp_path_factory) -> tuple[Path, dict]:
     """An instance folder whose SQLite database holds the last four weeks' Mondays and Wednesdays."""
     folder = tmp_path_factory.mktemp("staffing")
     (folder / "config.toml").write_text(CONFIG, encoding="utf-8")
@@ -117,7 +117,7 @@ def history(tmp_path_factory) -> tuple[Path, dict]:  # noqa: ANN001
     return folder, demos["xa"]
 
 
-def _instance(history, tmp_path: Path) -> Path:  # noqa: ANN001
+def _instance(history, tmp_path: Path) -> Path:
     folder, _ = history
     inst = tmp_path / "instance"
     inst.mkdir()
@@ -126,12 +126,12 @@ def _instance(history, tmp_path: Path) -> Path:  # noqa: ANN001
     return inst
 
 
-def _cli(inst: Path, *args: str, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN202
+def _cli(inst: Path, *args: str, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("MOTCUA_INSTANCE", str(inst))
     return CliRunner().invoke(main, ["--config", str(inst / "config.toml"), "staffing", "--database", f"sqlite:///{inst}/motcua.db", *args])
 
 
-def test_busy_hour_needs_more_counters_and_the_advice_holds(history, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_busy_hour_needs_more_counters_and_the_advice_holds(history, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     inst = _instance(history, tmp_path)
     r = _cli(inst, "--weeks", "4", "--json", monkeypatch=monkeypatch)
     assert r.exit_code == 0, r.output
@@ -157,7 +157,7 @@ def test_busy_hour_needs_more_counters_and_the_advice_holds(history, tmp_path: P
     assert sum(x["recommended"] for x in relaxed["rows"]) <= sum(x["recommended"] for x in advice["rows"])
 
 
-def test_manager_page_computes_in_the_background_and_exports(history, tmp_path: Path) -> None:  # noqa: ANN001
+def test_manager_page_computes_in_the_background_and_exports(history, tmp_path: Path) -> None:
     _, demo = history
     inst = _instance(history, tmp_path)
     app = create_app(inst / "config.toml", database_url=f"sqlite:///{inst}/motcua.db", instance=inst, testing=True)
@@ -201,7 +201,7 @@ def test_manager_page_computes_in_the_background_and_exports(history, tmp_path: 
 
 
 @pytest.mark.browser
-def test_the_page_in_chromium_is_accessible_and_fits(history, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page) -> None:  # noqa: ANN001
+def test_the_page_in_chromium_is_accessible_and_fits(history, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page) -> None:
     from playwright.sync_api import expect
 
     from tests.support.env import free_port

@@ -66,7 +66,7 @@ class History:
         return self.arrivals.get(key, 0) / n, self.open_s.get(key, 0.0) / 3600 / n
 
 
-def _local_hours(start: datetime, end: datetime, tz: str):  # noqa: ANN202
+def _local_hours(start: datetime, end: datetime, tz: str):
     """Split [start, end) into (local day, local hour, seconds) pieces."""
     a, b = clock.local(start, tz), clock.local(end, tz)
     while a < b:
@@ -75,7 +75,7 @@ def _local_hours(start: datetime, end: datetime, tz: str):  # noqa: ANN202
         a = nxt
 
 
-def _open_intervals(events: list[tuple[str, datetime]], last_close: dict[date, datetime], tz: str):  # noqa: ANN202
+def _open_intervals(events: list[tuple[str, datetime]], last_close: dict[date, datetime], tz: str):
     """A counter's open and not paused intervals from its ordered events; one left open at the
     day's end stops at that day's last working minute (a forgotten close must not count all night)."""
     since = None

@@ -96,7 +96,7 @@ def _pieces(spans: list[str], hours: list[int]) -> list[str]:
     return [f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in sorted(out)]
 
 
-def _office_config(session, office: Office, caps: dict[str, int]) -> OfficeConfig:  # noqa: ANN001
+def _office_config(session, office: Office, caps: dict[str, int]) -> OfficeConfig:
     """The office as it is in the database, with counters of the simulation's own: `caps[f]` per field."""
     settings = office.settings or {}
     data: dict[str, Any] = {k: settings[k] for k in SETTING_KEYS if k in settings and k in OfficeConfig.model_fields}

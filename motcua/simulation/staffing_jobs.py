@@ -105,9 +105,9 @@ def start(instance: Path, config_path: Path, database_url: str, office: str, wee
     (folder / f"{k}.err").unlink(missing_ok=True)
     (folder / f"{k}.started").touch()
     env = dict(os.environ, MOTCUA_CONFIG=str(config_path), MOTCUA_INSTANCE=str(instance), DATABASE_URL=database_url)
-    log = open(folder / "jobs.log", "ab")  # noqa: SIM115  handed to the child
+    log = open(folder / "jobs.log", "ab")
     try:
-        subprocess.Popen(  # noqa: S603  our own command, arguments checked by the caller
+        subprocess.Popen(
             [sys.executable, "-m", "motcua", "staffing", "--office", office, "--weeks", str(weeks), "--target-p90", f"{target:g}", "--store"],
             env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,
         )
