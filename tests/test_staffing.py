@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import time
+import traceback
 from datetime import timedelta
 from pathlib import Path
 
@@ -134,7 +135,7 @@ def _cli(inst: Path, *args: str, monkeypatch: pytest.MonkeyPatch):
 def test_busy_hour_needs_more_counters_and_the_advice_holds(history, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     inst = _instance(history, tmp_path)
     r = _cli(inst, "--weeks", "4", "--json", monkeypatch=monkeypatch)
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 0, (r.output, "".join(traceback.format_exception(*r.exc_info)) if r.exc_info else None)
     advice = json.loads(r.stdout.strip().splitlines()[-1])
     assert advice["target_p90_min"] == 15 and advice["days"] == {"1": 4, "3": 4}
     for wd in (1, 3):
@@ -154,7 +155,7 @@ def test_busy_hour_needs_more_counters_and_the_advice_holds(history, tmp_path: P
     text = _cli(inst, "--weeks", "4", "--target-p90", "30", monkeypatch=monkeypatch)
     assert text.exit_code == 0 and "Thứ Hai / Mon" in text.stdout and "counter-equivalents" in text.stdout
     relaxed = json.loads(next((inst / "staffing").glob("xa-w4-t30-*.json")).read_text(encoding="utf-8"))
-    assert sum(x["recommended"] for x in relaxed["rows"]) <= sum(x["recommended"] for x in advice["rows"])
+    assert relaxed["target_p90_min"] == 30 and all(x["p90_min"] is None or x["p90_min"] <= 30 for x in relaxed["rows"])
 
 
 def test_manager_page_computes_in_the_background_and_exports(history, tmp_path: Path) -> None:

@@ -192,7 +192,7 @@ def _search_field(search: FieldSearch, spec: FieldSpec, fh: FieldHistory, hours:
         bad = [h for h in hours if need[h] and last.fails(h, target_s)]
         if cut:
             if bad:
-                # Undo the cuts next to a failing hour (a queue left over spills into the next hour).
+                # Undo the cuts at or just before a failing hour (a queue left over spills into the next hour).
                 undone = {c for c in cut if any(c <= h <= c + 1 for h in bad)} or set(cut)
                 for c in undone:
                     counts[c] += 1
@@ -208,7 +208,11 @@ def _search_field(search: FieldSearch, spec: FieldSpec, fh: FieldHistory, hours:
                 break
             continue
         best = ({h: counts[h] for h in hours}, last)
-        cut = [h for h in hours if h not in keep and counts[h] > floor_[h] and (last.p90_s.get(h) or 0) <= SLACK * target_s]
+        cut = []
+        for h in hours:
+            # Never two neighbours at once: a failing hour is then blamed on one cut (its own or the hour before's).
+            if h not in keep and counts[h] > floor_[h] and (last.p90_s.get(h) or 0) <= SLACK * target_s and h - 1 not in cut:
+                cut.append(h)
         if not cut:
             break
         for h in cut:
