@@ -205,6 +205,7 @@ def test_manager_page_computes_in_the_background_and_exports(history, tmp_path: 
 def test_the_page_in_chromium_is_accessible_and_fits(history, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page) -> None:
     from playwright.sync_api import expect
 
+    from tests.support.browser import screenshot
     from tests.support.env import free_port
     from tests.support.live import LiveServer, spawn, wait_for_http
     from tests.support.screen_checks import assert_accessible, assert_fits
@@ -234,6 +235,7 @@ def test_the_page_in_chromium_is_accessible_and_fits(history, tmp_path: Path, mo
             assert_fits(page, f"staffing advice at {width}×{height}")
             wide = page.evaluate("() => [...document.querySelectorAll('.table-wrap')].filter((w) => w.scrollWidth > w.clientWidth + 1).length")
             assert not wide, f"the table is wider than the screen at {width}×{height}"
+        screenshot(page, "manager-staffing-1440x900", size=(1440, 900))
         page.click("summary")  # the help text says how counters are counted
         expect(page.locator("details.help")).to_contain_text("quầy quy đổi")
         # Another target is computed in the background: the waiting state is accessible too.
