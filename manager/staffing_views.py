@@ -50,7 +50,8 @@ def _params(office) -> tuple[int, float]:
 
 
 def _advice(office, weeks: int, target: float, start: bool = True) -> tuple[str, dict | None, str | None]:
-    """('ready', result, None), ('running', None, None) or ('failed', None, why); starts the job when needed."""
+    """('ready', result, None), ('running', None, None), ('busy', None, None: other jobs take the
+    places) or ('failed', None, why); starts the job when needed."""
     st = state()
     day = clock.business_day(clock.now(), office.timezone)
     k = staffing_jobs.key(office.code, weeks, target, day)
@@ -64,6 +65,8 @@ def _advice(office, weeks: int, target: float, start: bool = True) -> tuple[str,
         return "failed", None, why
     if not start:
         return "missing", None, None
+    if staffing_jobs.busy(st.instance):
+        return "busy", None, None
     staffing_jobs.start(st.instance, st.config_path, st.settings["database_url"], office.code, weeks, target, k)
     return "running", None, None
 

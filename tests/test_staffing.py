@@ -23,6 +23,7 @@ from motcua.cli import main
 from motcua.db import Database
 from motcua.engine import clock
 from motcua.migrate import upgrade
+from motcua.simulation import staffing_jobs
 from motcua.simulation.scenario import parse_scenario
 from motcua.simulation.simulate import run_scenario
 from motcua.simulation.staffing import recheck
@@ -174,6 +175,11 @@ def test_manager_page_computes_in_the_background_and_exports(history, tmp_path: 
         assert 'href="/manager/staffing"' in nav
         assert client.get("/manager/staffing?office=khac").status_code == 404
         assert client.get("/manager/staffing?weeks=3").status_code == 422
+        # Two jobs already running: the page starts no third one.
+        with staffing_jobs.holding(inst, "other-1") as a, staffing_jobs.holding(inst, "other-2") as b:
+            assert a and b
+            busy = client.get("/manager/staffing").get_data(as_text=True)
+        assert "đang tính các đề xuất khác" in busy and not list((inst / "staffing").glob("xa-*.started"))
         first = client.get("/manager/staffing").get_data(as_text=True)
         assert "Đang tính" in first and "staffing/status" in first
         deadline = time.monotonic() + 240

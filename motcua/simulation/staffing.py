@@ -9,8 +9,9 @@ each field gets counters of its own in the simulation, so fields do not disturb 
 each field is searched alone, re-simulating only that field. The search starts from the
 counter-equivalents really open (at least enough for the queue to be stable), adds a counter
 in each hour whose citizens waited too long, then takes one away in each hour with room to
-spare and keeps the cut only if no hour of the field fails; every simulated day of a field uses
-the same citizens (a seed per weekday and field), so two settings are compared on one day."""
+spare and keeps the cut only if no hour of the field fails. Every setting tried is judged on the
+same REPLICAS simulated days, their waits pooled (seeds per weekday and field), so two settings
+meet the same citizens."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ from motcua.simulation.scenario import FieldSpec, Scenario
 
 DEFAULT_TARGET_MIN = 15
 MAX_SIMS_PER_FIELD = 10
+# Days simulated per setting tried, their waits pooled: one day's dozen citizens an hour are too
+# few to judge a p90 by (a setting tuned to one draw fails on the next).
+REPLICAS = 2
 SLACK = 0.6  # an hour whose p90 is under 60 % of the target is tried with one counter fewer
 HEADROOM = 6  # counters a field may get above what its busiest hour strictly needs
 WALK_S = 30.0
@@ -133,23 +137,27 @@ class FieldSearch:
         self.service_ids = {}
 
     def run(self, spec: FieldSpec, counts: dict[int, int], seed: int) -> Outcome:
-        day, self.next_day = self.next_day, self.next_day + timedelta(days=7)
-        spans = clock.spans_for(self.oc.working_hours, day) or ["00:00-24:00"]
-        counters = {}
-        for k, number in enumerate(self.numbers[spec.service], start=1):
-            counters[number] = _pieces(spans, [h for h, n in counts.items() if n >= k])
-        sc = Scenario(office=self.oc.code, date=day, counters=counters, fields=[spec], seed=seed)
-        DayRunner(self.db, self.office_id, self.oc, sc, self.desks, random.Random(seed)).run(day)
-        self.sims += 1
-        return self._outcome(spec.service, day)
+        """REPLICAS days with these counters (citizens drawn from seed, seed + 1, …), waits pooled."""
+        days = []
+        for r in range(REPLICAS):
+            day, self.next_day = self.next_day, self.next_day + timedelta(days=7)
+            spans = clock.spans_for(self.oc.working_hours, day) or ["00:00-24:00"]
+            counters = {}
+            for k, number in enumerate(self.numbers[spec.service], start=1):
+                counters[number] = _pieces(spans, [h for h, n in counts.items() if n >= k])
+            sc = Scenario(office=self.oc.code, date=day, counters=counters, fields=[spec], seed=seed + r)
+            DayRunner(self.db, self.office_id, self.oc, sc, self.desks, random.Random(seed + r)).run(day)
+            days.append(day)
+        self.sims += REPLICAS
+        return self._outcome(spec.service, days)
 
-    def _outcome(self, code: str, day: date) -> Outcome:
+    def _outcome(self, code: str, days: list[date]) -> Outcome:
         tz = self.oc.timezone
         with self.db.read() as s:
             if code not in self.service_ids:
                 self.service_ids[code] = s.scalar(select(Service.id).where(Service.office_id == self.office_id, Service.code == code))
             rows = s.execute(select(L.c.queued_at, L.c.called_at).where(
-                L.c.office_id == self.office_id, L.c.business_day == day, L.c.service_id == self.service_ids[code])).all()
+                L.c.office_id == self.office_id, L.c.business_day.in_(days), L.c.service_id == self.service_ids[code])).all()
         waits: dict[int, list[int]] = {}
         unserved: dict[int, int] = {}
         for queued, called in rows:

@@ -24,6 +24,7 @@ from typing import Any
 FOLDER = "staffing"
 KEEP_DAYS = 7
 STARTING_S = 30  # a job's process takes its lock within this long of being started
+MAX_RUNNING = 2  # jobs at once per instance: a page never starts a third (the machine serves citizens first)
 
 
 def key(office: str, weeks: int, target: float, day: date) -> str:
@@ -97,6 +98,12 @@ def running(instance: Path, k: str) -> bool:
     except OSError:
         return False
     return 0 <= age < STARTING_S and load(instance, k) is None and failure(instance, k) is None
+
+
+def busy(instance: Path) -> bool:
+    """As many jobs run as the instance allows."""
+    keys = {p.stem for p in _folder(instance).glob("*.lock")} | {p.stem for p in _folder(instance).glob("*.started")}
+    return sum(1 for k in keys if running(instance, k)) >= MAX_RUNNING
 
 
 def start(instance: Path, config_path: Path, database_url: str, office: str, weeks: int, target: float, k: str) -> None:
