@@ -336,6 +336,67 @@ def simulate(scenario: str, seed: int | None, as_json: bool, database_url: str |
     click.echo(render(out))
 
 
+@main.command()
+@click.option("--weeks", type=click.IntRange(1, 26), default=4, show_default=True, help="Weeks of history to learn from")
+@click.option("--target-p90", "target", type=click.FloatRange(1, 240), help="p90 wait to keep under, minutes (default: the office's wait_target_minutes)")
+@click.option("--office", "office_code", help="Office code (default: the first office)")
+@click.option("--json", "as_json", is_flag=True, help="Print the advice as one JSON object on the last line")
+@click.option("--database", "database_url", help="Database URL (default: the server's)")
+@click.option("--store", is_flag=True, hidden=True, help="Only store the result for the manager page (its background job)")
+@click.pass_context
+def staffing(ctx: click.Context, weeks: int, target: float | None, office_code: str | None, as_json: bool,
+             database_url: str | None, store: bool) -> None:
+    """Counters each field needs each hour to keep the p90 wait under target, simulated from history."""
+    import json
+    import time
+
+    from motcua.config import effective_settings, instance_path, load_config, normalise_db_url
+    from motcua.db import Database
+    from motcua.simulation import staffing_jobs
+    from motcua.simulation.staffing import StaffingError, advise, target_minutes
+    from motcua.simulation.staffing_text import render
+
+    try:
+        config, _ = load_config(ctx.obj["config"])
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    instance = instance_path()
+    db = Database(normalise_db_url(database_url) if database_url else effective_settings(config, instance)["database_url"])
+    try:
+        with db.read() as s:
+            office = _office(s, office_code)
+            code, day = office.code, clock.business_day(clock.now(), office.timezone)
+            target = target if target is not None else target_minutes(office)
+        k = staffing_jobs.key(code, weeks, target, day)
+        with staffing_jobs.holding(instance, k) as mine:
+            if not mine:
+                click.echo(f"Đang tính cho {code} ở tiến trình khác / already being computed for {code}", err=True)
+                sys.exit(0 if store else 1)
+            started = time.perf_counter()
+            try:
+                out = advise(db, code, weeks, target)
+            except StaffingError as exc:
+                if store:
+                    staffing_jobs.store_failure(instance, k, str(exc))
+                raise click.ClickException(str(exc)) from None
+            except Exception as exc:
+                if store:
+                    staffing_jobs.store_failure(instance, k, f"{type(exc).__name__}: {exc}")
+                raise
+            out["took_s"] = round(time.perf_counter() - started, 1)
+            staffing_jobs.store(instance, k, out)
+    finally:
+        db.dispose()
+    click.echo(f"{out['simulated_days']} ngày mô phỏng trong {out['took_s']:.1f} s / "
+               f"{out['simulated_days']} simulated days in {out['took_s']:.1f} s", err=True)
+    if store:
+        return
+    if as_json:
+        click.echo(json.dumps(out, ensure_ascii=False, separators=(",", ":")))
+        return
+    click.echo(render(out))
+
+
 def _load_plugin_commands() -> None:
     """UI rooms add their own commands (e.g. `motcua printers ...`) through this group."""
     for ep in entry_points(group="motcua.commands"):

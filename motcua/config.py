@@ -143,6 +143,7 @@ class OfficeConfig(_Strict):
     print_max_age_seconds: int = Field(default=60, ge=5, le=3600)
     rating_seconds: int = Field(default=30, ge=5, le=300)
     wait_alert_minutes: int = Field(default=30, ge=1)
+    wait_target_minutes: int = Field(default=15, ge=1, le=240)  # staffing advice: the p90 wait to keep under
     # Best first; a rating in the last `rating_low_count` levels asks the citizen why.
     rating_scale: list[str] = Field(default=["Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng"], min_length=2, max_length=7)
     rating_scale_en: list[str] = Field(default=["Very satisfied", "Satisfied", "Neutral", "Dissatisfied"], min_length=2, max_length=7)

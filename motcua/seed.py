@@ -13,6 +13,7 @@ from motcua.models import Counter, CounterService, Device, DeviceKind, Office, P
 SETTING_KEYS = (
     "working_hours", "issuing_windows", "priority_ratio", "transfer_position", "announcement_template",
     "announcement_repeat", "kiosk_reset_seconds", "print_max_age_seconds", "rating_seconds", "wait_alert_minutes",
+    "wait_target_minutes",
     "rating_scale", "rating_scale_en", "rating_low_count", "no_show_min_seconds",
     "elderly_age", "one_ticket_per_citizen", "dossier_pattern", "results_service", "personal_data_days",
     "remote_enabled", "remote_share", "remote_phone_required", "remote_per_phone_per_day", "remote_check_in",
