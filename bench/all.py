@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.print", "bench.issue", "bench.fanout", "bench.fanout_scale", "bench.memory", "bench.reports")
+BENCHMARKS = ("bench.print", "bench.issue", "bench.fanout", "bench.fanout_scale", "bench.memory", "bench.reports",
+              "bench.reconnect_storm", "bench.estimates")
 
 
 def main() -> None:

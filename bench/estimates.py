@@ -94,8 +94,8 @@ def row(name: str, which: str, out: dict, took: float, per_call_ms: float) -> st
             f"{_pct(eta['known_share'])} | {per_call_ms:.2f} | {took:.1f} |")
 
 
-def main(argv: list[str]) -> None:
-    paths = [Path(a) for a in argv] or [p for d in (SCENARIOS, SCENARIOS / "unseen")
+def main(argv: list[str] | None = None) -> None:
+    paths = [Path(a) for a in (argv or [])] or [p for d in (SCENARIOS, SCENARIOS / "unseen")
                                          for p in sorted(d.glob("*.toml")) if "config" not in p.name]
     lines = ["| scenario | estimator | tickets | mean wait (min) | p90 wait (min) | called within range | early | late "
              "| median width (min) | mean abs. error (min) | known | one estimate (ms) | run (s) |",
