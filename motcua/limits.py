@@ -209,16 +209,18 @@ def init_remote_limits(app: Flask) -> None:
 
 
 def init_booking_limits(app: Flask) -> None:
-    """Limit booking (per address and per phone) and cancelling (per address) an appointment."""
+    """Limit booking (per address and per phone) and cancelling (per address, one budget with
+    booking: codes cannot be tried for free) an appointment."""
     limiter: Limiter = app.extensions["motcua.limiter"]
     address = issue_limit("MOTCUA_BOOKING_LIMIT_ADDRESS", app.testing)
     phone = issue_limit("MOTCUA_BOOKING_LIMIT_PHONE", app.testing)
+    shared = limiter.shared_limit(address, scope="booking-addr", key_func=_booking_address_key, methods=["POST"]) if address else None
     for endpoint in ("api.book_appointment", "api.cancel_appointment"):
         view = app.view_functions[endpoint]
         if phone and endpoint == "api.book_appointment":
             view = limiter.limit(phone, key_func=_remote_phone_key, methods=["POST"])(view)
-        if address:
-            view = limiter.limit(address, key_func=_booking_address_key, methods=["POST"])(view)
+        if shared:
+            view = shared(view)
         app.view_functions[endpoint] = view
 
 

@@ -98,13 +98,15 @@ def find_for_cancel(session: Session, key: str, office_code: str | None = None) 
     if a is not None:
         return a
     typed = re.sub(r"[\s-]", "", key).upper()
-    query = select(Appointment).where(Appointment.code == typed, Appointment.status == AppointmentStatus.booked)
+    query = select(Appointment).where(Appointment.code == typed)
     if office_code:
         query = query.join(Office, Office.id == Appointment.office_id).where(Office.code == office_code)
-    found = session.scalars(query.limit(2)).all()
-    if len(found) != 1:
+    found = session.scalars(query.limit(20)).all()
+    # A code names one booking of an office's day: the open one, if another office or day reused it.
+    pick = [a for a in found if a.status == AppointmentStatus.booked] or found
+    if len(pick) != 1:
         raise unknown_appointment()
-    return found[0]
+    return pick[0]
 
 
 def cancel(session: Session, a: Appointment, now: datetime | None = None) -> Appointment:

@@ -1,8 +1,8 @@
 """The slots of a bookable field on a day, in the office's time zone, with the places left.
 
 A day offers nothing when the field is not bookable, on a holiday or a day the office does not
-work, before today or past `days_ahead`; a slot is no longer offered `close_minutes_before` its
-start. A place is taken by a booking that was not cancelled (a no-show kept its place).
+work, before today or past `days_ahead`; a slot lies inside the day's working hours, and is no
+longer offered `close_minutes_before` its start. A place is taken by a booking that was not cancelled (a no-show kept its place).
 """
 
 from __future__ import annotations
@@ -76,14 +76,18 @@ def _why_none(fb: FieldBooking, office: Office, day: date, today: date) -> tuple
 
 
 def _starts(fb: FieldBooking, office: Office, day: date) -> list[tuple[datetime, datetime]]:
+    """The day's slots (UTC), inside the office's working hours when it has them (a list of
+    spans for every working day must not offer a Saturday afternoon the office is closed)."""
     zone = clock.zone(office.timezone)
+    working = [parse_span(x) for x in clock.spans_for((office.settings or {}).get("working_hours"), day) or []]
     out = []
     step = timedelta(minutes=fb.slot_minutes)
     for span in fb.spans_on(day, office.settings or {}):
         begin, end = parse_span(span)
         at, until = datetime.combine(day, begin, tzinfo=zone), datetime.combine(day, end, tzinfo=zone)
         while at + step <= until:
-            out.append((at.astimezone(UTC), (at + step).astimezone(UTC)))
+            if not working or any(w0 <= at.time() and (at + step).time() <= w1 for w0, w1 in working):
+                out.append((at.astimezone(UTC), (at + step).astimezone(UTC)))
             at += step
     return sorted(out)
 
