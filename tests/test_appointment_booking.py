@@ -6,7 +6,7 @@ appointment page's data, the rate limits, and the last place of a slot booked tw
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -203,3 +203,54 @@ def test_rate_limits_per_address_and_per_phone(make_app, monkeypatch) -> None:
         assert r.status_code == 404  # the address's fourth request
         r = book(client, "2026-09-07T03:00:00+00:00", phone="0933333333")
         assert r.status_code == 429 and r.json["error"]["code"] == "too_many_requests"
+
+
+LIVE_CONFIG = """
+[[offices]]
+code = "demo"
+name = "Trung tâm thử"
+timezone = "Asia/Ho_Chi_Minh"
+
+[[offices.fields]]
+code = "HT"
+name = "Hộ tịch"
+prefix = "A"
+booking = { spans = ["08:00-11:00"], slot_minutes = 15, per_slot = 1, days_ahead = 14, close_minutes_before = 0 }
+
+[[offices.counters]]
+number = 1
+fields = { HT = 1 }
+"""
+
+
+def test_two_server_processes_on_postgresql_give_the_last_place_once(pg_url: str, live_server_factory, tmp_path) -> None:
+    """Two `motcua serve` processes on one PostgreSQL database, each asked for the last place of
+    a slot at the same moment, round after round: one booking a round."""
+    import requests
+
+    config = tmp_path / "live.toml"
+    config.write_text(LIVE_CONFIG, encoding="utf-8")
+    first = live_server_factory(config=config, database_url=pg_url)
+    second = live_server_factory(config=config, database_url=pg_url, populate_db=False)
+    tomorrow = datetime.combine(datetime.now(HCM).date() + timedelta(days=1), datetime.min.time(), tzinfo=HCM).replace(hour=8)
+
+    def worker(url: str, phone: str, start: str, barrier: threading.Barrier, answers: list) -> None:
+        barrier.wait()
+        answers.append(requests.post(url + URL, json={"office": "demo", "service": "HT", "start": start, "name": "An", "phone": phone},
+                                     timeout=20))
+
+    for round_ in range(6):
+        start = (tomorrow + timedelta(minutes=15 * round_)).astimezone(ZoneInfo("UTC")).isoformat()
+        barrier = threading.Barrier(2)
+        answers: list[requests.Response] = []
+        pool = [threading.Thread(target=worker, args=(s.url, f"09130000{round_}{i}", start, barrier, answers))
+                for i, s in enumerate((first, second))]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        assert sorted(r.status_code for r in answers) == [201, 409], [r.text for r in answers]
+        assert next(r for r in answers if r.status_code == 409).json()["error"]["code"] == "slot_full"
+        left = requests.get(first.url + "/api/v1/public/slots", params={"office": "demo", "service": "HT", "date": tomorrow.date().isoformat()},
+                            timeout=10).json()
+        assert next(s for s in left["slots"] if s["start"] == start)["left"] == 0
