@@ -168,3 +168,18 @@ def test_day_end_marks_the_absent_no_show(setup) -> None:
     with time_machine.travel(at(0, 5, day=8) + timedelta(days=1), tick=False):
         dayend.close_day(db, office_id, clock.now())
     assert client.get(f"{URL}/{later['public_id']}").json["status"] == "no_show"
+
+
+def test_a_transferred_appointment_joins_the_other_field_as_the_transfer_says(setup) -> None:
+    app, demo, client = setup
+    a = book(client, slot(9), "0911000001")
+    h = demo.clerk(1).headers
+    with time_machine.travel(at(8, 50), tick=False):
+        ct_walk_in = client.post("/api/v1/tickets", json={"service": "CT"}, headers=demo.kiosk).json
+        t = arrive(client, demo, a["code"]).json
+        assert client.post("/api/v1/counters/1/next", headers=h).json["ticket"]["code"] == t["code"]  # HT's open appointment first
+        assert client.post("/api/v1/counters/1/transfer", json={"service": "CT", "position": "back"}, headers=h).status_code == 200
+        # In CT it is no longer in the appointment class: the walk-in who was there first goes first.
+        assert client.post("/api/v1/counters/1/next", headers=h).json["ticket"]["code"] == ct_walk_in["code"]
+    with app.extensions["motcua"].db.read() as s:
+        assert s.scalar(select(Ticket.appointment_from).where(Ticket.code == t["code"])) is None
