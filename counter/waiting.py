@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from motcua.booking.book import booked_names
 from motcua.engine import clock, dossiers, queue_order
 from motcua.engine.views import iso
 from motcua.models import Counter, CounterService, Office, PriorityGroup, Service, Ticket, TicketLeg, TicketStatus
@@ -38,12 +39,15 @@ def waiting_for_counter(session: Session, office: Office, c: Counter, user_id: i
             Ticket.service_id.in_(ids),
             queue_order.callable_now(Ticket.__table__),
         )
-        .order_by(Ticket.service_id, *queue_order.field_order(Ticket.__table__))
+        .order_by(Ticket.service_id, *queue_order.field_order(Ticket.__table__, now.timestamp()))
     ).all() if ids else []
     per_service: dict[int, list] = {sid: [] for sid in ids}
     # Dossier codes: the results desk sees which result to fetch before the citizen arrives.
     current = c.current_ticket_id
     codes = dossiers.for_tickets(session, [t.id for t, *_ in rows] + ([current] if current else []))
+    # The booked name of an appointment: the clerk greets the citizen by it (only here, never on displays).
+    current_ticket = session.get(Ticket, current) if current else None
+    names = booked_names(session, [t.appointment_id for t, *_ in rows] + ([current_ticket.appointment_id] if current_ticket else []))
     for t, queued_at, seq, g_code, g_name, g_name_en in rows:
         per_service[t.service_id].append(
             {
@@ -55,6 +59,8 @@ def waiting_for_counter(session: Session, office: Office, c: Counter, user_id: i
                 "queued_at": iso(queued_at),
                 "transferred": seq > 1,
                 "dossiers": [d.code for d in codes[t.id]],
+                "appointment": t.appointment_id is not None,
+                "booked_name": names.get(t.appointment_id),
             }
         )
     services = []
@@ -83,4 +89,5 @@ def waiting_for_counter(session: Session, office: Office, c: Counter, user_id: i
         "services": services,
         "total": sum(s["waiting"] for s in services),
         "current_dossiers": [dossiers.dossier_view(d) for d in codes[current]] if current else [],
+        "current_booked_name": names.get(current_ticket.appointment_id) if current_ticket else None,
     }

@@ -16,9 +16,12 @@ from sqlalchemy import select
 from kiosk.views import kiosk_settings, kiosk_voice
 from motcua import auth
 from motcua import speech as voice
+from motcua.booking import arrival as booking_arrival
+from motcua.booking import book
 from motcua.engine import changes, citizens, clock, reprints, tickets
 from motcua.engine import check_in as arrivals
-from motcua.engine.errors import not_found
+from motcua.engine.errors import QueueError, not_found
+from motcua.engine.views import holder_ticket_view
 from motcua.json_errors import error_response, use_json_errors
 from motcua.models import Device, DeviceKind, Office, PrintJob, Service
 from motcua.state import state
@@ -99,7 +102,10 @@ def card():
 @bp.post("/check-in")
 def check_in():
     """A remote number arrives: its 6-character code typed ({"code"}) or its status page's QR
-    scanned ({"scan"}). Counters may call it from now on; it keeps its place in the queue."""
+    scanned ({"scan"}). Counters may call it from now on; it keeps its place in the queue.
+
+    An appointment arrives the same way (its code, or its page's QR, /a/<id>): its ticket is
+    issued and printed here, and the answer adds `appointment` {start, end, arrival, code}."""
     from motcua.api.routing import parse_body
     from motcua.api.schemas import CheckIn
 
@@ -108,9 +114,27 @@ def check_in():
     with state().db.write() as s:
         office = s.get(Office, s.get(Device, p.device_id).office_id)
         now = clock.now()
-        t = arrivals.find_for_check_in(s, office, code=body.code, scan=body.scan, now=now)
+        if body.scan is not None and book.PAGE_URL.search(body.scan.strip()):
+            return _appointment_arrives(s, office, book.find_appointment(s, office, scan=body.scan, now=now), p, now)
+        try:
+            t = arrivals.find_for_check_in(s, office, code=body.code, scan=body.scan, now=now)
+        except QueueError as exc:
+            if body.code is None or exc.code != "unknown_check_in":
+                raise
+            try:
+                found = book.find_appointment(s, office, code=body.code, now=now)
+            except QueueError:
+                raise exc from None  # neither a remote number nor an appointment: the check-in's own answer
+            return _appointment_arrives(s, office, found, p, now)
         view = arrivals.check_in(s, office, t, now)
     return jsonify(ticket=view)
+
+
+def _appointment_arrives(s, office: Office, found, p, now):
+    issued, appointment = booking_arrival.check_in(s, office, found, now=now, device_id=p.device_id)
+    t = tickets.find_ticket(s, issued.public_id)
+    return jsonify(ticket=holder_ticket_view(t), appointment=appointment, status_url=state().status_url(issued.public_id),
+                   print_job=issued.print_job_id, waiting_ahead=issued.waiting_ahead), 201
 
 
 @bp.post("/tickets/<public_id>/reprint")

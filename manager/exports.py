@@ -21,7 +21,7 @@ from typing import IO, Any
 import xlsxwriter
 
 from manager import reports
-from manager.reports import OUT_OF_ORDER_COLUMNS, TICKET_COLUMNS, Summary
+from manager.reports import OUT_OF_ORDER_COLUMNS, PUNCTUALITY_COLUMNS, TICKET_COLUMNS, Summary
 from motcua.engine import clock
 
 BOM = "\ufeff"
@@ -265,7 +265,7 @@ def add_info_sheet(book: Book, office_name: str, start: date, end: date, tz: str
 
 
 def summary_xlsx(summaries: list[Summary], *, histogram: list[dict] | None = None, heatmap: list[list[int]] | None = None,
-                 out_of_order: list[dict] | None = None) -> IO[bytes]:
+                 out_of_order: list[dict] | None = None, punctuality: list[dict] | None = None) -> IO[bytes]:
     """One sheet per table: information, each summary, and the chart tables when given."""
     book = Book()
     first = summaries[0]
@@ -286,6 +286,13 @@ def summary_xlsx(summaries: list[Summary], *, histogram: list[dict] | None = Non
                 book.write(ws, i, h + 1, n)
     if out_of_order is not None:
         add_out_of_order_sheet(book, out_of_order)
+    if punctuality:
+        ws = book.sheet("Lịch hẹn đúng giờ", [h + (" (%)" if k == "in_window_share" else "") for k, h in PUNCTUALITY_COLUMNS],
+                        [10, 24, 10, 12, 10, 10, 10, 14])
+        for i, row in enumerate(punctuality, start=1):
+            for j, (k, _) in enumerate(PUNCTUALITY_COLUMNS):
+                kind = "pct" if k == "in_window_share" else ""
+                book.write(ws, i, j, cell(row[k], kind), kind, total=row["service"] is None)
     return book.close()
 
 

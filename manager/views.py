@@ -128,6 +128,7 @@ def report_page():
         by_counter = main.rows if group_by == "counter" else reports.wait_stats(s, office, start, end, "counter")
         heat = reports.arrivals_heatmap(s, office, start, end)
         calls = reports.out_of_order_calls(s, office, start, end, limit=OUT_OF_ORDER_SHOWN + 1)
+        punctuality = reports.appointment_punctuality(s, office, start, end)
     today = clock.business_day(clock.now(), office.timezone)
     histogram = reports.wait_histogram(main.waits_ms)
     charts = {
@@ -142,7 +143,7 @@ def report_page():
     args = {"from": start.isoformat(), "to": end.isoformat(), "office": office.code}
     return render_template(
         "manager/report.html",
-        summary=main, charts=charts, calls=calls[:OUT_OF_ORDER_SHOWN], more_calls=len(calls) > OUT_OF_ORDER_SHOWN,
+        summary=main, charts=charts, calls=calls[:OUT_OF_ORDER_SHOWN], more_calls=len(calls) > OUT_OF_ORDER_SHOWN, punctuality=punctuality,
         start=start, end=end, group_by=group_by, groups=reports.GROUPS, quick=quick_ranges(today), args=args,
         month=start.strftime("%Y-%m"), **nav_context(office),
     )
@@ -159,7 +160,8 @@ def report_workbook():
         heat = reports.arrivals_heatmap(s, office, start, end)
         calls = reports.out_of_order_calls(s, office, start, end)
         histogram = reports.wait_histogram(summaries[0].waits_ms)
-        fh = exports.summary_xlsx(summaries, histogram=histogram, heatmap=heat, out_of_order=calls)
+        fh = exports.summary_xlsx(summaries, histogram=histogram, heatmap=heat, out_of_order=calls,
+                                  punctuality=reports.appointment_punctuality(s, office, start, end))
     return xlsx_download(fh, exports.filename("bao-cao", office.code, start, end, "xlsx"))
 
 

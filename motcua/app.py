@@ -91,6 +91,7 @@ def create_app(
     app.register_blueprint(api_bp)
     limits.init_issue_limits(app)
     limits.init_remote_limits(app)
+    limits.init_booking_limits(app)
     realtime.init_app(app, db, redis_url=settings["redis_url"])
     health.init_app(app)
     metrics.init_app(app)

@@ -64,6 +64,47 @@ def _check_spans(value: Spans) -> Spans:
     return value
 
 
+class BookingConfig(_Strict):
+    """A field's bookable hours (motcua.booking): `spans` per weekday ({mon = [...]}), or one list
+    for every working day; each span is cut into slots of `slot_minutes`."""
+
+    spans: dict[str, list[str]] | list[str]
+    slot_minutes: int = Field(default=15, ge=5, le=240)
+    # Places per slot; unset: the field's counters × slot_minutes / service_minutes × share %.
+    per_slot: int | None = Field(default=None, ge=1, le=200)
+    days_ahead: int = Field(default=14, ge=0, le=366)
+    close_minutes_before: int = Field(default=60, ge=0, le=10080)
+    share: int = Field(default=50, ge=1, le=100)
+
+    @field_validator("spans", mode="before")
+    @classmethod
+    def _spans(cls, v: object) -> object:
+        if isinstance(v, list):
+            spans = {"": v}
+        elif isinstance(v, dict):
+            unknown = [k for k in v if k not in WEEKDAYS]
+            if unknown:
+                raise ValueError(f"ngày '{unknown[0]}' không có; dùng {', '.join(WEEKDAYS)} / unknown day '{unknown[0]}'")
+            spans = v
+        else:
+            raise ValueError("cần danh sách giờ hoặc bảng theo ngày / a list of spans or a table per weekday is needed")
+        for day_spans in spans.values():
+            if not isinstance(day_spans, list) or not all(isinstance(x, str) for x in day_spans):
+                raise ValueError("mỗi ngày cần danh sách 'HH:MM-HH:MM' / each day needs a list of 'HH:MM-HH:MM'")
+            for span in day_spans:
+                parse_span(span)
+        return v
+
+    @model_validator(mode="after")
+    def _fits(self) -> BookingConfig:
+        lists = self.spans.values() if isinstance(self.spans, dict) else [self.spans]
+        for span in (x for spans in lists for x in spans):
+            start, end = parse_span(span)
+            if (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute) < self.slot_minutes:
+                raise ValueError(f"spans: '{span}' ngắn hơn một lượt {self.slot_minutes} phút / is shorter than one slot of {self.slot_minutes} minutes")
+        return self
+
+
 class FieldConfig(_Strict):
     code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")]
     name: str = Field(min_length=1)
@@ -81,6 +122,8 @@ class FieldConfig(_Strict):
     icon: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")] | None = None
     # Percent of the day's quota remote numbers may take (None: the office's remote_share).
     remote_share: int | None = Field(default=None, ge=0, le=100)
+    # Appointments (motcua.booking); unset: the field is not bookable.
+    booking: BookingConfig | None = None
 
     _v = field_validator("issuing_windows")(lambda v: v if v is None else _check_spans(v))
 
@@ -161,6 +204,11 @@ class OfficeConfig(_Strict):
     remote_per_phone_per_day: int = Field(default=1, ge=1, le=20)
     remote_check_in: bool = False  # counters skip a remote number until the kiosk checks it in
     check_in_grace_minutes: int = Field(default=15, ge=1, le=240)
+    # Appointments: the window [start - early, start + late] in which a checked-in appointment is
+    # called before walk-ins, and open bookings per phone, field and day.
+    appointment_early_minutes: int = Field(default=15, ge=0, le=240)
+    appointment_late_minutes: int = Field(default=10, ge=0, le=240)
+    booking_per_phone: int = Field(default=1, ge=1, le=20)
     # Sites allowed to embed the public wait board in an <iframe> (CSP frame-ancestors sources).
     board_frame_ancestors: list[Annotated[str, Field(pattern=r"^(https?://)?(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$")]] = Field(default_factory=list)
     fields: list[FieldConfig] = Field(min_length=1)

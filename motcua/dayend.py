@@ -129,6 +129,11 @@ def _close(s, office: Office, today: date, now: datetime) -> DayEndResult:
     forgotten = forget_citizens(s, office, today)  # Decree 13/2023: kept no longer than personal_data_days
     if forgotten:
         log.info("day end %s %s: citizen references of %d tickets cleared", office.code, today, forgotten)
+    from motcua.booking.closing import close_appointments
+
+    absent, names = close_appointments(s, office, today)
+    if absent or names:
+        log.info("day end %s %s: %d appointments never came, %d booked names cleared", office.code, today, absent, names)
     return DayEndResult(office.code, today, len(stale), closed)
 
 

@@ -13,6 +13,8 @@ every few seconds at the busiest). Set with environment variables, `off` disable
     MOTCUA_REMOTE_LIMIT_ADDRESS default "20/hour"     remote numbers asked from one address
     MOTCUA_REMOTE_LIMIT_PHONE   default "5/hour"      remote numbers asked for one phone (keyed by
                                 its HMAC: the storage never sees the number)
+    MOTCUA_BOOKING_LIMIT_ADDRESS default "20/hour"    appointments booked or cancelled from one address
+    MOTCUA_BOOKING_LIMIT_PHONE  default "5/hour"      appointments booked for one phone
 
 Only requests that got through authentication use up the per-address issuing budget: a stranger
 sending made-up tokens from the kiosks' address spends the failure budget, which a real kiosk
@@ -47,6 +49,8 @@ ISSUE_LIMITS = {  # environment variable -> default
     "MOTCUA_AUTH_FAILURE_LIMIT": "60/minute",
     "MOTCUA_REMOTE_LIMIT_ADDRESS": "20/hour",
     "MOTCUA_REMOTE_LIMIT_PHONE": "5/hour",
+    "MOTCUA_BOOKING_LIMIT_ADDRESS": "20/hour",
+    "MOTCUA_BOOKING_LIMIT_PHONE": "5/hour",
 }
 
 
@@ -202,3 +206,23 @@ def init_remote_limits(app: Flask) -> None:
     if address:
         view = limiter.limit(address, key_func=_remote_address_key, methods=["POST"])(view)
     app.view_functions["api.take_remote_ticket"] = view
+
+
+def init_booking_limits(app: Flask) -> None:
+    """Limit booking (per address and per phone) and cancelling (per address, one budget with
+    booking: codes cannot be tried for free) an appointment."""
+    limiter: Limiter = app.extensions["motcua.limiter"]
+    address = issue_limit("MOTCUA_BOOKING_LIMIT_ADDRESS", app.testing)
+    phone = issue_limit("MOTCUA_BOOKING_LIMIT_PHONE", app.testing)
+    shared = limiter.shared_limit(address, scope="booking-addr", key_func=_booking_address_key, methods=["POST"]) if address else None
+    for endpoint in ("api.book_appointment", "api.cancel_appointment"):
+        view = app.view_functions[endpoint]
+        if phone and endpoint == "api.book_appointment":
+            view = limiter.limit(phone, key_func=_remote_phone_key, methods=["POST"])(view)
+        if shared:
+            view = shared(view)
+        app.view_functions[endpoint] = view
+
+
+def _booking_address_key() -> str:
+    return "booking-addr:" + get_remote_address()

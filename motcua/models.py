@@ -332,7 +332,7 @@ class Ticket(Base):
     # after `personal_data_days` by the day end. The age band stays for reports.
     citizen_ref: Mapped[str | None] = mapped_column(String(64))
     age_band: Mapped[str | None] = mapped_column(String(8))
-    # Where the ticket came from: "kiosk" (or staff), "remote" (a phone, engine.remote).
+    # Where the ticket came from: "kiosk" (or staff), "remote" (a phone, engine.remote), "appointment".
     source: Mapped[str] = mapped_column(String(16), default="kiosk", server_default="kiosk")
     # A remote number's phone: HMAC with the instance secret, and the mask shown ("09xx xxx 123").
     phone_ref: Mapped[str | None] = mapped_column(String(64))
@@ -344,6 +344,10 @@ class Ticket(Base):
     awaiting_check_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     checked_in_at: Mapped[datetime | None]
     check_in_due_at: Mapped[datetime | None]
+    # An appointment's ticket (motcua.booking): its booking (no FK here: the booking's row holds
+    # the FK to its ticket), and when the appointment class opens for it (epoch seconds; NULL: a walk-in).
+    appointment_id: Mapped[int | None] = mapped_column(Integer)
+    appointment_from: Mapped[float | None] = mapped_column(Float)
 
     service: Mapped[Service] = relationship(foreign_keys=[service_id])
     series: Mapped[Service] = relationship(foreign_keys=[series_id])

@@ -17,7 +17,7 @@ SETTING_KEYS = (
     "rating_scale", "rating_scale_en", "rating_low_count", "no_show_min_seconds",
     "elderly_age", "one_ticket_per_citizen", "dossier_pattern", "results_service", "personal_data_days",
     "remote_enabled", "remote_share", "remote_phone_required", "remote_per_phone_per_day", "remote_check_in",
-    "check_in_grace_minutes", "board_frame_ancestors",
+    "check_in_grace_minutes", "board_frame_ancestors", "appointment_early_minutes", "appointment_late_minutes", "booking_per_phone",
 )
 
 
@@ -27,6 +27,7 @@ def office_settings(oc: OfficeConfig) -> dict:
     # Per-field exceptions to the office's one-ticket-per-citizen rule.
     settings["one_ticket_per_citizen_fields"] = {f.code: f.one_ticket_per_citizen for f in oc.fields if f.one_ticket_per_citizen is not None}
     settings["remote_share_fields"] = {f.code: f.remote_share for f in oc.fields if f.remote_share is not None}
+    settings["booking_fields"] = {f.code: f.booking.model_dump() for f in oc.fields if f.booking is not None}
     return settings
 
 

@@ -1,4 +1,4 @@
-"""Decree 13/2023: the day end clears citizen_ref after `personal_data_days` (a moved clock),
+"""Decree 13/2023: the day end clears citizen_ref and booked names after `personal_data_days` (a moved clock),
 and nothing of a card — number, name, birth date, address — lands in the database file, the
 instance folder (logs, print previews, print jobs) or any export, after cards were used, dossiers
 attached and every report exported."""
@@ -11,13 +11,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import Enum, String, Text, or_, select
 
 from motcua import dayend
 from motcua.engine import clock
-from motcua.models import Office, Ticket
+from motcua.models import Base, Office, Ticket
 from tests.support.citizen_cards import CITIZENS, HUNG, LAN, MAI, RECEIPT, card_ticket
 from tests.support.demo import login
+from tests.support.env import REPO
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 MONDAY = datetime(2026, 9, 7, 9, 0, tzinfo=HCM)
@@ -126,3 +127,37 @@ def test_no_card_data_anywhere(make_app, tmp_path) -> None:
             for secret in card.secrets:
                 for form in {secret.encode(), secret.encode("utf-16-le")}:
                     assert all(form not in t for t in texts), f"{secret!r} found in {path}"
+
+
+def _rows_holding(db, text: str) -> list[str]:
+    """Every text column of every table, searched for `text`."""
+    found = []
+    with db.read() as s:
+        for table in Base.metadata.sorted_tables:
+            cols = [c for c in table.columns if isinstance(c.type, String | Text) and not isinstance(c.type, Enum)]
+            if cols and s.execute(select(table.c[cols[0].name]).where(or_(*(c.contains(text) for c in cols))).limit(1)).first():
+                found.append(table.name)
+    return found
+
+
+def test_day_end_forgets_booked_names_after_personal_data_days(make_app) -> None:
+    app, demos = make_app(config=REPO / "tests" / "data" / "appointments.toml")
+    client, demo, db = app.test_client(), demos["demo"], app.extensions["motcua"].db
+    name = "Trịnh Thị Thu Trang"
+    with time_machine.travel(MONDAY.replace(hour=7), tick=False):
+        r = client.post("/api/v1/public/appointments", json={"office": "demo", "service": "HT", "start": "2026-09-07T02:00:00+00:00",
+                                                             "name": name, "phone": "0911222333"})
+        assert r.status_code == 201, r.json
+    with time_machine.travel(MONDAY, tick=False):
+        assert client.post("/api/v1/tickets", json={"appointment": r.json["code"]}, headers=demo.kiosk).status_code == 201
+    with db.read() as s:
+        office_id = s.scalar(select(Office.id))
+    # Kept while the clerk may need it, and up to personal_data_days (90) after the day.
+    with time_machine.travel(MONDAY + timedelta(days=90, hours=1), tick=False):
+        dayend.close_day(db, office_id, clock.now())
+    assert _rows_holding(db, name) == ["appointments"]
+    with time_machine.travel(MONDAY + timedelta(days=91, hours=1), tick=False):
+        dayend.close_day(db, office_id, clock.now())
+    assert _rows_holding(db, name) == [] and _rows_holding(db, "Trịnh") == []
+    # The booking itself stays for reports, its phone's mask too.
+    assert client.get(f"/api/v1/public/appointments/{r.json['public_id']}").json["phone_mask"] == "09xx xxx 333"

@@ -114,7 +114,8 @@ def fill(rule: str, sample: dict[str, object]) -> str:
     return re.sub(r"<(?:(\w+):)?(\w+)>", value, rule)
 
 
-BODY_SAMPLES = {"office": "demo", "service": "HT", "reason": "kiểm tra quyền", "code": "A001", "score": 1, "position": "back"}
+BODY_SAMPLES = {"office": "demo", "service": "HT", "reason": "kiểm tra quyền", "code": "A001", "score": 1, "position": "back",
+                "start": "2026-09-07T02:00:00+00:00", "name": "Kiểm Tra", "phone": "0912345678"}
 
 
 def api_bodies(sample: dict[str, object]) -> dict[tuple[str, str], dict]:

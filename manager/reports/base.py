@@ -29,7 +29,7 @@ WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday
 OUTCOMES_VI = {"served": "Đã phục vụ", "no_show": "Vắng mặt", "transferred": "Chuyển lĩnh vực", "cancelled": "Đã hủy", None: "Chưa kết thúc"}
 NOT_CALLED_VI = "(chưa gọi)"
 # Where tickets came from (tickets.source).
-SOURCES_VI = {"kiosk": "Tại kiosk", "remote": "Lấy số từ xa"}
+SOURCES_VI = {"kiosk": "Tại kiosk", "remote": "Lấy số từ xa", "appointment": "Đặt lịch hẹn"}
 
 L = TicketLeg.__table__
 T = Ticket.__table__

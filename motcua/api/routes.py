@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from motcua import auth
-from motcua.api import cards
+from motcua.api import appointments, cards
 from motcua.api import schemas as S
 from motcua.api.openapi import document
 from motcua.api.routing import api_route, parse_body
@@ -54,7 +54,10 @@ def issue_ticket():
                 # Keys are per device, so two kiosks can never collide on one.
                 key = f"{p.device_id or 'u' + str(p.user_id)}:{body.idempotency_key}" if body.idempotency_key else None
                 office_id = auth.office_id_for(p, s, body.office)
-                if body.id_qr is not None or body.receipt_qr is not None:  # a card or a receipt (motcua.api.cards)
+                extra: dict = {}
+                if body.appointment is not None:  # an appointment's check-in (motcua.api.appointments)
+                    issued, extra = appointments.check_in(s, office_id, body, key, p, look_for_replay=attempt > 0)
+                elif body.id_qr is not None or body.receipt_qr is not None:  # a card or a receipt (motcua.api.cards)
                     issued, extra = cards.issue(s, office_id, body, key, p, look_for_replay=attempt > 0)
                 else:
                     issued = tickets.issue_ticket(s, office_id, body.service, priority=body.priority,
@@ -66,8 +69,7 @@ def issue_ticket():
             if attempt or not body.idempotency_key:
                 raise
     view = dict(issued.view, public_id=issued.public_id, waiting_ahead=issued.waiting_ahead, eta_minutes=issued.eta.as_list(), eta_text=issued.eta.text(),
-                eta_text_en=issued.eta.text_en(), status_url=state().status_url(issued.public_id), print_job=issued.print_job_id,
-                **(extra if body.id_qr is not None or body.receipt_qr is not None else {}))
+                eta_text_en=issued.eta.text_en(), status_url=state().status_url(issued.public_id), print_job=issued.print_job_id, **extra)
     return jsonify(view), 201 if issued.created else 200
 
 

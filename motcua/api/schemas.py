@@ -13,7 +13,9 @@ class _Body(BaseModel):
 
 
 class IssueTicket(_Body):
-    service: str | None = Field(default=None, min_length=1, max_length=16, description="Field code (not needed with receipt_qr)")
+    service: str | None = Field(default=None, min_length=1, max_length=16, description="Field code (not needed with receipt_qr or appointment)")
+    appointment: str | None = Field(default=None, max_length=500, description="Check an appointment in (kiosks): its 6-character code, "
+                                    "or its page's QR text as the scanner read it")
     priority: str | None = Field(default=None, max_length=32, description="Priority group code; with id_qr, \"\" asks for none "
                                  "(a citizen of `elderly_age` or more otherwise gets the elderly group)")
     idempotency_key: str | None = Field(default=None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
@@ -23,6 +25,10 @@ class IssueTicket(_Body):
 
     @model_validator(mode="after")
     def _what(self) -> IssueTicket:
+        if self.appointment is not None:
+            if self.service or self.receipt_qr is not None or self.id_qr is not None or self.priority:
+                raise ValueError("appointment goes alone (its field is the booked one)")
+            return self
         if self.receipt_qr is None and not self.service:
             raise ValueError("service is required (or receipt_qr)")
         if self.receipt_qr is not None and self.id_qr is not None:
@@ -117,13 +123,14 @@ class TicketOut(BaseModel):
     started_at: str | None
     counter: int | None
     recalls: int
+    appointment: dict | None = Field(default=None, description="An appointment's ticket: the booked slot {start, end} (ISO, UTC)")
 
 
 class HeldTicketOut(TicketOut):
     """For whoever holds the ticket: its unguessable public id (status page, cancel, rating)."""
 
     public_id: str
-    source: str | None = Field(default=None, description="kiosk or remote (a number taken from a phone)")
+    source: str | None = Field(default=None, description="kiosk, remote (a number taken from a phone) or appointment")
     phone_mask: str | None = Field(default=None, description="A remote number's phone, masked (09xx xxx 123)")
     awaiting_check_in: bool | None = Field(default=None, description="A remote number counters skip until the kiosk checks it in")
     check_in_code: str | None = Field(default=None, description="The 6-character code typed at the kiosk to check in")
@@ -193,3 +200,47 @@ class QueueOut(BaseModel):
     counters: list[CounterOut]
     services: list[ServiceOut]
     recent_calls: list[CallOut]
+
+
+class SlotOut(BaseModel):
+    start: str
+    end: str
+    left: int
+
+
+class SlotsOut(BaseModel):
+    office: str
+    service: str
+    date: str
+    per_slot: int | None
+    closed_reason: ClosedReason | None = Field(description="Why the day offers no slot (not bookable, holiday, closed day, too far ahead, past)")
+    slots: list[SlotOut]
+
+
+class BookAppointment(_Body):
+    office: str = Field(min_length=1, max_length=32)
+    service: str = Field(min_length=1, max_length=16)
+    start: str = Field(min_length=10, max_length=40, description="The slot's start, as /public/slots gave it (ISO 8601)")
+    name: str = Field(min_length=1, max_length=200, description="The citizen's name, for the clerk (cleared after personal_data_days)")
+    phone: str = Field(min_length=1, max_length=20, description="Vietnamese mobile number (kept only as a keyed hash)")
+
+
+class BookedOut(BaseModel):
+    code: str
+    public_id: str
+    service: str
+    start: str
+    end: str
+
+
+class AppointmentOut(BaseModel):
+    code: str
+    public_id: str
+    office: str
+    service: str
+    service_name: str
+    start: str
+    end: str
+    status: str
+    ticket: dict | None
+    phone_mask: str | None

@@ -49,7 +49,7 @@ _CHECKED_IN = Prepared(update(_tickets).where(
 def mark_passed(conn: Connection, office: Office, head: queue_order.Head, day: date, now: datetime) -> None:
     """Call next just claimed `head`: start the grace of the unchecked numbers it passed."""
     rs = RemoteSettings.of(office.settings)
-    if not rs.check_in or head.priority:
+    if not rs.check_in or head.priority or head.appointment:  # an appointment's call passes nobody's place
         return
     _PASSED.run(conn, {"office": office.id, "day": day, "service": head.service_id, "key": head.key,
                        "due": now + timedelta(minutes=rs.grace_minutes)})

@@ -20,7 +20,7 @@ from motcua.engine import changes, check_in, clock, queue_order, ticket_sql, tra
 from motcua.engine.errors import QueueError, conflict, not_found
 from motcua.engine.estimates import forget_mean
 from motcua.engine.tickets import find_service
-from motcua.engine.views import call_dict, counter_dict, counter_view, service_view, ticket_dict, ticket_view
+from motcua.engine.views import appointment_mark, call_dict, counter_dict, counter_view, service_view, ticket_dict, ticket_view
 from motcua.models import Counter, CounterEvent, CounterStatus, Office, Role, Ticket, TicketStatus, User
 
 CLAIM_ATTEMPTS = 20
@@ -148,10 +148,10 @@ def call_next(session: Session, c: Counter, user: User | None, now: datetime | N
     served, services = _fields(conn, c)
     weights = {s.service_id: s.weight for s in served}
     for _ in range(CLAIM_ATTEMPTS):
-        head = queue_order.pick(queue_order.heads(conn, c.office_id, day, list(weights)), weights, c.priority_streak, ratio, now)
+        head = queue_order.pick(queue_order.heads(conn, c.office_id, day, list(weights), now), weights, c.priority_streak, ratio, now)
         if head is None:
             return None
-        t = transitions.claim_head(conn, c, head, day)
+        t = transitions.claim_head(conn, c, head, day, now)
         if t is not None:
             check_in.mark_passed(conn, office, head, day, now)
             break
@@ -161,7 +161,7 @@ def call_next(session: Session, c: Counter, user: User | None, now: datetime | N
 
     def change(moved: transitions.Moved) -> dict:
         view = ticket_dict(t.id, t.code, t.number, service, t.priority, TicketStatus.called, t.issued_at, now, moved.leg.started_at,
-                           c.number, moved.leg.recalls)
+                           c.number, moved.leg.recalls, appointment_mark(session, t.appointment_id))
         return {
             "counter": _counter_now(session, c, served, services, view),
             "call": call_dict(moved.event_id, "called", t.code, c.number, now),
@@ -246,7 +246,7 @@ def _step_change(session: Session, conn: Connection, c: Counter, t: Ticket, call
     served, services = _fields(conn, c, also=t.service_id)
     group = t.priority_group
     view = ticket_dict(t.id, t.code, t.number, services[t.service_id], group.code if group else None, t.status, t.issued_at,
-                       called_at, started_at, t.counter.number if t.counter else None, recalls)
+                       called_at, started_at, t.counter.number if t.counter else None, recalls, appointment_mark(session, t.appointment_id))
     return {"counter": _counter_now(session, c, served, services, view if current else None), "ticket": view}
 
 

@@ -207,8 +207,14 @@ def estimate(session: Session, office, service_id: int, now: datetime, *, priori
 def estimate_waiting(session: Session, office, t: Ticket, now: datetime) -> Eta:
     """The range for a ticket already waiting, from where it stands now (the status page)."""
     prio = t.priority_group_id is not None
-    ahead = _AHEAD_IN_CLASS.scalar(session.connection(), {"office_id": t.office_id, "day": t.business_day, "service_id": t.service_id,
-                                                          "key": t.queue_key, "prio": prio})
+    if not prio and t.appointment_from is not None and t.appointment_from <= now.timestamp():
+        # An open appointment: the model's non-priority class, behind only the appointments before it.
+        ahead = session.scalar(select(func.count()).where(
+            _tickets.c.office_id == t.office_id, _tickets.c.business_day == t.business_day, _tickets.c.service_id == t.service_id,
+            _tickets.c.status == TicketStatus.waiting, _tickets.c.priority_group_id.is_(None), queue_order.ahead(_tickets, t, now.timestamp())))
+    else:
+        ahead = _AHEAD_IN_CLASS.scalar(session.connection(), {"office_id": t.office_id, "day": t.business_day, "service_id": t.service_id,
+                                                              "key": t.queue_key, "prio": prio})
     return estimate(session, office, t.service_id, now, priority=prio, ahead=ahead or 0, key=t.queue_key).eta
 
 

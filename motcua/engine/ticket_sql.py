@@ -32,10 +32,10 @@ _status = _tickets.c.status.type
 _GROUP_CODE = select(_groups.c.code).where(_groups.c.id == _tickets.c.priority_group_id).scalar_subquery()
 # What call next needs of the ticket it claimed: what the move reads of a ticket, and the change's view.
 CALLED_COLUMNS = (_tickets.c.id, _tickets.c.office_id, _tickets.c.service_id, _tickets.c.business_day, _tickets.c.priority_group_id,
-                  _tickets.c.code, _tickets.c.number, _tickets.c.issued_at, _GROUP_CODE.label("priority"))
+                  _tickets.c.code, _tickets.c.number, _tickets.c.issued_at, _GROUP_CODE.label("priority"), _tickets.c.appointment_id)
 
 
-def _claim_head(prio: bool) -> Prepared:
+def _claim_head(cls: str) -> Prepared:
     """The head of a field's class, claimed: of two counters picking the same head, one gets
     no row back (its status is no longer 'waiting') and picks again."""
     head = _tickets.alias("head")
@@ -43,9 +43,9 @@ def _claim_head(prio: bool) -> Prepared:
         select(head.c.id)
         .where(
             head.c.office_id == bindparam("office"), head.c.service_id == bindparam("service"), head.c.business_day == bindparam("day"),
-            head.c.status == TicketStatus.waiting, queue_order.in_class(head, prio),
+            head.c.status == TicketStatus.waiting, queue_order.in_class(head, cls),
         )
-        .order_by(*queue_order.class_order(head))
+        .order_by(*queue_order.class_order(head, cls))
         .limit(1)
         .scalar_subquery()
     )
@@ -53,12 +53,14 @@ def _claim_head(prio: bool) -> Prepared:
                     .values(status=TicketStatus.called, counter_id=bindparam("counter")).returning(*CALLED_COLUMNS))
 
 
-CLAIM_HEAD = {prio: _claim_head(prio) for prio in (True, False)}
+CLAIM_HEAD = {cls: _claim_head(cls) for cls in queue_order.CLASSES}
 _moved = (_tickets.c.id == bindparam("ticket"), _tickets.c.status == bindparam("from", type_=_status))
 TICKET_MOVED = Prepared(update(_tickets).where(*_moved).values(status=bindparam("to", type_=_status)))
 TICKET_CALLED = Prepared(update(_tickets).where(*_moved).values(status=bindparam("to", type_=_status), counter_id=bindparam("counter")))
+# A transferred appointment joins the other field where the transfer puts it, as any citizen.
 TICKET_REQUEUED = Prepared(update(_tickets).where(*_moved).values(
-    status=bindparam("to", type_=_status), service_id=bindparam("service"), queue_key=bindparam("key"), counter_id=None))
+    status=bindparam("to", type_=_status), service_id=bindparam("service"), queue_key=bindparam("key"), counter_id=None,
+    appointment_from=None))
 FIELD_HEAD_KEY = Prepared(select(func.min(_tickets.c.queue_key)).where(
     _tickets.c.office_id == bindparam("office"), _tickets.c.service_id == bindparam("service"),
     _tickets.c.business_day == bindparam("day"), _tickets.c.status == TicketStatus.waiting))

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from motcua.devices import mark_seen_and_read_printers
@@ -48,6 +48,14 @@ class Remote(Protocol):
     def admit(self, session: Session, service: Any, day: date) -> None: ...
 
 
+class Booked(Protocol):
+    """What an appointment's check-in adds to issuing (motcua.booking.arrival.Arrival)."""
+
+    appointment_id: int
+    opens_at: float | None  # when its appointment class opens (None: late, a walk-in)
+    mark: dict  # the booked slot as ticket views show it
+
+
 @dataclass(frozen=True)
 class Issued:
     """What issuing answers with: the ticket as the API shows it, and what the kiosk needs next."""
@@ -75,7 +83,8 @@ _REPLAY = Prepared(select(_tickets.c.id).where(_tickets.c.office_id == bindparam
 _TICKET_INSERT = Prepared(_tickets.insert().returning(_tickets.c.id), keys=(
     "public_id", "office_id", "series_id", "service_id", "business_day", "number", "code", "priority_group_id", "status",
     "queue_key", "issued_at", "idempotency_key", "device_id", "issued_by_id", "waiting_ahead", "eta_low", "eta_high",
-    "citizen_ref", "age_band", "source", "phone_ref", "phone_mask", "check_in_code", "awaiting_check_in"))
+    "citizen_ref", "age_band", "source", "phone_ref", "phone_mask", "check_in_code", "awaiting_check_in", "appointment_id",
+    "appointment_from"))
 _JOB_INSERT = Prepared(_jobs.insert().returning(_jobs.c.id), keys=("ticket_id", "printer_id", "backup_printer_id", "created_at", "updated_at"))
 
 
@@ -93,13 +102,18 @@ def issue_ticket(
     citizen_ref: str | None = None,
     age_band: str | None = None,
     remote: Remote | None = None,
+    appointment: Booked | None = None,
 ) -> Issued:
     """Issue a ticket in the session's write transaction. The same idempotency key answers with
     the first ticket; the device (if any) is marked seen and its printer gets a durable job.
 
     look_for_replay=False skips that lookup for a caller that retries on IntegrityError: a
     repeated key then fails the ticket's insert (a unique key), and the retry finds the first
-    ticket. Every kiosk request carries a key and almost none repeats, so this saves a read."""
+    ticket. Every kiosk request carries a key and almost none repeats, so this saves a read.
+
+    An appointment's ticket is not refused by the field's issuing windows or daily quota: its
+    place was promised when the slot was booked (the booking's own limits), and a citizen who
+    came at the booked time is not sent away because walk-ins used the day's numbers."""
     now = now or clock.now()
     conn = session.connection()
     if idempotency_key and look_for_replay:
@@ -117,13 +131,13 @@ def issue_ticket(
         if group is None:
             raise unknown_priority(priority)
     # The quota is checked against the number drawn below: drawing returns the day's count anyway.
-    blocker = issue_blocker(session, office, service, now, last_number=None)
+    blocker = issue_blocker(session, office, service, now, last_number=None) if appointment is None else None
     if blocker:
         raise QueueError(blocker[0], blocker[1], blocker[2], status=403)
 
     day = clock.business_day(now, office.timezone)
     number = next_number(session, service, day)
-    if quota_used_up(service, number - 1):
+    if appointment is None and quota_used_up(service, number - 1):
         raise QueueError(*QUOTA_REACHED, status=409)  # the write rolls back, and the number with it
     if remote is not None:
         remote.admit(session, service, day)
@@ -131,6 +145,8 @@ def issue_ticket(
     forecast = estimate(session, office, service.id, now, priority=group is not None)
     waiting, est = forecast.waiting, forecast.eta
     ahead = queue_order.ahead_when_last(group is not None, waiting, forecast.priority_waiting)
+    if appointment is not None and appointment.opens_at is not None and appointment.opens_at <= now.timestamp():
+        ahead = _ahead_in_window(session, office_id, service.id, day, appointment.opens_at, now)
     public_id = secrets.token_urlsafe(16)
     code = Service.format_number(service, number)
     ticket_id = _TICKET_INSERT.scalar(conn, dict(
@@ -139,9 +155,10 @@ def issue_ticket(
         queue_key=now.timestamp(), issued_at=now, idempotency_key=idempotency_key, device_id=device_id,
         issued_by_id=user_id, waiting_ahead=ahead, eta_low=est.low, eta_high=est.high,
         citizen_ref=citizen_ref, age_band=age_band,  # from a card (engine.citizens); never the card itself
-        source=remote.source if remote else "kiosk", phone_ref=remote.phone_ref if remote else None,
+        source=remote.source if remote else "appointment" if appointment else "kiosk", phone_ref=remote.phone_ref if remote else None,
         phone_mask=remote.phone_mask if remote else None, check_in_code=remote.check_in_code if remote else None,
         awaiting_check_in=bool(remote and remote.check_in_code),
+        appointment_id=appointment.appointment_id if appointment else None, appointment_from=appointment.opens_at if appointment else None,
     ))
     job_id = printer_id = None
     if device_id is not None:
@@ -150,7 +167,7 @@ def issue_ticket(
             # Printing happens after the commit (the spooler); the job row makes it durable.
             job_id = _JOB_INSERT.scalar(conn, dict(ticket_id=ticket_id, printer_id=printer_id, backup_printer_id=backup_id,
                                                    created_at=now, updated_at=now))
-    view = new_ticket_view(ticket_id, code, number, service, group, now)
+    view = new_ticket_view(ticket_id, code, number, service, group, now, appointment.mark if appointment else None)
     change = {"ticket": view, "service": service_view(session, office, service, now, waiting=waiting + 1,
                                                       est=forecast.next_eta if group is None else None, last_number=number),
               "print_job": job_id, "printer": printer_id if job_id else None}
@@ -158,6 +175,15 @@ def issue_ticket(
     transitions.move(session, ref, "issued", now, lambda moved: change, user_id=user_id, device_id=device_id,
                      data={"priority": priority}, local={"public_id": public_id}, conn=conn)  # local: for the ticket's QR code; never broadcast
     return Issued(ticket_id, public_id, True, view, ahead, est, job_id)
+
+
+def _ahead_in_window(session: Session, office_id: int, service_id: int, day: date, opens_at: float, now: datetime) -> int:
+    """Those ahead of an appointment joining its open class: the priority class, and the
+    appointments whose window opened before its own (the ticket, not yet written, comes last on ties)."""
+    me = SimpleNamespace(id=2**62, priority_group_id=None, appointment_from=opens_at, queue_key=now.timestamp())
+    return session.scalar(select(func.count()).where(
+        _tickets.c.office_id == office_id, _tickets.c.service_id == service_id, _tickets.c.business_day == day,
+        _tickets.c.status == TicketStatus.waiting, queue_order.ahead(_tickets, me, now.timestamp()))) or 0
 
 
 def replayed(session: Session, ticket_id: int) -> Issued:
@@ -178,7 +204,7 @@ def public_status(session: Session, t: Ticket, now: datetime | None = None) -> d
     """What the citizen's phone shows: position, who is served now, an estimate."""
     now = now or clock.now()
     office = session.get(Office, t.office_id)
-    ahead = ahead_of(session, t) if t.status == TicketStatus.waiting else 0
+    ahead = ahead_of(session, t, now) if t.status == TicketStatus.waiting else 0
     est = estimate_waiting(session, office, t, now) if t.status == TicketStatus.waiting else None
     serving = session.scalars(
         select(Ticket.code)

@@ -82,11 +82,12 @@ class Moved:
     freed: bool  # the counter let the ticket go
 
 
-def claim_head(conn: Connection, c: Counter, head: Head, day: date) -> Any:
+def claim_head(conn: Connection, c: Counter, head: Head, day: date, now: datetime) -> Any:
     """The first half of calling the next ticket: claim the head `queue_order.pick` chose (`conn`
-    from ticket_sql.connection). None when another counter claimed it first (pick again);
-    otherwise `move(..., "called", claimed=True)` must follow in the same transaction."""
-    return ticket_sql.CLAIM_HEAD[head.priority].first(conn, {"office": c.office_id, "service": head.service_id, "day": day, "counter": c.id})
+    from ticket_sql.connection) by the classes at `now`. None when another counter claimed it
+    first (pick again); otherwise `move(..., "called", claimed=True)` must follow in the same transaction."""
+    return ticket_sql.CLAIM_HEAD[head.cls].first(conn, {"office": c.office_id, "service": head.service_id, "day": day, "counter": c.id,
+                                                        "now": now.timestamp()})
 
 
 def move(

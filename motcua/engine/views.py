@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime
 from types import EllipsisType
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from motcua.booking.model import Appointment
 from motcua.engine import clock, queue_order
 from motcua.engine.availability import issue_blocker
 from motcua.engine.estimates import Eta, estimate
@@ -25,28 +26,43 @@ def ticket_view(t: Ticket) -> dict:
     leg = t.leg
     group = t.priority_group
     return ticket_dict(t.id, t.code, t.number, t.service, group.code if group else None, t.status, t.issued_at,
-                       leg.called_at, leg.started_at, t.counter.number if t.counter else None, leg.recalls)
+                       leg.called_at, leg.started_at, t.counter.number if t.counter else None, leg.recalls,
+                       appointment_mark(object_session(t), t.appointment_id))
+
+
+def booking_of(session: Session | None, appointment_id: int | None) -> Appointment | None:
+    if appointment_id is None or session is None:
+        return None
+    return session.get(Appointment, appointment_id)
+
+
+def appointment_mark(session: Session | None, appointment_id: int | None) -> dict | None:
+    """An appointment ticket's booked slot, as every screen may show it (never the booked name)."""
+    a = booking_of(session, appointment_id)
+    return {"start": iso(a.start), "end": iso(a.end)} if a else None
 
 
 def holder_ticket_view(t: Ticket) -> dict:
     """ticket_view with the public id, for those who already hold the ticket or must name it: the
     citizen's status page, the kiosk that issued it, the rating pad of the counter that served it."""
     view = {**ticket_view(t), "public_id": t.public_id, "source": t.source}
+    if view["appointment"] is not None:
+        view["appointment"] = {**view["appointment"], "code": booking_of(object_session(t), t.appointment_id).code}
     if t.source == "remote":  # the holder's own: the phone's mask, and the code the kiosk checks in
         view.update(phone_mask=t.phone_mask, awaiting_check_in=t.awaiting_check_in,
                     check_in_code=t.check_in_code if t.awaiting_check_in else None, check_in_due_at=iso(t.check_in_due_at))
     return view
 
 
-def new_ticket_view(ticket_id: int, code: str, number: int, service, group, issued_at: datetime) -> dict:
+def new_ticket_view(ticket_id: int, code: str, number: int, service, group, issued_at: datetime, appointment: dict | None = None) -> dict:
     """ticket_view of a ticket just issued, from the rows the issuer already holds."""
     return ticket_dict(ticket_id, code, number, service, group.code if group else None, TicketStatus.waiting,
-                       issued_at.astimezone(UTC), None, None, None, 0)  # UTC, as the database gives it back
+                       issued_at.astimezone(UTC), None, None, None, 0, appointment)  # UTC, as the database gives it back
 
 
 def ticket_dict(ticket_id: int, code: str, number: int, service, priority: str | None, status: TicketStatus,
                 issued_at: datetime, called_at: datetime | None, started_at: datetime | None, counter: int | None,
-                recalls: int) -> dict:
+                recalls: int, appointment: dict | None = None) -> dict:
     """ticket_view from its parts (`service` has code and name), for callers holding rows, not objects."""
     return {
         "id": ticket_id,
@@ -61,6 +77,7 @@ def ticket_dict(ticket_id: int, code: str, number: int, service, priority: str |
         "started_at": iso(started_at),
         "counter": counter,
         "recalls": recalls,
+        "appointment": appointment,
     }
 
 
@@ -98,8 +115,8 @@ def _kept(column):
 WAITING = Prepared(select(_kept(_counts.c.waiting)))
 
 
-def ahead_of(session: Session, t: Ticket) -> int:
-    """Waiting tickets of its field called before this one, by the queue order."""
+def ahead_of(session: Session, t: Ticket, now: datetime | None = None) -> int:
+    """Waiting tickets of its field called before this one, by the queue order at `now`."""
     tickets = Ticket.__table__
     return session.scalar(
         select(func.count()).where(
@@ -107,7 +124,7 @@ def ahead_of(session: Session, t: Ticket) -> int:
             tickets.c.service_id == t.service_id,
             tickets.c.business_day == t.business_day,
             tickets.c.status == TicketStatus.waiting,
-            queue_order.ahead(tickets, t),
+            queue_order.ahead(tickets, t, (now or clock.now()).timestamp()),
         )
     ) or 0
 

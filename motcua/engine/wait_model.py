@@ -132,7 +132,7 @@ def forecast(desks: list[Desk], queues: dict[tuple[int, bool], Queue], costs: di
             if nxt < INF:
                 heapq.heappush(heap, (_span_at(spans, max(nxt, t)), i))
             continue
-        sid, prio, key = queue_order.pick_at(heads, desk.fields, desk.streak, ratio, t)
+        sid, prio, key, _ = queue_order.pick_at(heads, desk.fields, desk.streak, ratio, t)
         q = queues[(sid, prio)]
         if (sid, prio) == target and q.popped == ahead + 1:
             return _result(call_at, t, now, var, used, desks)

@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+import motcua.booking.model  # noqa: F401  its table, defined outside motcua.models
 from motcua.models import Base
 
 config = context.config
