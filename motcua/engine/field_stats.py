@@ -1,4 +1,5 @@
-"""What a field's recent history says about its citizens: the service-time distribution (and
+"""What a field's recent history says about its citizens: the service-time distribution (the
+services still in progress counted as lasting at least what they have lasted so far, and
 each clerk's own mean where there is enough of it), the share of called citizens who do not
 come, how long a call takes to become a service, and how many citizens arrive per hour.
 
@@ -50,6 +51,18 @@ _RECENT = Prepared(
     )
     .order_by(_legs.c.finished_at.desc())
     .limit(RECENT_LEGS)
+)
+# Services of the field still in progress today: a long one left out would make the mean read low.
+_IN_PROGRESS = Prepared(
+    select(_legs.c.started_at)
+    .where(
+        _legs.c.office_id == bindparam("office_id"),
+        _legs.c.business_day == bindparam("day"),
+        _legs.c.service_id == bindparam("service_id"),
+        _legs.c.outcome.is_(None),
+        _legs.c.started_at.is_not(None),
+        _legs.c.started_at <= bindparam("now"),
+    )
 )
 _ARRIVALS = Prepared(
     select(_legs.c.priority, func.count())
@@ -103,6 +116,20 @@ class FieldStats:
         return max(mean_s * _upper(z - sigma) / tail - elapsed_s, MIN_SERVICE_S)
 
 
+def censored_mean(done: list[float], running: list[float], var: float) -> float:
+    """The mean service time counting the services still in progress: each of those lasts at
+    least its elapsed time, and is counted at its expected length given that (one step of the
+    Kaplan–Meier-like "at least" treatment, under the log-normal fitted to the finished ones).
+    Never below the finished-only mean: a service known to last longer than a moment can only
+    add length."""
+    base = max(sum(done) / len(done), MIN_SERVICE_S)
+    if not running:
+        return base
+    fitted = FieldStats(base, var, 0.0, 0.0, 0.0, 0.0, 0.0)
+    total = sum(done) + sum(a + fitted.residual_s(a) if a > 0 else base for a in running)
+    return max(total / (len(done) + len(running)), base)
+
+
 def _upper(z: float) -> float:
     """P(Z > z) for a standard normal Z."""
     return 0.5 * math.erfc(z / math.sqrt(2))
@@ -151,6 +178,8 @@ def _read(session: Session, office_id: int, service_id: int, service_minutes: fl
             walks.append((started - called).total_seconds())
             if clerk is not None:
                 by_clerk.setdefault(clerk, []).append(s)
+    running = [(now - started).total_seconds() for (started,) in _IN_PROGRESS.all(
+        conn, {"office_id": office_id, "day": day, "service_id": service_id, "now": now})]
     window = min(max(issuing_s, MIN_RATE_WINDOW_S), RATE_WINDOW_S)
     per_s = {p: n / window for p, n in rates.items()}
     calls = len(services) + len(absent)
@@ -158,11 +187,12 @@ def _read(session: Session, office_id: int, service_id: int, service_minutes: fl
         mean = max(service_minutes * 60, MIN_SERVICE_S)
         return FieldStats(mean, (DEFAULT_CV * mean) ** 2, DEFAULT_NO_SHOW, DEFAULT_NO_SHOW_S, DEFAULT_WALK_S,
                           per_s.get(True, 0.0), per_s.get(False, 0.0), {}, False, now)
-    mean = max(sum(services) / len(services), MIN_SERVICE_S)
+    done_mean = max(sum(services) / len(services), MIN_SERVICE_S)
     # A handful of services says little about their spread (and understates a long tail): the
     # default spread around the mean counts as FIELD_PRIOR_LEGS services already seen.
-    squares = sum((s - mean) ** 2 for s in services)
-    var = (squares + FIELD_PRIOR_LEGS * (DEFAULT_CV * mean) ** 2) / (len(services) - 1 + FIELD_PRIOR_LEGS)
+    squares = sum((s - done_mean) ** 2 for s in services)
+    var = (squares + FIELD_PRIOR_LEGS * (DEFAULT_CV * done_mean) ** 2) / (len(services) - 1 + FIELD_PRIOR_LEGS)
+    mean = censored_mean(services, running, var)
     clerks = {c: (sum(v) + CLERK_PRIOR_LEGS * mean) / (len(v) + CLERK_PRIOR_LEGS) for c, v in by_clerk.items() if len(v) >= CLERK_MIN_LEGS}
     # A few no-shows say little: the share is smoothed with the default as one prior call in 30.
     no_show = (len(absent) + DEFAULT_NO_SHOW * 30) / (calls + 30)

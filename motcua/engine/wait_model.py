@@ -151,7 +151,7 @@ def forecast(desks: list[Desk], queues: dict[tuple[int, bool], Queue], costs: di
         heapq.heappush(heap, (_span_at(spans, t + cost.mean), i))
         calls += 1
         if calls >= MAX_CALLS and call_at is None:
-            return _extrapolate(queues, target, ahead, t, now, var, used, costs, desks)
+            return _extrapolate(queues, target, ahead, t, now, var, used, costs, desks, spans)
         if calls >= 2 * MAX_CALLS:  # called already; whoever follows is far behind
             break
     if call_at is not None:
@@ -167,18 +167,47 @@ def _result(call_at: float, next_at: float, now: float, var: float, used: set[in
     return Forecast(call_at - now, math.sqrt(var) / c, next_at - now)
 
 
+def _working(spans: list[tuple[float, float]], since: float, until: float) -> float:
+    """Seconds of [since, until] in which counters call (all of it when no spans are set)."""
+    if not spans:
+        return max(until - since, 0.0)
+    return sum(max(min(end, until) - max(start, since), 0.0) for start, end in spans)
+
+
+def _after_working(spans: list[tuple[float, float]], t: float, seconds: float) -> float:
+    """The moment `seconds` of calling time after t: the break and the night do not count, so a
+    long queue issued at 10:30 runs on after the lunch break rather than through it."""
+    if not spans:
+        return t + seconds
+    for start, end in spans:
+        if end <= t:
+            continue
+        begin = max(t, start)
+        if begin + seconds <= end:
+            return begin + seconds
+        seconds -= end - begin
+        t = end
+    return INF
+
+
 def _extrapolate(queues: dict[tuple[int, bool], Queue], target: tuple[int, bool], ahead: int, t: float, now: float,
-                 var: float, used: set[int], costs: dict[int, Cost], desks: list[Desk]) -> Forecast:
-    """The rest of a long queue, at the rate its class was called so far in the run."""
+                 var: float, used: set[int], costs: dict[int, Cost], desks: list[Desk],
+                 spans: list[tuple[float, float]]) -> Forecast | None:
+    """The rest of a long queue, at the rate its class was called so far in the run (per
+    second of calling time)."""
     q = queues[target]
     left = ahead - q.popped
     c = max(len(used), 1)
     cost = costs[target[0]]
-    if q.popped > 0 and t > now:
-        per_call = (t - now) / q.popped
+    worked = _working(spans, now, t)
+    if q.popped > 0 and worked > 0:
+        per_call = worked / q.popped
     else:
         serving = max(sum(1 for d in desks if target[0] in d.fields), 1)
         per_call = cost.mean / serving
-    call_at = t + left * per_call
+    call_at = _after_working(spans, t, left * per_call)
+    if call_at == INF:
+        return None
+    next_at = _after_working(spans, call_at, per_call)
     var += left * cost.var * (per_call * c / max(cost.mean, 1.0)) + sum(desks[i].busy_var for i in used)
-    return Forecast(call_at - now, math.sqrt(var) / c, call_at + per_call - now)
+    return Forecast(call_at - now, math.sqrt(var) / c, (next_at if next_at < INF else call_at + per_call) - now)
