@@ -153,3 +153,16 @@ class KioskForm(ManagerForm):
     kiosk_reset_seconds = IntegerField(_l("Kiosk quay về màn hình đầu sau (giây)"), validators=[InputRequired()])
     print_max_age_seconds = IntegerField(_l("Bỏ phiếu chưa in được sau (giây)"), validators=[InputRequired()],
                                          description=_l("Phiếu in muộn hơn sẽ không in nữa (tránh in dồn)"))
+
+
+class RemoteForm(ManagerForm):
+    remote_enabled = BooleanField(_l("Nhận lấy số từ xa (từ điện thoại)"))
+    remote_share = IntegerField(_l("Phần số mỗi ngày dành cho lấy số từ xa (%)"), validators=[InputRequired()],
+                                description=_l("Tính trên số phiếu tối đa mỗi ngày của lĩnh vực; 0: không nhận"))
+    remote_phone_required = BooleanField(_l("Bắt buộc nhập số điện thoại"))
+    remote_per_phone_per_day = IntegerField(_l("Số lượt tối đa mỗi số điện thoại mỗi ngày"), validators=[InputRequired()])
+    remote_check_in = BooleanField(_l("Phải xác nhận có mặt tại kiosk trước khi được gọi"))
+    check_in_grace_minutes = IntegerField(_l("Thời gian chờ xác nhận có mặt (phút)"), validators=[InputRequired()],
+                                          description=_l("Khi quầy đã gọi qua một số chưa xác nhận có mặt, số đó được giữ chừng ấy phút rồi tự hủy"))
+    board_frame_ancestors = TextAreaField(_l("Trang web được nhúng bảng chờ công khai"), validators=[Optional()],
+                                          description=_l("Mỗi dòng một địa chỉ, ví dụ https://xaphuonglam.gov.vn; để trống: không trang nào"))
