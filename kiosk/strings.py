@@ -49,6 +49,13 @@ def kiosk_strings() -> dict[str, str]:
         "dossier_for": _("Hồ sơ {code}"),
         "help_sent": _("Đã báo cán bộ. Xin vui lòng chờ trong giây lát."),
         "help_failed": _("Chưa báo được cán bộ. Vui lòng thử lại hoặc hỏi tại quầy gần nhất."),
+        # A code typed or an appointment's page scanned (kiosk/static/kiosk-code.js).
+        "code_erase": _("Xóa"),
+        "code_unknown": _("Không có lịch hẹn hay số lấy từ xa nào với mã này hôm nay. Hãy kiểm tra lại mã."),
+        "appointment_at": _("Lịch hẹn {start}–{end}"),
+        "arrival_in_window": _("Bạn đến đúng giờ hẹn: số của bạn được gọi trước người không hẹn."),
+        "arrival_early": _("Bạn đến sớm: khi gần đến giờ hẹn, số của bạn được gọi trước người không hẹn."),
+        "arrival_late": _("Bạn đến muộn hơn giờ hẹn: số của bạn được gọi theo thứ tự như người không hẹn."),
     }
 
 
