@@ -96,3 +96,21 @@ def setup_text() -> dict[str, str]:
         "bad_token": _("Mã thiết bị đã lưu không hợp lệ hoặc đã bị thu hồi: hãy mở lại địa chỉ kiosk mới."),
         "not_kiosk": _("Mã thiết bị đã lưu không phải của một kiosk lấy số."),
     }
+
+
+def booking_strings() -> dict[str, str]:
+    """The booking page's script (kiosk/static/book.js) and the appointment page's (appointment.js)."""
+    return {
+        "weekdays": _("CN,T2,T3,T4,T5,T6,T7"),
+        "today": _("Hôm nay"),
+        "left_n": _("còn {n} chỗ"),
+        "full": _("hết chỗ"),
+        "no_slots": _("Ngày này không còn giờ hẹn trống. Vui lòng chọn ngày khác."),
+        "loading": _("Đang tải giờ hẹn…"),
+        "pick_field": _("Vui lòng chọn lĩnh vực."),
+        "pick_slot": _("Vui lòng chọn giờ hẹn."),
+        "need_name": _("Vui lòng nhập họ và tên."),
+        "need_phone": _("Vui lòng nhập số điện thoại."),
+        "failed": _("Chưa đặt được lịch hẹn. Vui lòng thử lại."),
+        "cancel_failed": _("Chưa hủy được lịch hẹn. Vui lòng thử lại."),
+    }
