@@ -67,7 +67,7 @@
   }
 
   function open() {
-    if (!K.isOnline()) return;
+    if (!K.isOnline() || K.screen() === "setup" || K.screen() === "loading") return;
     typed = "";
     draw();
     K.show("code");
