@@ -17,6 +17,7 @@ from sqlalchemy import select
 from kiosk import qr
 from kiosk.public_views import _office, _page
 from kiosk.strings import booking_strings
+from motcua.booking import book as booking
 from motcua.engine import clock
 from motcua.engine.errors import QueueError
 from motcua.models import Office, Service
@@ -49,13 +50,11 @@ def book(code: str):
         timezone = o.timezone
     config = {"lang": _lang(), "office": info["code"], "today": today, "timezone": timezone, "fields": fields,
               "strings": booking_strings(),
-              "urls": {"slots": "/api/v1/public/slots", "book": "/api/v1/public/appointments", "page": url_for(".appointment", public_id="__ID__")}}
+              "urls": {"slots": url_for("api.list_slots"), "book": url_for("api.book_appointment"), "page": url_for(".appointment", public_id="__ID__")}}
     return _page(render_template("kiosk/book.html", office=info, fields=fields, config=config))
 
 
 def _appointment(public_id: str) -> tuple[dict, dict]:
-    from motcua.booking import book as booking
-
     with state().db.read() as s:
         try:
             a = booking.find_by_page(s, public_id)
@@ -77,7 +76,7 @@ def appointment(public_id: str):
     end = clock.local(datetime.fromisoformat(view["end"]), office["timezone"])
     when = {"weekday": _weekday(start), "date": f"{start:%d/%m/%Y}", "time": f"{start:%H:%M}–{end:%H:%M}", "start": f"{start:%H:%M}"}
     config = {"lang": _lang(), "status": view["status"], "strings": booking_strings(),
-              "urls": {"cancel": f"/api/v1/public/appointments/{public_id}/cancel", "view": f"/api/v1/public/appointments/{public_id}"}}
+              "urls": {"cancel": url_for("api.cancel_appointment", code=public_id), "view": url_for("api.appointment_page_data", public_id=public_id)}}
     ticket_url = url_for("kiosk.ticket_page", public_id=view["ticket"]["public_id"]) if view.get("ticket") else None
     resp = _page(render_template("kiosk/appointment.html", a=view, when=when, office=office,
                                  config=config, ticket_url=ticket_url, new=request.args.get("new") == "1"))

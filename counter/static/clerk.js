@@ -205,7 +205,7 @@
     const appt = t && t.appointment;
     $("cur-appointment").hidden = !appt;
     $("cur-appointment").textContent = appt ? appointmentText(appt) : "";
-    const booked = appt && (t.booked_name || counter.booked_name);
+    const booked = appt && (t.booked_name || (waiting && waiting.current_booked_name));
     $("cur-booked").hidden = !booked;
     $("cur-booked").textContent = booked ? T.booked_name + " " + booked : "";
     const detail = [];
@@ -300,7 +300,7 @@
           const tags = el("span", "wtags");
           if (t.priority) tags.appendChild(el("span", "badge badge-prio", "★ " + (EN && t.priority_name_en ? t.priority_name_en : t.priority_name || T.priority)));
           if (t.transferred) tags.appendChild(el("span", "badge badge-transfer", T.transferred));
-          if (t.appointment) tags.appendChild(el("span", "badge badge-appt", appointmentText(t.appointment)));
+          if (t.appointment) tags.appendChild(el("span", "badge badge-appt", t.appointment_at ? appointmentText({ start: t.appointment_at }) : T.appointment));
           if (t.appointment && t.booked_name) tags.appendChild(el("span", "wbooked", t.booked_name));
           (t.dossiers || []).forEach((code) => tags.appendChild(el("span", "badge badge-dossier", code)));
           li.appendChild(tags);

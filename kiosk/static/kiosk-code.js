@@ -2,9 +2,9 @@
  * check-in code (6 characters of the unambiguous alphabet, motcua.engine.remote), typed on the
  * screen's own keys; or the appointment page's QR read by the scanner (scan.js hands it here).
  *
- * A typed code is tried as a remote number's check-in first (that changes nothing but the
- * number's arrival), then as an appointment, which issues the ticket the queue calls in its
- * window. Refusals show the server's own words, Vietnamese first.
+ * A typed code is tried as an appointment first (its ticket, called before walk-ins inside the
+ * booked window), then as a remote number's check-in. Refusals show the server's own words,
+ * Vietnamese first; a code that names neither says so.
  */
 (function () {
   "use strict";
@@ -87,32 +87,39 @@
     const code = typed;
     K.busy(true);
     try {
+      // An appointment first: its answer is the whole kiosk ticket (estimate, print job).
+      if (await appointment(code, true)) return;
       try {
         const r = await K.withRetry(() => K.api(cfg.urls.check_in, { method: "POST", body: JSON.stringify({ code }) }));
+        if (r.body.appointment) return ticket(Object.assign({}, r.body.ticket, r.body, { appointment: r.body.appointment }));
         const t = r.body.ticket;
         K.showMessage(fmt(S.checked_in, { code: t.code }), SE && fmt(SE.checked_in, { code: t.code }));
-        return;
       } catch (err) {
-        if (!unknown(err)) return refused(err);
+        if (unknown(err)) K.showMessage(S.code_unknown, SE && SE.code_unknown);
+        else refused(err);
       }
-      await appointment(code, true);
     } finally {
       K.busy(false);
     }
   }
 
-  /* An appointment checked in by its code or its page's QR: the ticket, on the ticket screen. */
+  function ticket(t) {
+    const svc = K.services().find((x) => x.code === t.service) || { code: t.service, name: t.service_name || t.service, name_en: "" };
+    K.showResult(t, svc, null);
+  }
+
+  /* An appointment checked in by its code or its page's QR: the ticket, on the ticket screen.
+     Resolves false when a typed code names no appointment (it may be a remote number's). */
   async function appointment(value, typedCode) {
     const body = { appointment: value, idempotency_key: K.newKey() };
     try {
       const r = await K.withRetry(() => K.api(cfg.urls.tickets, { method: "POST", body: JSON.stringify(body), timeout: 10000 }));
-      const t = r.body;
-      const svc = K.services().find((x) => x.code === t.service) || { code: t.service, name: t.service_name || t.service, name_en: "" };
-      K.showResult(t, svc, null);
+      ticket(r.body);
     } catch (err) {
-      if (typedCode && unknown(err)) K.showMessage(S.code_unknown, SE && SE.code_unknown);
-      else refused(err);
+      if (typedCode && unknown(err)) return false;
+      refused(err);
     }
+    return true;
   }
 
   // ---- the booked time on the ticket screen -------------------------------------------------
