@@ -50,6 +50,15 @@ class FieldForm(ManagerForm):
     sort_order = IntegerField(_l("Thứ tự hiển thị"), validators=[Optional()], default=0)
     active = BooleanField(_l("Đang nhận hồ sơ"), default=True)
     own_windows = BooleanField(_l("Giờ lấy số riêng cho lĩnh vực này"), description=_l("Không chọn: theo giờ lấy số của đơn vị"))
+    # Appointments (motcua.booking): the field's bookable hours cut into slots.
+    booking_enabled = BooleanField(_l("Nhận đặt lịch hẹn"), description=_l("Công dân đặt giờ đến trên điện thoại, xác nhận có mặt tại kiosk"))
+    booking_spans = TextAreaField(_l("Giờ nhận lịch hẹn"), validators=[Optional(), Length(max=500)],
+                                  description=_l("Ví dụ 08:00-11:00, 14:00-16:00 (mọi ngày làm việc); hoặc mỗi dòng một ngày: mon: 08:00-11:00"))
+    booking_slot_minutes = IntegerField(_l("Độ dài một lượt hẹn (phút)"), validators=[Optional()], default=15)
+    booking_per_slot = IntegerField(_l("Số chỗ mỗi lượt"), validators=[Optional()],
+                                    description=_l("Để trống: tính từ số quầy phục vụ lĩnh vực và thời gian phục vụ"))
+    booking_days_ahead = IntegerField(_l("Đặt trước tối đa (ngày)"), validators=[Optional()], default=14)
+    booking_close_minutes_before = IntegerField(_l("Ngừng nhận đặt trước giờ hẹn (phút)"), validators=[Optional()], default=60)
 
 
 class CounterForm(ManagerForm):
