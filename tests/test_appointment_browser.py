@@ -163,6 +163,16 @@ def test_an_appointment_booked_on_a_phone_and_served_in_its_window(live_server_f
         expect(c.locator("#cur-booked")).to_have_text("Người đặt lịch: Lê Thị Hoa")
         screenshot(c, "counter-appointment")
 
+        # The hall display: a small mark beside the number, never the name.
+        hall = kiosk_ctx.new_page()
+        hall.set_viewport_size({"width": 1920, "height": 1080})
+        hall.goto(f"{server.url}/display/?token={server.demo.devices['Màn hình sảnh']}")
+        expect(hall.locator("#current-call .h-call-code")).to_contain_text(scanned["code"], timeout=TIMEOUT)
+        expect(hall.locator("#current-call .h-appt")).to_have_text("Lịch hẹn")
+        expect(hall.locator('#counters [data-counter="1"] .h-appt')).to_have_text("Lịch hẹn")
+        assert "Lê Thị Hoa" not in hall.content()
+        hall.close()
+
         # The rest in the queue's order: the other appointment in its window, the walk-in, the late one.
         h = staff.headers
         called = []
