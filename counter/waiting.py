@@ -93,6 +93,7 @@ def waiting_for_counter(session: Session, office: Office, c: Counter, user_id: i
         "total": sum(s["waiting"] for s in services),
         "current_dossiers": [dossiers.dossier_view(d) for d in codes[current]] if current else [],
         "current_booked_name": names.get(current_ticket.appointment_id) if current_ticket else None,
+        "current_code": current_ticket.code if current_ticket else None,  # whose name that is (the page may hold a newer call)
     }
 
 

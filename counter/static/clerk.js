@@ -205,7 +205,8 @@
     const appt = t && t.appointment;
     $("cur-appointment").hidden = !appt;
     $("cur-appointment").textContent = appt ? appointmentText(appt) : "";
-    const booked = appt && (t.booked_name || (waiting && waiting.current_booked_name));
+    // The list's name is the current ticket's only once the list has caught up with this call.
+    const booked = appt && (t.booked_name || (waiting && waiting.current_code === t.code ? waiting.current_booked_name : null));
     $("cur-booked").hidden = !booked;
     $("cur-booked").textContent = booked ? T.booked_name + " " + booked : "";
     const detail = [];
