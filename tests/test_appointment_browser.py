@@ -104,6 +104,19 @@ def test_an_appointment_booked_on_a_phone_and_served_in_its_window(live_server_f
         expect(en.locator("#state-main")).to_have_text("Booked")
         assert_accessible(en, "appointment page en, 390 px")
         en.close()
+        # Another booking, cancelled from its page: asked first, then said so, and its place is free again.
+        other = requests.post(f"{server.url}/api/v1/public/appointments", timeout=10, json={
+            "office": "demo", "service": "HT", "start": utc(10, 0), "name": "Vũ Thị Lan", "phone": "0912000009"}).json()
+        assert "public_id" in other, other
+        p.goto(f"{server.url}/a/{other['public_id']}?lang=vi")  # the English look above set the language
+        p.get_by_role("button", name="Huỷ lịch hẹn").click()
+        expect(p.locator("#confirm")).to_be_visible()
+        assert_accessible(p, "appointment page, cancel asked, 390 px")
+        p.get_by_role("button", name="Đồng ý hủy").click()
+        expect(p.locator("#state-main")).to_have_text("Lịch hẹn đã hủy", timeout=TIMEOUT)
+        expect(p.locator("#cancel")).to_have_count(0)
+        free = requests.get(f"{server.url}/api/v1/public/slots?office=demo&service=HT&date=2026-09-07", timeout=10).json()["slots"]
+        assert next(x["left"] for x in free if x["start"] == utc(10, 0)) == 2
     finally:
         phone.close()
     assert not refused, refused
