@@ -7,6 +7,7 @@ from __future__ import annotations
 import requests
 from playwright.sync_api import Page, expect
 
+from tests.support.browser import screenshot
 from tests.support.env import DEMO_CONFIG
 from tests.support.kiosk_page import TIMEOUT, open_kiosk
 from tests.support.screen_checks import assert_accessible, assert_fits
@@ -37,6 +38,7 @@ def test_a_remote_number_checked_in_by_its_typed_code(live_server_factory, page:
     expect(page.locator("#code-submit")).to_be_disabled()
     assert_fits(page, "kiosk code screen, portrait")
     assert_accessible(page, "kiosk code screen, portrait")
+    screenshot(page, "kiosk-code-portrait")
     # The keys are the code alphabet only (no 0/O, 1/I/L); a wrong key is taken back with the erase key.
     keys = page.locator("#code-keys .c-key:not(.c-erase)").evaluate_all("(els) => els.map((e) => e.dataset.key).join('')")
     assert sorted(keys) == sorted("ABCDEFGHJKMNPQRSTUVWXYZ23456789")
