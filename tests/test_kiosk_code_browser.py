@@ -48,6 +48,16 @@ def test_a_remote_number_checked_in_by_its_typed_code(live_server_factory, page:
     expect(page.locator("#code-display")).to_have_attribute("data-code", "")
     page.locator(".c-actions .k-back").click()
     expect(page.locator("#screen-start")).to_be_visible()
+    # In large text, and on a landscape screen, the keys still fit.
+    page.locator("#large-toggle").click()
+    page.locator("#code-button").click()
+    assert_fits(page, "kiosk code screen, portrait, large text")
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    assert_fits(page, "kiosk code screen, landscape, large text")
+    assert_accessible(page, "kiosk code screen, landscape, large text")
+    page.locator("#large-toggle").click()
+    page.set_viewport_size({"width": 1080, "height": 1920})
+    page.locator(".c-actions .k-back").click()
 
     type_code(page, ticket["check_in_code"])
     expect(page.locator("#message-main")).to_have_text(f"Đã xác nhận có mặt. Số {ticket['code']} giữ nguyên chỗ, mời bạn chờ gọi.", timeout=TIMEOUT)
