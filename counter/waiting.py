@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from motcua.booking.book import booked_names
+from motcua.booking.model import Appointment
 from motcua.engine import clock, dossiers, queue_order
 from motcua.engine.views import iso
 from motcua.models import Counter, CounterService, Office, PriorityGroup, Service, Ticket, TicketLeg, TicketStatus
@@ -48,6 +49,7 @@ def waiting_for_counter(session: Session, office: Office, c: Counter, user_id: i
     # The booked name of an appointment: the clerk greets the citizen by it (only here, never on displays).
     current_ticket = session.get(Ticket, current) if current else None
     names = booked_names(session, [t.appointment_id for t, *_ in rows] + ([current_ticket.appointment_id] if current_ticket else []))
+    booked_at = _booked_starts(session, [t.appointment_id for t, *_ in rows])
     for t, queued_at, seq, g_code, g_name, g_name_en in rows:
         per_service[t.service_id].append(
             {
@@ -61,6 +63,7 @@ def waiting_for_counter(session: Session, office: Office, c: Counter, user_id: i
                 "dossiers": [d.code for d in codes[t.id]],
                 "appointment": t.appointment_id is not None,
                 "booked_name": names.get(t.appointment_id),
+                "appointment_at": iso(booked_at.get(t.appointment_id)),  # the slot's start: the badge's time
             }
         )
     services = []
@@ -90,4 +93,12 @@ def waiting_for_counter(session: Session, office: Office, c: Counter, user_id: i
         "total": sum(s["waiting"] for s in services),
         "current_dossiers": [dossiers.dossier_view(d) for d in codes[current]] if current else [],
         "current_booked_name": names.get(current_ticket.appointment_id) if current_ticket else None,
+        "current_code": current_ticket.code if current_ticket else None,  # whose name that is (the page may hold a newer call)
     }
+
+
+def _booked_starts(session: Session, appointment_ids: list[int | None]) -> dict[int, datetime]:
+    ids = sorted({i for i in appointment_ids if i is not None})
+    if not ids:
+        return {}
+    return dict(session.execute(select(Appointment.id, Appointment.start).where(Appointment.id.in_(ids))).all())

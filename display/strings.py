@@ -17,6 +17,7 @@ def hall_strings() -> dict[str, str]:
         "no_calls": _("Chưa gọi số nào"),
         "no_current": _("Đang chờ gọi số tiếp theo"),
         "serving": _("Đang phục vụ"),
+        "appointment": _("Lịch hẹn"),
         "called": _("Đang mời"),
         "ready": _("Sẵn sàng"),
         "paused": _("Tạm nghỉ"),

@@ -19,7 +19,8 @@ LINK = ("Kiosk lấy số", "Kiosk", "/kiosk/")
 def init_app(app: Flask) -> None:
     """Register this room's pages with the app (called through the motcua.plugins entry point)."""
     from kiosk.api import bp as api_bp
+    from kiosk.booking_views import bp as booking_bp
     from kiosk.public_views import bp as public_bp
     from kiosk.views import bp
 
-    register_room(app, bp, public_bp, bearer=[api_bp], links=[LINK], translations=Path(__file__).parent / "translations")
+    register_room(app, bp, public_bp, booking_bp, bearer=[api_bp], links=[LINK], translations=Path(__file__).parent / "translations")

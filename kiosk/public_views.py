@@ -1,7 +1,8 @@
-"""Pages for citizens at home: remote numbers (`/q/`, `/q/<office>`) and the public wait board
-(`/public/<office>`), mobile first, Vietnamese first with an English switch, no sign-in. They read
-the core's public API (motcua.api.public); the board may be embedded in the commune's website
-(its own frame-ancestors, from the office's `board_frame_ancestors`)."""
+"""Pages for citizens at home: remote numbers (`/q/`, `/q/<office>`), appointments (`/q/<office>/book`,
+and each appointment's page `/a/<public_id>`) and the public wait board (`/public/<office>`), mobile
+first, Vietnamese first with an English switch, no sign-in. They read the core's public API
+(motcua.api.public); the board may be embedded in the commune's website (its own frame-ancestors,
+from the office's `board_frame_ancestors`)."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def office(code: str):
         o = _office(s, code)
         rs = remote.RemoteSettings.of(o.settings)
         fields = public_fields(s, o)
-        info = {"code": o.code, "name": o.name, "address": o.address}
+        info = {"code": o.code, "name": o.name, "address": o.address, "bookable": bool((o.settings or {}).get("booking_fields"))}
     config = {"lang": _lang(), "office": o.code, "phone_required": rs.phone_required,
               "urls": {"take": url_for("api.take_remote_ticket"), "fields": url_for("api.public_board", code=code)}}
     return _page(render_template("kiosk/remote_office.html", office=info, fields=fields, remote=rs, config=config))

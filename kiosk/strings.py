@@ -49,6 +49,13 @@ def kiosk_strings() -> dict[str, str]:
         "dossier_for": _("Hồ sơ {code}"),
         "help_sent": _("Đã báo cán bộ. Xin vui lòng chờ trong giây lát."),
         "help_failed": _("Chưa báo được cán bộ. Vui lòng thử lại hoặc hỏi tại quầy gần nhất."),
+        # A code typed or an appointment's page scanned (kiosk/static/kiosk-code.js).
+        "code_erase": _("Xóa"),
+        "code_unknown": _("Không có lịch hẹn hay số lấy từ xa nào với mã này hôm nay. Hãy kiểm tra lại mã."),
+        "appointment_at": _("Lịch hẹn {start}–{end}"),
+        "arrival_in_window": _("Bạn đến đúng giờ hẹn: số của bạn được gọi trước người không hẹn."),
+        "arrival_early": _("Bạn đến sớm: khi gần đến giờ hẹn, số của bạn được gọi trước người không hẹn."),
+        "arrival_late": _("Bạn đến muộn hơn giờ hẹn: số của bạn được gọi theo thứ tự như người không hẹn."),
     }
 
 
@@ -88,4 +95,22 @@ def setup_text() -> dict[str, str]:
         ),
         "bad_token": _("Mã thiết bị đã lưu không hợp lệ hoặc đã bị thu hồi: hãy mở lại địa chỉ kiosk mới."),
         "not_kiosk": _("Mã thiết bị đã lưu không phải của một kiosk lấy số."),
+    }
+
+
+def booking_strings() -> dict[str, str]:
+    """The booking page's script (kiosk/static/book.js) and the appointment page's (appointment.js)."""
+    return {
+        "weekdays": _("CN,T2,T3,T4,T5,T6,T7"),
+        "today": _("Hôm nay"),
+        "left_n": _("còn {n} chỗ"),
+        "full": _("hết chỗ"),
+        "no_slots": _("Ngày này không còn giờ hẹn trống. Vui lòng chọn ngày khác."),
+        "loading": _("Đang tải giờ hẹn…"),
+        "pick_field": _("Vui lòng chọn lĩnh vực."),
+        "pick_slot": _("Vui lòng chọn giờ hẹn."),
+        "need_name": _("Vui lòng nhập họ và tên."),
+        "need_phone": _("Vui lòng nhập số điện thoại."),
+        "failed": _("Chưa đặt được lịch hẹn. Vui lòng thử lại."),
+        "cancel_failed": _("Chưa hủy được lịch hẹn. Vui lòng thử lại."),
     }

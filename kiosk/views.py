@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from kiosk import icons, qr
 from kiosk.strings import kiosk_strings, setup_text, status_strings
-from motcua.engine import clock, tickets
+from motcua.engine import clock, remote, tickets
 from motcua.engine.errors import QueueError
 from motcua.i18n import english, in_locale
 from motcua.models import Device, Office, Service
@@ -57,6 +57,7 @@ def kiosk_page():
             query = query.where(Office.code == code)
         office = s.scalars(query.limit(1)).first()
         settings = kiosk_settings(office)
+        timezone = office.timezone if office else "Asia/Ho_Chi_Minh"  # the appointment times it shows
         fields = [(sv.code, sv.name) for sv in s.scalars(select(Service).where(Service.office_id == office.id))] if office else []
     icon_url = url_for("kiosk.static", filename="vendor/tabler-icons/")
     lang = _lang()
@@ -82,6 +83,9 @@ def kiosk_page():
         },
         "icons": {code: f"{icon_url}{name}.svg" for code, name in icons.field_icons(office.code if office else None, fields).items()},
         "icon_default": f"{icon_url}{icons.GENERIC}.svg",
+        "timezone": timezone,
+        "code_alphabet": remote.CODE_ALPHABET,
+        "code_length": remote.CODE_LENGTH,
     }
     setup = {"vi": in_locale(setup_text, "vi"), "en": in_locale(setup_text, "en")}
     resp = Response(render_template("kiosk/kiosk.html", config=config, settings=settings, setup=setup))

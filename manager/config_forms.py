@@ -50,6 +50,15 @@ class FieldForm(ManagerForm):
     sort_order = IntegerField(_l("Thứ tự hiển thị"), validators=[Optional()], default=0)
     active = BooleanField(_l("Đang nhận hồ sơ"), default=True)
     own_windows = BooleanField(_l("Giờ lấy số riêng cho lĩnh vực này"), description=_l("Không chọn: theo giờ lấy số của đơn vị"))
+    # Appointments (motcua.booking): the field's bookable hours cut into slots.
+    booking_enabled = BooleanField(_l("Nhận đặt lịch hẹn"), description=_l("Công dân đặt giờ đến trên điện thoại, xác nhận có mặt tại kiosk"))
+    booking_spans = TextAreaField(_l("Giờ nhận lịch hẹn"), validators=[Optional(), Length(max=500)],
+                                  description=_l("Ví dụ 08:00-11:00, 14:00-16:00 (mọi ngày làm việc); hoặc mỗi dòng một ngày: mon: 08:00-11:00"))
+    booking_slot_minutes = IntegerField(_l("Độ dài một lượt hẹn (phút)"), validators=[Optional()], default=15)
+    booking_per_slot = IntegerField(_l("Số chỗ mỗi lượt"), validators=[Optional()],
+                                    description=_l("Để trống: tính từ số quầy phục vụ lĩnh vực và thời gian phục vụ"))
+    booking_days_ahead = IntegerField(_l("Đặt trước tối đa (ngày)"), validators=[Optional()], default=14)
+    booking_close_minutes_before = IntegerField(_l("Ngừng nhận đặt trước giờ hẹn (phút)"), validators=[Optional()], default=60)
 
 
 class CounterForm(ManagerForm):
@@ -153,3 +162,16 @@ class KioskForm(ManagerForm):
     kiosk_reset_seconds = IntegerField(_l("Kiosk quay về màn hình đầu sau (giây)"), validators=[InputRequired()])
     print_max_age_seconds = IntegerField(_l("Bỏ phiếu chưa in được sau (giây)"), validators=[InputRequired()],
                                          description=_l("Phiếu in muộn hơn sẽ không in nữa (tránh in dồn)"))
+
+
+class RemoteForm(ManagerForm):
+    remote_enabled = BooleanField(_l("Nhận lấy số từ xa (từ điện thoại)"))
+    remote_share = IntegerField(_l("Phần số mỗi ngày dành cho lấy số từ xa (%)"), validators=[InputRequired()],
+                                description=_l("Tính trên số phiếu tối đa mỗi ngày của lĩnh vực; 0: không nhận"))
+    remote_phone_required = BooleanField(_l("Bắt buộc nhập số điện thoại"))
+    remote_per_phone_per_day = IntegerField(_l("Số lượt tối đa mỗi số điện thoại mỗi ngày"), validators=[InputRequired()])
+    remote_check_in = BooleanField(_l("Phải xác nhận có mặt tại kiosk trước khi được gọi"))
+    check_in_grace_minutes = IntegerField(_l("Thời gian chờ xác nhận có mặt (phút)"), validators=[InputRequired()],
+                                          description=_l("Khi quầy đã gọi qua một số chưa xác nhận có mặt, số đó được giữ chừng ấy phút rồi tự hủy"))
+    board_frame_ancestors = TextAreaField(_l("Trang web được nhúng bảng chờ công khai"), validators=[Optional()],
+                                          description=_l("Mỗi dòng một địa chỉ, ví dụ https://xaphuonglam.gov.vn; để trống: không trang nào"))

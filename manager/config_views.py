@@ -9,6 +9,7 @@ import manager.config.fields
 import manager.config.overview
 import manager.config.printers
 import manager.config.priority
+import manager.config.remote
 import manager.config.settings
 import manager.config.users  # noqa: F401  each adds its routes to the blueprint
 from manager.config.base import bp

@@ -32,11 +32,16 @@ class Motcua:
         kiosk's own), else the server's host and port (jobs printed again at start-up). In
         production never the request's: its Host header is whatever the client wrote, and a QR
         code must not send citizens elsewhere (a warning at start-up asks for public_url)."""
+        return self.public_address(f"/t/{public_id}")
+
+    def public_address(self, path: str) -> str:
+        """An absolute address of this server as citizens reach it (see status_url): for QR codes
+        and for the snippet a commune's website embeds."""
         base = self.settings.get("public_url")
         if not base:
             from_request = has_request_context() and not self.settings.get("production")
             base = request.host_url if from_request else f"http://{self.settings['host']}:{self.settings['port']}/"
-        return f"{base.rstrip('/')}/t/{public_id}"
+        return f"{base.rstrip('/')}{path}"
 
 
 def state(app: Flask | None = None) -> Motcua:

@@ -45,6 +45,7 @@ class TicketContent:
     service_name_en: str | None = None
     code: str
     priority_label: str | None = None
+    appointment_label: str | None = None  # "Lịch hẹn 09:15": an appointment checked in at the kiosk
     waiting_ahead: int
     eta_text: str
     issued_at: datetime
@@ -298,6 +299,9 @@ def _head(sheet: _Sheet, content: TicketContent, sz: dict[str, int]) -> None:
     sheet.space(round(16 * s))
     if content.priority_label:
         sheet.badge(nfc(content.priority_label), font(700, sz["priority"]))
+        sheet.space(round(12 * s))
+    if content.appointment_label:
+        sheet.text(nfc(content.appointment_label), font(700, sz["priority"]), leading=0.04)
         sheet.space(round(12 * s))
 
 

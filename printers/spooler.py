@@ -29,7 +29,9 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import object_session
 
+from motcua.booking.model import Appointment
 from motcua.db import Database
 from motcua.engine import clock
 from motcua.engine.estimates import Eta
@@ -56,12 +58,14 @@ def spec_for(p: Printer, instance: Path, allow: Allowlist) -> PrinterSpec:
 
 def ticket_content(t: Ticket, office: Office, status_url: str) -> layout.TicketContent:
     group = t.priority_group
+    booked = object_session(t).get(Appointment, t.appointment_id) if t.appointment_id is not None else None
     return layout.TicketContent(
         office_name=office.name,
         service_name=t.series.name,
         service_name_en=t.series.name_en or None,
         code=t.code,
         priority_label=f"Ưu tiên: {group.name}" if group else None,
+        appointment_label=f"Lịch hẹn {clock.local(booked.start, office.timezone):%H:%M}" if booked else None,
         waiting_ahead=t.waiting_ahead,
         eta_text=Eta(t.eta_low, t.eta_high).text(),
         issued_at=clock.local(t.issued_at, office.timezone),

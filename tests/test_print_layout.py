@@ -122,6 +122,16 @@ def test_optional_parts_change_the_ticket() -> None:
     assert not same(render_ticket(later), full)
 
 
+def test_an_appointment_ticket_prints_its_booked_time() -> None:
+    walk_in = render_ticket(ticket())
+    booked = render_ticket(ticket(appointment_label="Lịch hẹn 09:15"))
+    assert booked.height > walk_in.height and booked.width == walk_in.width
+    assert not same(booked, render_ticket(ticket(appointment_label="Lịch hẹn 09:30")))
+    # The line sits inside the paper's margins, like every other line.
+    ink = ImageChops.invert(booked.convert("L")).getbbox()
+    assert ink is not None and ink[0] >= 8 and ink[2] <= booked.width - 8
+
+
 def test_content_is_validated() -> None:
     with pytest.raises(ValueError, match="timezone"):
         ticket(issued_at=datetime(2026, 11, 23, 9, 15))

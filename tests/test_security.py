@@ -56,6 +56,7 @@ POLICIES: list[tuple[str, Policy]] = [
     ("/healthz", PUBLIC),
     ("/metrics", OPEN),  # loopback or its own token, whatever the role: tested in test_production.py
     ("/t/", PUBLIC),
+    ("/a/", PUBLIC),  # an appointment's page and QR: its unguessable id is the citizen's key to it
     ("/kiosk/", PUBLIC),  # the kiosk page shell, QR images of a ticket id
     ("/kiosk/api/", Policy.of({KIOSK}, {ANON, DISPLAY, BOARD, PAD})),
     ("/display/", PUBLIC),  # the hall page shell, static files, public procedure slides

@@ -45,6 +45,10 @@
     }
   }
 
+  function appointmentText(a) {
+    return T.appointment + " " + clockTime(a.start);
+  }
+
   function el(tag, cls, text) {
     const e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -197,6 +201,14 @@
     const prio = $("cur-priority");
     prio.hidden = !(t && t.priority);
     if (t && t.priority) prio.textContent = T.priority + " · " + groupName(t.priority);
+    // An appointment: its booked time, and the name it was booked under so the clerk greets the right person.
+    const appt = t && t.appointment;
+    $("cur-appointment").hidden = !appt;
+    $("cur-appointment").textContent = appt ? appointmentText(appt) : "";
+    // The list's name is the current ticket's only once the list has caught up with this call.
+    const booked = appt && (t.booked_name || (waiting && waiting.current_code === t.code ? waiting.current_booked_name : null));
+    $("cur-booked").hidden = !booked;
+    $("cur-booked").textContent = booked ? T.booked_name + " " + booked : "";
     const detail = [];
     if (t) {
       detail.push(T.issued_at + " " + clockTime(t.issued_at));
@@ -289,6 +301,8 @@
           const tags = el("span", "wtags");
           if (t.priority) tags.appendChild(el("span", "badge badge-prio", "★ " + (EN && t.priority_name_en ? t.priority_name_en : t.priority_name || T.priority)));
           if (t.transferred) tags.appendChild(el("span", "badge badge-transfer", T.transferred));
+          if (t.appointment) tags.appendChild(el("span", "badge badge-appt", t.appointment_at ? appointmentText({ start: t.appointment_at }) : T.appointment));
+          if (t.appointment && t.booked_name) tags.appendChild(el("span", "wbooked", t.booked_name));
           (t.dossiers || []).forEach((code) => tags.appendChild(el("span", "badge badge-dossier", code)));
           li.appendChild(tags);
           const since = el("span", "wtime");

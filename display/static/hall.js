@@ -228,7 +228,10 @@
     }
     box.dataset.callId = call.id;
     box.append(el("div", "h-call-kind", call.kind === "recalled" ? both("recalled") : ""));
-    box.append(el("div", "h-call-code", call.code));
+    const code = el("div", "h-call-code", call.code);
+    const at = state.counters.find((x) => x.number === call.counter);
+    if (at && at.ticket && at.ticket.appointment) code.append(el("span", "h-appt", S.appointment)); // the mark only, never a name
+    box.append(code);
     const where = el("div", "h-call-counter");
     where.append(el("span", "arrow", "→"), document.createTextNode(S.counter + " " + call.counter));
     box.append(where);
@@ -313,7 +316,9 @@
         statusCls = c.ticket.status === "serving" ? "serving" : "called";
       }
       label.append(el("span", "status " + statusCls, statusText));
-      li.append(el("div", "num", c.number), label, el("div", "ticket", c.ticket && c.status !== "closed" ? c.ticket.code : "—"));
+      const ticket = el("div", "ticket", c.ticket && c.status !== "closed" ? c.ticket.code : "—");
+      if (c.ticket && c.status !== "closed" && c.ticket.appointment) ticket.append(el("span", "h-appt", S.appointment));
+      li.append(el("div", "num", c.number), label, ticket);
       return li;
     });
     paged($("counters"), nodes, "counters", "counters-page");

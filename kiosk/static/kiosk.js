@@ -46,8 +46,9 @@
   let printTimer = null;
   let resultSeq = 0;
   let meLoaded = false;
-  // Set by scan.js (the card and receipt scanner): what a tap adds to the request, what going home clears.
-  const hooks = { issueBody: null, onHome: null, onResult: null };
+  // Set by scan.js (the card and receipt scanner): what a tap adds to the request, what going home clears;
+  // by kiosk-code.js: how an appointment ticket shows its booked time.
+  const hooks = { issueBody: null, onHome: null, onResult: null, appointment: null };
   let guardTimer = null;
 
   /* The kiosk's helpers (large text, spoken guidance, help, fitting) follow these events. */
@@ -196,7 +197,7 @@
   function show(name) {
     screen = name;
     app.dataset.screen = name;
-    for (const id of ["start", "groups", "priority", "result", "setup"]) $("screen-" + id).hidden = id !== name;
+    for (const id of ["start", "groups", "priority", "code", "result", "setup"]) $("screen-" + id).hidden = id !== name;
     armIdle();
     emit("screen", { screen: name });
   }
@@ -447,6 +448,7 @@
     const n = t.waiting_ahead;
     $("r-ahead").textContent = n === 0 ? S.ahead_0 : n === 1 ? S.ahead_1 : fmt(S.ahead_n, { n });
     $("r-eta").textContent = etaText(t.eta_minutes);
+    if (hooks.appointment) hooks.appointment(t.appointment || null);
     $("r-qr").src = cfg.urls.qr.replace("__ID__", encodeURIComponent(t.public_id));
     printState(t.print_job ? "printing" : "none");
     guardResult();
@@ -562,7 +564,7 @@
   boot();
   // For scan.js: the kiosk's own requests, screens and words (beside what the helpers read above).
   Object.assign(window.MotcuaKiosk, {
-    S, SE, hooks, api, newKey, withRetry, showResult, showMessage, goHome: goStart, render, printState, pollPrint,
+    S, SE, hooks, api, newKey, withRetry, showResult, showMessage, goHome: goStart, render, printState, pollPrint, show,
     services: () => services,
     settings: () => settings,
     isOnline: () => online,

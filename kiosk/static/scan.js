@@ -6,6 +6,8 @@
  *   reprint button). The QR text stays in this page's memory until the ticket is issued or the
  *   kiosk goes home, and goes with the field tap as `id_qr`; the server keeps only a keyed hash.
  * - A receipt: a ticket for the results desk, straight away.
+ * - A remote number's status page (/t/…): its check-in; an appointment's page (/a/…): its ticket
+ *   (kiosk-code.js).
  * - The privacy notice shows the first time the scanner is used in a visit (until home).
  */
 (function () {
@@ -19,6 +21,7 @@
   const fmt = (text, vars) => String(text).replace(/\{(\w+)\}/g, (m, k) => (k in vars ? vars[k] : m));
   const CARD = /^\s*\d{12}\|/;
   const STATUS_PAGE = /\/t\/[A-Za-z0-9_-]{16,32}(?:[\/?#]|\s*$)/;  // a remote number's status page QR: check-in
+  const APPOINTMENT_PAGE = /\/a\/[A-Za-z0-9_-]{16,32}(?:[\/?#]|\s*$)/;  // an appointment's page QR: its ticket
 
   let card = null;       // {qr, citizen, elderly, waiting}
   let elderlyOn = false; // the pre-selected elderly priority
@@ -54,6 +57,7 @@
     if (!K.isOnline() || K.inFlight()) return;
     if (CARD.test(text)) return readCard(text);
     if (STATUS_PAGE.test(text)) return checkIn(text);
+    if (APPOINTMENT_PAGE.test(text) && K.appointment) return K.appointment(text);
     if (K.settings().results_desk) return receipt(text);
     refuseCard();
   }

@@ -57,8 +57,8 @@ def get_in_office(s: Session, model: Any, obj_id: int, office: Office) -> Any:
     return obj
 
 
-def render_form(s: Session, office: Office, title: str, form: Any, back: str, status: int = 200, **kw: Any):
-    return render_template("manager/config/form.html", title=title, form=form, back=back, **ctx(s, office, **kw)), status
+def render_form(s: Session, office: Office, title: str, form: Any, back: str, status: int = 200, template: str = "manager/config/form.html", **kw: Any):
+    return render_template(template, title=title, form=form, back=back, **ctx(s, office, **kw)), status
 
 
 def done(message: str, endpoint: str, office: Office):

@@ -1,13 +1,16 @@
-"""Fields (lĩnh vực): the list, and the editor with the field's own ticket windows."""
+"""Fields (lĩnh vực): the list, and the editor with the field's own ticket windows and its
+appointment booking (kept in the office's settings as `booking_fields`, as config.toml's
+`fields[].booking` is seeded; validated with config.toml's own BookingConfig)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from manager import config_forms as F
 from manager import config_service as cs
@@ -15,10 +18,11 @@ from manager.access import page_office
 from manager.config.base import ROLES, bp, ctx, spans_text
 from manager.config.editor import Editor, Saved
 from motcua.auth import login_required_page
-from motcua.config import WEEKDAYS
+from motcua.config import WEEKDAYS, BookingConfig
 from motcua.models import Office, Service
 from motcua.state import state
 
+BOOKING_KEYS = ("slot_minutes", "per_slot", "days_ahead", "close_minutes_before")
 FIELD_KEYS = ("code", "name", "name_en", "prefix", "start_number", "digits", "daily_quota", "service_minutes", "issuing_windows", "active", "sort_order")
 
 
@@ -29,6 +33,51 @@ def fields():
         office = page_office(s)
         rows = s.scalars(select(Service).where(Service.office_id == office.id).order_by(Service.sort_order, Service.id)).all()
         return render_template("manager/config/fields.html", rows=rows, **ctx(s, office))
+
+
+def booking_of(office: Office, code: str) -> dict[str, Any] | None:
+    return ((office.settings or {}).get("booking_fields") or {}).get(code)
+
+
+def spans_text_of(spans: dict[str, list[str]] | list[str]) -> str:
+    """A booking's spans as the form shows them: one line for every working day, or a line a day."""
+    if isinstance(spans, list):
+        return spans_text(spans)
+    return "\n".join(f"{d}: {spans_text(spans[d])}" for d in WEEKDAYS if d in spans)
+
+
+DAY_LINE = re.compile(rf"^({'|'.join(WEEKDAYS)})\s*:?\s*(.*)$", re.IGNORECASE)
+
+
+def parse_booking_spans(text: str) -> dict[str, list[str]] | list[str]:
+    """'08:00-11:00, 14:00-16:00' (every working day) or lines 'mon: 08:00-11:00'."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if not any(DAY_LINE.match(line) for line in lines):
+        return cs.parse_spans(", ".join(lines), "booking_spans")
+    days: dict[str, list[str]] = {}
+    for line in lines:
+        m = DAY_LINE.match(line)
+        if not m:
+            raise cs.invalid("booking_spans", f"“{line}”: mỗi dòng bắt đầu bằng một ngày ({', '.join(WEEKDAYS)}).",
+                             f"“{line}”: start each line with a day ({', '.join(WEEKDAYS)}).")
+        days[m.group(1).lower()] = cs.parse_spans(m.group(2), "booking_spans")
+    return days
+
+
+def check_booking(form: Any, current: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The field's booking table from the form (None: not bookable), checked with config.toml's rules."""
+    if not form.booking_enabled.data:
+        return None
+    spans = parse_booking_spans(form.booking_spans.data)
+    if not spans:
+        raise cs.invalid("booking_spans", "Hãy nhập giờ nhận lịch hẹn, ví dụ 08:00-11:00.", "Enter the bookable hours, e.g. 08:00-11:00.")
+    data = {**(current or {}), "spans": spans, **{k: getattr(form, f"booking_{k}").data for k in BOOKING_KEYS}}
+    data = {k: v for k, v in data.items() if v is not None or k == "per_slot"}
+    try:
+        checked = cs.check(BookingConfig, data)
+    except cs.Invalid as exc:
+        raise cs.Invalid({(f"booking_{k}" if f"booking_{k}" in form else "booking_spans"): v for k, v in exc.errors.items()}) from None
+    return checked.model_dump()
 
 
 def _windows_form(svc: Service | None) -> Any:
@@ -48,6 +97,12 @@ class FieldEditor(Editor):
         if svc and request.method == "GET":
             form.start.data = svc.start_number
             form.own_windows.data = svc.issuing_windows is not None
+            booking = booking_of(office, svc.code)
+            form.booking_enabled.data = booking is not None
+            if booking:
+                form.booking_spans.data = spans_text_of(booking["spans"])
+                for k in BOOKING_KEYS:
+                    getattr(form, f"booking_{k}").data = booking.get(k)
         return form
 
     def title(self, svc: Service | None) -> str:
@@ -67,6 +122,7 @@ class FieldEditor(Editor):
         if svc is None and s.scalar(select(Service.id).where(Service.office_id == office.id, Service.code == fc.code)):
             raise cs.invalid("code", f"Đã có lĩnh vực mã {fc.code}", f"field {fc.code} exists")
         cs.check_unique_series(s, office, fc.prefix, fc.start, svc.id if svc else None)
+        booking = check_booking(form, booking_of(office, code))
         if svc is None:
             svc = Service(office_id=office.id, code=fc.code)
             s.add(svc)
@@ -74,10 +130,14 @@ class FieldEditor(Editor):
         svc.daily_quota, svc.service_minutes = fc.daily_quota, fc.service_minutes
         svc.issuing_windows = {d: list(v) for d, v in fc.issuing_windows.items()} if fc.issuing_windows is not None else None
         svc.active, svc.sort_order = bool(form.active.data), form.sort_order.data or 0
+        if booking != booking_of(office, code):
+            tables = {k: v for k, v in ((office.settings or {}).get("booking_fields") or {}).items() if k != code}
+            office.settings = {**(office.settings or {}), "booking_fields": {**tables, **({code: booking} if booking else {})}}
         return Saved(svc)
 
     def snapshot(self, svc: Service) -> dict[str, Any]:
-        return cs.snapshot_of(svc, FIELD_KEYS)
+        office = object_session(svc).get(Office, svc.office_id)
+        return {**cs.snapshot_of(svc, FIELD_KEYS), "booking": booking_of(office, svc.code)}
 
     def audit_id(self, svc: Service) -> str:
         return svc.code

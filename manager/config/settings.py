@@ -34,7 +34,7 @@ def save_settings(updates: dict[str, Any]) -> None:
         cs.apply(s, office, current_user.id, "settings", office.code, "update", before, clean)
 
 
-def _settings_page(form: Any, title: str, updates: Any, intro: str | None = None, **extra: Any):
+def settings_page(form: Any, title: str, updates: Any, intro: str | None = None, template: str | None = None, **extra: Any):
     """GET shows the form; POST validates, saves and redirects back."""
     db = state().db
     with db.read() as s:
@@ -47,7 +47,10 @@ def _settings_page(form: Any, title: str, updates: Any, intro: str | None = None
             except cs.Invalid as exc:
                 show_errors(form, exc)
         status = 422 if request.method == "POST" else 200
-        return render_form(s, office, title, form, back, status, intro=intro, **{k: (v(s, office) if callable(v) else v) for k, v in extra.items()})
+        values = {k: (v(s, office) if callable(v) else v) for k, v in extra.items()}
+        if template:
+            values["template"] = template
+        return render_form(s, office, title, form, back, status, intro=intro, **values)
 
 
 def _vn(iso: str) -> str:
@@ -76,7 +79,7 @@ def schedule():
             "holidays": cs.parse_holidays(request.form.get("holidays", "")),
         }
 
-    return _settings_page(form, _("Giờ làm việc, giờ lấy số và ngày nghỉ"), updates,
+    return settings_page(form, _("Giờ làm việc, giờ lấy số và ngày nghỉ"), updates,
                           _("Giờ lấy số để trống cả tuần: kiosk cấp số cả ngày. Một ngày để trống: không cấp số ngày đó."),
                           groups=[(_("Giờ làm việc (hiển thị cho công dân)"), "work_"), (_("Giờ lấy số (kiosk cấp số)"), "issue_")])
 
@@ -109,7 +112,7 @@ def alerts():
         return {"wait_alert_minutes": form.wait_alert_minutes.data, "device_offline_minutes": form.device_offline_minutes.data,
                 "printer_failure_minutes": form.printer_failure_minutes.data, "field_wait_alert_minutes": per_field}
 
-    return _settings_page(form, _("Ngưỡng cảnh báo"), updates, field_alerts=field_alerts)
+    return settings_page(form, _("Ngưỡng cảnh báo"), updates, field_alerts=field_alerts)
 
 
 @bp.route("/announcements", methods=["GET", "POST"])
@@ -131,7 +134,7 @@ def announcements():
             raise cs.invalid("announcement_template", "Câu mời phải có {number}", "the template needs {number}")
         return {"announcement_template": template, "announcement_repeat": form.announcement_repeat.data}
 
-    return _settings_page(form, _("Lời mời trên loa"), updates, _("Ví dụ: Xin mời công dân có số thứ tự {number} đến quầy số {counter}"))
+    return settings_page(form, _("Lời mời trên loa"), updates, _("Ví dụ: Xin mời công dân có số thứ tự {number} đến quầy số {counter}"))
 
 
 @bp.route("/ratings", methods=["GET", "POST"])
@@ -154,7 +157,7 @@ def ratings():
         return {"rating_scale": lines(form.rating_scale.data), "rating_scale_en": lines(form.rating_scale_en.data),
                 "rating_low_count": form.rating_low_count.data, "rating_seconds": form.rating_seconds.data}
 
-    return _settings_page(form, _("Đánh giá hài lòng"), updates,
+    return settings_page(form, _("Đánh giá hài lòng"), updates,
                           _("Mức 1 là tốt nhất. Báo cáo tính “hài lòng” là nửa tốt của thang (4 hoặc 5 mức: hai mức đầu)."))
 
 
@@ -165,5 +168,5 @@ def kiosk():
         settings = page_office(s).settings or {}
     form = F.KioskForm(data={"kiosk_reset_seconds": settings.get("kiosk_reset_seconds", 20),
                              "print_max_age_seconds": settings.get("print_max_age_seconds", 60)} if request.method == "GET" else None)
-    return _settings_page(form, _("Kiosk và in phiếu"), lambda office: {
+    return settings_page(form, _("Kiosk và in phiếu"), lambda office: {
         "kiosk_reset_seconds": form.kiosk_reset_seconds.data, "print_max_age_seconds": form.print_max_age_seconds.data})

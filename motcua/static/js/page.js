@@ -4,6 +4,7 @@
 //   <form data-confirm="…">         asks before it is submitted
 //   <button data-print>             prints the page
 //   <a data-reload>                 reloads the page
+//   <button data-copy="id" data-copied="…">  copies the text of #id, says so in [data-copy-status="id"]
 //   <label class="v-file"><input type="file">…<span class="v-file-name" data-empty="…">
 //                                   shows the chosen file's name in the page's language
 (function () {
@@ -22,10 +23,27 @@
     if (message && !window.confirm(message)) e.preventDefault();
   });
   document.addEventListener("click", function (e) {
-    const t = e.target.closest ? e.target.closest("[data-print], [data-reload]") : null;
+    const t = e.target.closest ? e.target.closest("[data-print], [data-reload], [data-copy]") : null;
     if (!t) return;
     e.preventDefault();
-    if (t.hasAttribute("data-print")) window.print();
+    if (t.hasAttribute("data-copy")) copy(t);
+    else if (t.hasAttribute("data-print")) window.print();
     else window.location.reload();
   });
+  // The clipboard API needs a secure context; an office server on plain http falls back to selecting the text.
+  function copy(button) {
+    const id = button.dataset.copy;
+    const source = document.getElementById(id);
+    const status = document.querySelector('[data-copy-status="' + id + '"]');
+    if (!source) return;
+    const text = source.value !== undefined ? source.value : source.textContent;
+    const said = () => { if (status) status.textContent = button.dataset.copied || ""; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(said, () => legacyCopy(source) && said());
+    } else if (legacyCopy(source)) said();
+  }
+  function legacyCopy(source) {
+    if (source.select) source.select();
+    try { return document.execCommand("copy"); } catch (err) { return false; }
+  }
 })();
