@@ -64,6 +64,34 @@ def _check_spans(value: Spans) -> Spans:
     return value
 
 
+def _check_week_or_list(v: object) -> object:
+    """Spans per weekday ({mon = [...]}) or one list for every working day."""
+    if isinstance(v, list):
+        spans = {"": v}
+    elif isinstance(v, dict):
+        unknown = [k for k in v if k not in WEEKDAYS]
+        if unknown:
+            raise ValueError(f"ngày '{unknown[0]}' không có; dùng {', '.join(WEEKDAYS)} / unknown day '{unknown[0]}'")
+        spans = v
+    else:
+        raise ValueError("cần danh sách giờ hoặc bảng theo ngày / a list of spans or a table per weekday is needed")
+    for day_spans in spans.values():
+        if not isinstance(day_spans, list) or not all(isinstance(x, str) for x in day_spans):
+            raise ValueError("mỗi ngày cần danh sách 'HH:MM-HH:MM' / each day needs a list of 'HH:MM-HH:MM'")
+        for span in day_spans:
+            parse_span(span)
+    return v
+
+
+def week_table(value: dict[str, list[str]] | list[str], working_hours: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Spans per weekday from either form: one list stands for every day the office works (every
+    day when the office sets no hours)."""
+    if isinstance(value, dict):
+        return {d: list(v) for d, v in value.items()}
+    days = [d for d in WEEKDAYS if working_hours.get(d)] if working_hours else list(WEEKDAYS)
+    return {d: list(value) for d in days}
+
+
 class BookingConfig(_Strict):
     """A field's bookable hours (motcua.booking): `spans` per weekday ({mon = [...]}), or one list
     for every working day; each span is cut into slots of `slot_minutes`."""
@@ -76,24 +104,7 @@ class BookingConfig(_Strict):
     close_minutes_before: int = Field(default=60, ge=0, le=10080)
     share: int = Field(default=50, ge=1, le=100)
 
-    @field_validator("spans", mode="before")
-    @classmethod
-    def _spans(cls, v: object) -> object:
-        if isinstance(v, list):
-            spans = {"": v}
-        elif isinstance(v, dict):
-            unknown = [k for k in v if k not in WEEKDAYS]
-            if unknown:
-                raise ValueError(f"ngày '{unknown[0]}' không có; dùng {', '.join(WEEKDAYS)} / unknown day '{unknown[0]}'")
-            spans = v
-        else:
-            raise ValueError("cần danh sách giờ hoặc bảng theo ngày / a list of spans or a table per weekday is needed")
-        for day_spans in spans.values():
-            if not isinstance(day_spans, list) or not all(isinstance(x, str) for x in day_spans):
-                raise ValueError("mỗi ngày cần danh sách 'HH:MM-HH:MM' / each day needs a list of 'HH:MM-HH:MM'")
-            for span in day_spans:
-                parse_span(span)
-        return v
+    _spans = field_validator("spans", mode="before")(lambda v: _check_week_or_list(v))
 
     @model_validator(mode="after")
     def _fits(self) -> BookingConfig:
@@ -132,6 +143,11 @@ class CounterConfig(_Strict):
     number: int = Field(ge=1)
     name: str = ""
     fields: dict[str, float] = Field(min_length=1)
+    # The counter's planned hours, in the shape of the office's working_hours or one list for every
+    # working day; unset: the office's hours. They inform the wait estimate; clerks still open and close.
+    hours: dict[str, list[str]] | list[str] | None = None
+
+    _hours = field_validator("hours", mode="before")(lambda v: v if v is None else _check_week_or_list(v))
 
     @field_validator("fields")
     @classmethod

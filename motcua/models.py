@@ -156,6 +156,8 @@ class Counter(Base):
     # Consecutive priority calls, so ordinary tickets get their turn (the priority ratio).
     priority_streak: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Planned hours per weekday ({"mon": ["07:30-11:30"]}); None: the office's working hours.
+    hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     office: Mapped[Office] = relationship(back_populates="counters")
     # Ordered, so SQLite and PostgreSQL list a counter's fields alike (engine.ticket_sql.SERVED too).

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from motcua.config import Config, OfficeConfig
+from motcua.config import Config, OfficeConfig, week_table
 from motcua.engine import clock
 from motcua.models import Counter, CounterService, Device, DeviceKind, Office, Printer, PriorityGroup, Service
 
@@ -59,7 +59,8 @@ def _seed_office(session: Session, oc: OfficeConfig) -> Office:
         services[fc.code] = s
     for cc in oc.counters:
         if _get(session, Counter, office_id=office.id, number=cc.number) is None:
-            c = Counter(office_id=office.id, number=cc.number, name=cc.name)
+            hours = week_table(cc.hours, oc.working_hours) if cc.hours is not None else None
+            c = Counter(office_id=office.id, number=cc.number, name=cc.name, hours=hours)
             c.services = [CounterService(service_id=services[code].id, weight=w) for code, w in cc.fields.items()]
             session.add(c)
     for i, gc in enumerate(oc.priority_groups):

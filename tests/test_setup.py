@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 
 from motcua.config import ConfigError, load_config
-from motcua.db import make_engine
+from motcua.db import Database, make_engine
 from motcua.migrate import upgrade
-from motcua.models import Base
+from motcua.models import Base, Counter
+from motcua.seed import seed
 from tests.support.cli import run_cli
 from tests.support.env import DEMO_CONFIG, REPO
 
@@ -36,6 +37,10 @@ def test_demo_config_is_valid() -> None:
         (("priority_ratio = 2 ", "priority_ratio = 0 "), "offices.0.priority_ratio", ""),
         (("digits = 3", "digits = 3\nunknown_key = 1"), "offices.0.fields.0.unknown_key", ""),
         (('printer = "kiosk-sanh"', 'printer = "khong-co"'), "offices.0", "máy in 'khong-co'"),
+        (("fields = { HT = 2, CT = 1 }", 'fields = { HT = 2, CT = 1 }\nhours = ["13:30-11:30"]'), "offices.0.counters.0.hours", "kết thúc"),
+        (("fields = { HT = 2, CT = 1 }", 'fields = { HT = 2, CT = 1 }\nhours = { mon = ["07:30-11:30"], moon = [] }'),
+         "offices.0.counters.0.hours", "ngày 'moon'"),
+        (("fields = { HT = 2, CT = 1 }", 'fields = { HT = 2, CT = 1 }\nhours = "07:30-11:30"'), "offices.0.counters.0.hours", "bảng theo ngày"),
     ],
 )
 def test_bad_config_names_the_key_and_the_problem(tmp_path: Path, change: tuple[str, str], key: str, words: str) -> None:
@@ -46,6 +51,29 @@ def test_bad_config_names_the_key_and_the_problem(tmp_path: Path, change: tuple[
     with pytest.raises(ConfigError) as e:
         load_config(bad)
     assert key in str(e.value) and words in str(e.value) and "không hợp lệ" in str(e.value)
+
+
+def test_counter_hours_are_seeded_per_weekday(tmp_path: Path) -> None:
+    text = DEMO_CONFIG.read_text(encoding="utf-8")
+    planned = text.replace("fields = { HT = 2, CT = 1 }", 'fields = { HT = 2, CT = 1 }\nhours = ["07:30-11:30", "13:30-15:00"]', 1)
+    planned = planned.replace("fields = { DD = 1 }", 'fields = { DD = 1 }\nhours = { tue = ["13:30-17:30"] }', 1)
+    path = tmp_path / "config.toml"
+    path.write_text(planned, encoding="utf-8")
+    config, _ = load_config(path)
+    db = Database(f"sqlite:///{tmp_path / 'motcua.db'}")
+    try:
+        upgrade(db.engine)
+        with db.write() as s:
+            seed(s, config)
+        with db.read() as s:
+            hours = {c.number: c.hours for c in s.scalars(select(Counter))}
+    finally:
+        db.dispose()
+    working = {d for d, spans in config.offices[0].working_hours.items() if spans}
+    # One list: every day the office works; a table: as written; none: the office's hours.
+    assert hours[1] == {d: ["07:30-11:30", "13:30-15:00"] for d in working}
+    assert hours[3] == {"tue": ["13:30-17:30"]}
+    assert hours[2] is None and hours[4] is None
 
 
 def test_missing_and_broken_files(tmp_path: Path) -> None:

@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from motcua.config import WEEKDAYS
+from motcua.db import Database
 from motcua.engine import queue_order
+from motcua.models import Counter
 from motcua.simulation.scenario import ScenarioError, load_scenario
 from motcua.simulation.simulate import simulate
 
@@ -76,6 +80,21 @@ def test_the_engine_rule_decides_the_simulated_day(tmp_path: Path, monkeypatch: 
     after = simulate(path)
     assert after["tickets"] == before["tickets"]  # the same citizens came
     assert after["wait_s"] != before["wait_s"]  # and were called in another order
+
+
+def test_the_scenario_counter_spans_are_their_planned_hours(tmp_path: Path) -> None:
+    # The pause is not planned: it stays out of the hours.
+    path = _write(tmp_path, SMALL.replace('2 = ["07:30-09:30"]', '2 = ["08:00-09:00"]', 1))
+    url = f"sqlite:///{tmp_path / 'sim.db'}"
+    simulate(path, database_url=url)
+    db = Database(url)
+    try:
+        with db.read() as s:
+            hours = {c.number: c.hours for c in s.scalars(select(Counter))}
+    finally:
+        db.dispose()
+    assert hours[1] == {d: ["07:30-09:30"] for d in WEEKDAYS}
+    assert hours[2] == {d: ["08:00-09:00"] for d in WEEKDAYS}
 
 
 @pytest.mark.parametrize(("patch", "key", "problem"), [

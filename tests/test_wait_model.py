@@ -14,7 +14,7 @@ from sqlalchemy import select
 from motcua.engine import estimates, field_stats
 from motcua.engine.estimates import _overlap
 from motcua.engine.wait_model import MAX_CALLS, Cost, Desk, Queue, _after_working, forecast
-from motcua.models import Office, Service
+from motcua.models import Counter, Office, Service
 from tests.support.engine import Driver
 
 NOW = 1_000_000.0
@@ -150,3 +150,94 @@ def test_a_long_service_in_progress_counts_in_the_mean(db) -> None:
     assert st.from_history
     assert st.mean_s > (3 * 240 + 30 * 60) / 4  # more than if it ended this very moment
     assert _stats(db, "DD", at(21)).mean_s == pytest.approx(240, rel=0.02)  # a minute in: almost nothing to add
+
+
+# ---- counters' planned hours ----------------------------------------------------------------------
+
+
+def _afternoon(second: Desk) -> float:
+    desks = [Desk({HT: 1.0}, NOW), second]
+    queues = {(HT, False): Queue(8, NOW - 600)}
+    return forecast(desks, queues, {HT: Cost(300.0, 100.0 ** 2)}, (HT, False), 8, NOW, 2, [(NOW - 3600, NOW + 3 * 3600)]).wait_s
+
+
+def test_a_counter_planned_to_leave_serves_only_until_then() -> None:
+    staying = _afternoon(Desk({HT: 1.0}, NOW))
+    leaving = _afternoon(Desk({HT: 1.0}, NOW, spans=[(NOW - 3600, NOW + 600)]))
+    assert leaving > staying
+    # Five-minute citizens, 8 ahead: two rounds of both counters in its last ten minutes (4 called),
+    # then the other counter alone calls the other 4, and the citizen after them.
+    assert staying == pytest.approx(4 * 300, rel=0.01)
+    assert leaving == pytest.approx(2 * 300 + 4 * 300, rel=0.01)
+    assert _afternoon(Desk({HT: 1.0}, NOW, spans=[])) == pytest.approx(8 * 300, rel=0.01)  # no more calls today
+
+
+def test_a_counter_planned_to_open_later_joins_at_its_start() -> None:
+    alone = _afternoon(Desk({HT: 1.0}, math.inf))
+    joining = _afternoon(Desk({HT: 1.0}, NOW + 900, spans=[(NOW + 900, NOW + 3 * 3600)]))
+    assert alone == pytest.approx(8 * 300, rel=0.01)
+    assert joining < alone
+
+
+def test_a_long_queue_runs_slower_once_a_planned_counter_leaves() -> None:
+    # Far more ahead than the run follows: the rest is extrapolated per counter's calling time.
+    ahead = 3 * MAX_CALLS
+    day = [(NOW - 3600, NOW + 4 * 3600)]
+    queues = {(HT, False): Queue(ahead, NOW - 600)}
+
+    def wait(second_spans: list[tuple[float, float]] | None) -> float:
+        desks = [Desk({HT: 1.0}, NOW), Desk({HT: 1.0}, NOW, spans=second_spans)]
+        return forecast(desks, queues, {HT: Cost(120.0, 30.0 ** 2)}, (HT, False), ahead, NOW, 2, day).wait_s
+
+    both = wait(None)
+    # Two counters, two minutes a citizen (the rate seen in the run is a little fast, as above).
+    assert both == pytest.approx(ahead * 60, rel=0.05)
+    assert wait(day) == pytest.approx(both, rel=1e-6)  # planned as the office works: the same
+    # The second leaves after an hour: 60 called by then, the other 84 by one counter alone.
+    leaving = wait([(NOW - 3600, NOW + 3600)])
+    assert leaving == pytest.approx(3600 + (ahead - 60) * 120, rel=0.06)
+    assert leaving - both > 3600
+
+
+AFTERNOON = datetime(2026, 11, 23, 14, 50, tzinfo=VN)  # the demo office works until 17:30
+
+
+def _plan(db, hours: dict[int, dict | None]) -> None:
+    with db.write() as s:
+        office = s.scalar(select(Office).where(Office.code == "demo"))
+        for c in s.scalars(select(Counter).where(Counter.office_id == office.id)):
+            if c.number in hours:
+                c.hours = hours[c.number]
+        estimates.forget_topology(s, office.id)
+
+
+def _newcomer(db, code: str, now: datetime) -> estimates.Eta:
+    with db.read() as s:
+        service = s.scalar(select(Service).join(Office).where(Office.code == "demo", Service.code == code))
+        return estimates.estimate(s, service.office, service.id, now).eta
+
+
+def test_an_afternoon_estimate_counts_a_counter_planned_to_leave_at_three(db) -> None:
+    d = Driver(db)
+    for i in range(8):
+        d.issue("HT", now=AFTERNOON - timedelta(minutes=20 - i))
+    d.act(1, "open_counter", now=AFTERNOON - timedelta(minutes=30))
+    d.act(2, "open_counter", now=AFTERNOON - timedelta(minutes=30))
+    _plan(db, {1: None, 2: None})
+    both_all_afternoon = _newcomer(db, "HT", AFTERNOON)
+    _plan(db, {2: {"mon": ["07:30-11:30", "13:30-15:00"]}})
+    two_leaving = _newcomer(db, "HT", AFTERNOON)
+    assert two_leaving.low > both_all_afternoon.low and two_leaving.high > both_all_afternoon.high
+
+
+def test_an_estimate_counts_a_counter_planned_to_open_later(db) -> None:
+    d = Driver(db)
+    for i in range(8):
+        d.issue("HT", now=AFTERNOON - timedelta(minutes=20 - i))
+    d.act(1, "open_counter", now=AFTERNOON - timedelta(minutes=30))  # counter 2 is closed
+    alone = _newcomer(db, "HT", AFTERNOON)
+    _plan(db, {2: {"mon": ["15:00-17:30"]}})
+    joining = _newcomer(db, "HT", AFTERNOON)
+    assert joining.high < alone.high
+    _plan(db, {2: {"mon": ["07:30-11:30", "13:30-14:30"]}})  # its day was over: it does not come
+    assert _newcomer(db, "HT", AFTERNOON) == alone

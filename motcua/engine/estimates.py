@@ -7,6 +7,10 @@ and arrivals. wait_model replays the queue order on that state (the same rule ca
 `queue_order.pick_at`) and gives the expected call and its spread; the range is that spread,
 kept within what a citizen can plan with (ESTIMATE_WIDTH).
 
+A counter may have planned hours of its own (a roster): it then stops at its planned end and
+comes back after the break at its planned start, and a counter planned to open later today joins
+at that moment. Pauses are not planned: they stay the typical pause.
+
 No counter serving a field, now or after the break today, means nobody can say when the
 citizen will be called: the estimate is then "không xác định" rather than a made-up number."""
 
@@ -83,6 +87,7 @@ _TOPOLOGY = Prepared(
     .join(_counters, _counters.c.id == _cs.c.counter_id)
     .where(_counters.c.office_id == bindparam("office_id"), _counters.c.active)
 )
+_HOURS = Prepared(select(_counters.c.id, _counters.c.hours).where(_counters.c.office_id == bindparam("office_id"), _counters.c.active))
 _MINUTES = Prepared(select(_services.c.id, _services.c.service_minutes).where(_services.c.office_id == bindparam("office_id")))
 _DESKS = Prepared(
     select(_counters.c.id, _counters.c.status, _counters.c.clerk_id, _counters.c.priority_streak, _tickets.c.status,
@@ -114,7 +119,8 @@ _AHEAD_IN_CLASS = Prepared(
     )
 )
 
-_topologies: dict[tuple[str, int], tuple[datetime, dict[int, dict[int, float]], dict[int, float]]] = {}
+Topology = tuple[dict[int, dict[int, float]], dict[int, float], dict[int, dict]]
+_topologies: dict[tuple[str, int], tuple[datetime, Topology]] = {}
 
 
 def forget_mean(session: Session, service_id: int) -> None:
@@ -122,20 +128,22 @@ def forget_mean(session: Session, service_id: int) -> None:
     field_stats.forget(session, service_id)
 
 
-def _topology(session: Session, office_id: int, now: datetime) -> tuple[dict[int, dict[int, float]], dict[int, float]]:
-    """Each active counter's fields and weights, and each field's configured minutes: they change
-    only when a manager edits them, so they are read once a minute."""
+def _topology(session: Session, office_id: int, now: datetime) -> Topology:
+    """Each active counter's fields and weights, each field's configured minutes, and the planned
+    hours of the counters that have their own: they change only when a manager edits them, so
+    they are read once a minute."""
     key = (str(session.get_bind().url), office_id)
     hit = _topologies.get(key)
     if hit is not None and 0 <= (now - hit[0]).total_seconds() < TOPOLOGY_TTL_S:
-        return hit[1], hit[2]
+        return hit[1]
     conn = session.connection()
     fields: dict[int, dict[int, float]] = {}
     for counter_id, service_id, weight in _TOPOLOGY.all(conn, {"office_id": office_id}):
         fields.setdefault(counter_id, {})[service_id] = weight
     minutes = dict(_MINUTES.all(conn, {"office_id": office_id}))
-    _topologies[key] = (now, fields, minutes)
-    return fields, minutes
+    hours = {cid: h for cid, h in _HOURS.all(conn, {"office_id": office_id}) if h}
+    _topologies[key] = (now, (fields, minutes, hours))
+    return fields, minutes, hours
 
 
 def forget_topology(session: Session, office_id: int) -> None:
@@ -166,17 +174,18 @@ def estimate(session: Session, office, service_id: int, now: datetime, *, priori
     or one already waiting `ahead` places into their class (with queue key `key`)."""
     conn = session.connection()
     day = clock.business_day(now, office.timezone)
-    topology, minutes = _topology(session, office.id, now)
+    topology, minutes, hours = _topology(session, office.id, now)
     counts = {sid: (w, p) for sid, w, p in _COUNTS.all(conn, {"office_id": office.id, "day": day})}
     waiting, prio_waiting = counts.get(service_id, (0, 0))
     if ahead is None:
         ahead = prio_waiting if priority else waiting - prio_waiting
-    desks = _desks(session, office, topology, service_id, day, now)
-    if not desks:
-        return Estimate(UNKNOWN, UNKNOWN, waiting, prio_waiting)
     ts = now.timestamp()
     settings = office.settings or {}
     spans = _spans(tuple(clock.spans_for(settings.get("working_hours"), day) or ()), day, office.timezone)
+    planned = {cid: _spans(tuple(own), day, office.timezone) for cid, h in hours.items() if (own := clock.spans_for(h, day)) is not None}
+    desks = _desks(session, office, topology, planned, service_id, day, now)
+    if not desks:
+        return Estimate(UNKNOWN, UNKNOWN, waiting, prio_waiting)
     windows = _spans(tuple(clock.spans_for(settings.get("issuing_windows"), day) or ()), day, office.timezone) or spans
     issuing_s = _overlap(windows, ts - field_stats.RATE_WINDOW_S, ts) if windows else field_stats.RATE_WINDOW_S
     until = next((end for start, end in windows if start <= ts < end), ts) if windows else math.inf
@@ -229,29 +238,48 @@ class _DeskRow(Desk):
     counter_id: int = 0
 
 
-def _desks(session: Session, office, topology: dict[int, dict[int, float]], service_id: int, day: date, now: datetime) -> list[Desk]:
-    """The counters that will call citizens: open or paused now, else (a break) those of the
-    field that opened today, back at the next working span."""
+def _desks(session: Session, office, topology: dict[int, dict[int, float]], planned: dict[int, list[tuple[float, float]]],
+           service_id: int, day: date, now: datetime) -> list[Desk]:
+    """The counters that will call citizens: open or paused now, and those planned to open later
+    today (`planned`: today's spans of the counters with hours of their own); else (a break) those
+    of the field without planned hours that opened today, back at the next working span."""
     conn = session.connection()
+    ts = now.timestamp()
     desks = []
     for cid, status, clerk, streak, t_status, t_service, called_at, started_at in _DESKS.all(conn, {"office_id": office.id}):
-        d = _DeskRow(dict(topology.get(cid, {})), now.timestamp(), streak or 0)
+        d = _DeskRow(dict(topology.get(cid, {})), ts, streak or 0)
         d.counter_id, d.clerk, d.status = cid, clerk, getattr(status, "value", status)
         d.ticket_status, d.ticket_service = getattr(t_status, "value", t_status), t_service
         d.called_at, d.started_at = called_at, started_at
         if d.status == CounterStatus.paused.value:
             d.called_at = _PAUSED_AT.scalar(conn, {"counter_id": cid})
+        d.spans = _open_spans(planned.get(cid), ts, d.status == CounterStatus.paused.value or d.ticket_status is not None)
         desks.append(d)
+    opened = {d.counter_id for d in desks}
+    for cid, own in planned.items():
+        if cid in topology and cid not in opened and any(start > ts for start, _end in own):
+            d = _DeskRow(dict(topology[cid]), math.inf)
+            d.counter_id, d.status, d.spans = cid, "planned", own
+            desks.append(d)
     if any(service_id in d.fields for d in desks):
         return desks
     since = datetime.combine(day, datetime.min.time(), tzinfo=clock.zone(office.timezone))
     back = []
     for cid, fields in topology.items():
-        if service_id in fields and _OPENED_SINCE.scalar(conn, {"counter_id": cid, "since": since}):
+        if service_id in fields and cid not in planned and _OPENED_SINCE.scalar(conn, {"counter_id": cid, "since": since}):
             d = _DeskRow(dict(fields), math.inf)
             d.counter_id, d.status = cid, "break"
             back.append(d)
     return desks + back if back else []
+
+
+def _open_spans(own: list[tuple[float, float]] | None, ts: float, in_hand: bool) -> list[tuple[float, float]] | None:
+    """The spans an open counter calls in: its planned ones (None: the office's). Open outside
+    them with nobody in hand, its clerk has changed the plan today: the office's hours then;
+    with a citizen in hand (or paused) it is finishing up, and keeps to the plan afterwards."""
+    if own is None or in_hand or any(start <= ts < end for start, end in own):
+        return own
+    return None
 
 
 def _free_at(d: _DeskRow, stats: dict[int, field_stats.FieldStats], ts: float, spans: list[tuple[float, float]]) -> float:
@@ -260,6 +288,8 @@ def _free_at(d: _DeskRow, stats: dict[int, field_stats.FieldStats], ts: float, s
     uncertain that is (`busy_var`): a rest of service spreads as the field's services do."""
     if d.status == "break":
         return next((start for start, _end in spans if start > ts), math.inf)
+    if d.status == "planned":
+        return next((start for start, _end in d.spans or () if start > ts), math.inf)
     if d.status == CounterStatus.paused.value:
         since = (ts - d.called_at.timestamp()) if d.called_at else 0.0
         d.busy_var = (PAUSE_TYPICAL_S / 3) ** 2

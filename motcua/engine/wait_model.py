@@ -6,7 +6,8 @@ it is free, picks a head among its fields; the citizen costs that field's mean s
 (with its no-show share at the cost of a no-show). Citizens expected to arrive meanwhile join
 the queues at their field's recent rate, so priority citizens who will overtake and other fields
 that compete for a shared counter are counted. Counters stop at the end of the working span and
-take up again at the next one (a ticket issued at 11:20 is not called before 13:30).
+take up again at the next one (a ticket issued at 11:20 is not called before 13:30); a counter
+with planned hours of its own stops and starts at those (one leaving at 15:00, one opening at 09:00).
 
 The run gives the expected call time; its spread comes from the variance of the services
 counted before that call, of the services in hand when the run starts, and of how many newcomers
@@ -77,6 +78,9 @@ class Desk:
     streak: int = 0
     costs: dict[int, Cost] = field(default_factory=dict)
     busy_var: float = 0.0  # the variance of the rest of the service in hand (s²)
+    # The counter's own planned spans today, when they differ from the office's (None: the office's;
+    # empty: it calls nobody more today).
+    spans: list[tuple[float, float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,9 +90,14 @@ class Forecast:
     next_wait_s: float  # the same for a citizen just behind (the field's estimate for a newcomer)
 
 
-def _span_at(spans: list[tuple[float, float]], t: float) -> float:
+def _span_at(spans: list[tuple[float, float]], t: float, desk: Desk | None = None) -> float:
     """The moment a counter free at t may call: t inside a span, else the next span's start
-    (INF when the day is over). No spans configured: any time."""
+    (INF when the day is over). No spans configured: any time. A desk with planned hours of its
+    own follows them instead of the office's."""
+    if desk is not None and desk.spans is not None:
+        if not desk.spans:
+            return INF
+        spans = desk.spans
     if not spans:
         return t
     for start, end in spans:
@@ -107,7 +116,7 @@ def forecast(desks: list[Desk], queues: dict[tuple[int, bool], Queue], costs: di
     # them (whose wait is the field's estimate for the next ticket).
     mine.count += 1 + (ahead >= mine.count)
     mates = set().union(*(d.fields for d in desks if target[0] in d.fields))  # fields sharing a counter with the target's
-    heap = [(_span_at(spans, d.free_at), i) for i, d in enumerate(desks) if mates & set(d.fields)]
+    heap = [(_span_at(spans, d.free_at, d), i) for i, d in enumerate(desks) if mates & set(d.fields)]
     heapq.heapify(heap)
     call_at: float | None = None
     var = 0.0
@@ -130,7 +139,7 @@ def forecast(desks: list[Desk], queues: dict[tuple[int, bool], Queue], costs: di
         if not heads:
             nxt = min((q.next_arrival(now) for (sid, _p), q in queues.items() if sid in desk.fields), default=INF)
             if nxt < INF:
-                heapq.heappush(heap, (_span_at(spans, max(nxt, t)), i))
+                heapq.heappush(heap, (_span_at(spans, max(nxt, t), desk), i))
             continue
         sid, prio, key, _ = queue_order.pick_at(heads, desk.fields, desk.streak, ratio, t)
         q = queues[(sid, prio)]
@@ -148,7 +157,7 @@ def forecast(desks: list[Desk], queues: dict[tuple[int, bool], Queue], costs: di
             if key > now:
                 var += cost.mean ** 2
             used.add(i)
-        heapq.heappush(heap, (_span_at(spans, t + cost.mean), i))
+        heapq.heappush(heap, (_span_at(spans, t + cost.mean, desk), i))
         calls += 1
         if calls >= MAX_CALLS and call_at is None:
             return _extrapolate(queues, target, ahead, t, now, var, used, costs, desks, spans)
@@ -194,20 +203,55 @@ def _extrapolate(queues: dict[tuple[int, bool], Queue], target: tuple[int, bool]
                  var: float, used: set[int], costs: dict[int, Cost], desks: list[Desk],
                  spans: list[tuple[float, float]]) -> Forecast | None:
     """The rest of a long queue, at the rate its class was called so far in the run (per
-    second of calling time)."""
+    second of calling time; with counters of their own hours, per second of a counter's calling
+    time, so one leaving at 15:00 slows the rest of the queue)."""
     q = queues[target]
     left = ahead - q.popped
     c = max(len(used), 1)
     cost = costs[target[0]]
+    serving = [d for d in desks if target[0] in d.fields]
     worked = _working(spans, now, t)
     if q.popped > 0 and worked > 0:
         per_call = worked / q.popped
     else:
-        serving = max(sum(1 for d in desks if target[0] in d.fields), 1)
-        per_call = cost.mean / serving
-    call_at = _after_working(spans, t, left * per_call)
+        per_call = cost.mean / max(len(serving), 1)
+    if all(d.spans is None for d in serving):
+        call_at = _after_working(spans, t, left * per_call)
+        next_at = _after_working(spans, call_at, per_call) if call_at < INF else INF
+    else:
+        own = [_own(d, spans) for d in serving]
+        counted = _capacity(own, now, t)
+        per_desk_call = counted / q.popped if q.popped > 0 and counted > 0 else cost.mean
+        call_at = _after_capacity(own, t, left * per_desk_call)
+        next_at = _after_capacity(own, call_at, per_desk_call) if call_at < INF else INF
     if call_at == INF:
         return None
-    next_at = _after_working(spans, call_at, per_call)
     var += left * cost.var * (per_call * c / max(cost.mean, 1.0)) + sum(desks[i].busy_var for i in used)
     return Forecast(call_at - now, math.sqrt(var) / c, (next_at if next_at < INF else call_at + per_call) - now)
+
+
+def _own(desk: Desk, spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The spans a counter calls in: its own, else the office's (no office hours: always)."""
+    if desk.spans is not None:
+        return desk.spans
+    return spans or [(-INF, INF)]
+
+
+def _capacity(own: list[list[tuple[float, float]]], since: float, until: float) -> float:
+    """Counter-seconds of calling time in [since, until]."""
+    return sum(_working(s, since, until) for s in own)
+
+
+def _after_capacity(own: list[list[tuple[float, float]]], t: float, amount: float) -> float:
+    """The moment `amount` counter-seconds of calling time after t (INF: not today)."""
+    cuts = sorted({x for s in own for span in s for x in span if t < x < INF})
+    begin = t
+    for end in [*cuts, INF]:
+        working = sum(1 for s in own if any(a <= begin < b for a, b in s))
+        if working and begin + amount / working <= end:
+            return begin + amount / working
+        if end == INF:
+            return INF
+        amount -= working * (end - begin)
+        begin = end
+    return INF

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from motcua.config import Config, OfficeConfig, parse_span
+from motcua.config import WEEKDAYS, Config, OfficeConfig, parse_span
 from motcua.db import Database
 from motcua.engine import clock, counters, tickets
 from motcua.engine.errors import QueueError
@@ -67,6 +67,14 @@ def prepare(db: Database, config: Config, office_code: str) -> tuple[int, dict[i
                 s.flush()
             desks[c.number] = (c.id, user.id)
         return office.id, desks
+
+
+def plan_hours(db: Database, desks: dict[int, tuple[int, int]], counters_spans: dict[int, list[str]]) -> None:
+    """The scenario's counter spans as those counters' planned hours, every day: that is what the
+    office's manager planned (its pauses are not planned, so they stay unknown to the estimate)."""
+    with db.write() as s:
+        for number, spans in counters_spans.items():
+            s.get(Counter, desks[number][0]).hours = {d: list(spans) for d in WEEKDAYS}
 
 
 class DayRunner:

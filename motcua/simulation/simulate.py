@@ -14,7 +14,7 @@ from motcua.db import Database
 from motcua.engine import clock, estimates
 from motcua.migrate import upgrade
 from motcua.simulation.results import summarise
-from motcua.simulation.runner import DayCounts, DayRunner, prepare
+from motcua.simulation.runner import DayCounts, DayRunner, plan_hours, prepare
 from motcua.simulation.scenario import Scenario, load_scenario
 
 
@@ -41,6 +41,7 @@ def run_scenario(sc: Scenario, oc: OfficeConfig, config, *, seed: int | None = N
         upgrade(db.engine)
         estimates.forget_database(str(db.engine.url))
         office_id, desks = prepare(db, config, sc.office)
+        plan_hours(db, desks, sc.counters)
         seed = sc.seed if seed is None else seed
         rng = random.Random(seed)
         runner = DayRunner(db, office_id, oc, sc, desks, rng)
