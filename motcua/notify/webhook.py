@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -90,6 +89,6 @@ class WebhookChannel:
             if exc.code >= 500 or exc.code in RETRY_STATUSES:
                 raise Retry(f"HTTP {exc.code}") from None
             raise Drop(f"HTTP {exc.code}") from None
-        except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError, OSError) as exc:
+        except OSError as exc:  # URLError, timeouts and refused connections are all OSErrors
             reason = getattr(exc, "reason", exc)
             raise Retry(f"{type(reason).__name__}: {reason}"[:200]) from None
