@@ -16,44 +16,14 @@ raising `Retry` (try again later) or `Drop` (never send this one).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
-from sqlalchemy.orm import Session
 
-from motcua.notify.outbox import Notification
+from motcua.notify.protocol import Channel, Drop, Retry
 
-
-class Retry(Exception):
-    """Delivery failed for now (the gateway is down, answered 5xx, timed out): try again later."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class Drop(Exception):
-    """This message must not be sent (refused by the gateway, nobody to send it to)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class Channel(Protocol):
-    name: str  # unique in the office: the outbox's `channel`
-
-    def wants(self, event: str) -> bool: ...
-
-    def reachable(self, session: Session, ticket_ids: Sequence[int]) -> set[int]:
-        """Which of these tickets this channel can reach (a phone, a subscription)."""
-        ...
-
-    def deliver(self, note: Notification, sealed: str | None) -> None:
-        """Send one message. `sealed`: the citizen's phone as motcua.notify.seal keeps it (None:
-        none kept); only a channel that sends to the phone opens it."""
-        ...
+__all__ = ["Channel", "Drop", "Retry", "channels_for", "forget", "needs_phone", "register"]
 
 
 Factory = Callable[[Flask, str], "Channel | None"]

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from motcua.config import NotifierConfig
 from motcua.models import Ticket
-from motcua.notify.channels import Drop, Retry
 from motcua.notify.outbox import Notification
+from motcua.notify.protocol import Drop, Retry
 from motcua.notify.seal import unseal
 
 TIMEOUT_S = 5.0
