@@ -32,7 +32,7 @@ from motcua.models import Office, Ticket
 from motcua.notify import outbox, sender, triggers
 from motcua.notify.channels import Channel, Drop, Retry, channels_for, needs_phone, register
 from motcua.notify.outbox import Notification
-from motcua.notify.seal import seal
+from motcua.notify.seal import seal as seal_phone
 
 __all__ = ["Channel", "Drop", "Notification", "Retry", "channels_for", "queue_for_appointment", "register", "run_once", "wake"]
 
@@ -156,7 +156,7 @@ def phone_sealer(app: Flask) -> Callable[[str, str], str | None]:
     secret = app.config["SECRET_KEY"]
 
     def sealer(office_code: str, phone: str) -> str | None:
-        return seal(secret, phone) if needs_phone(app, office_code) else None
+        return seal_phone(secret, phone) if needs_phone(app, office_code) else None
 
     return sealer
 

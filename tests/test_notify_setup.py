@@ -1,0 +1,140 @@
+"""Setting notifications up: `[[offices.notifiers]]` and `notify_ahead` checked with errors that
+name the key; the bundled example gateway (run as offices run it) accepting a signed message
+once and refusing a bad signature; the day end clearing every sealed phone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from motcua import dayend, notify
+from motcua.config import ConfigError, load_config
+from motcua.engine import clock
+from motcua.models import Office, Ticket
+from motcua.notify import seal
+from motcua.notify.webhook import signature
+from tests.support.env import REPO, free_port
+from tests.support.gateway import REMOTE, notify_config, start_gateway
+from tests.support.waiting import wait_until
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+MONDAY = datetime(2026, 9, 7, 9, 0, tzinfo=HCM)
+
+
+def test_the_demo_config_asks_near_at_5_and_2_with_no_gateway() -> None:
+    config, _ = load_config(REPO / "config.toml")
+    assert config.offices[0].notify_ahead == [5, 2] and config.offices[0].notifiers == []
+
+
+def test_a_good_notifier_defaults_to_every_event(tmp_path: Path) -> None:
+    config, _ = load_config(notify_config(tmp_path, "https://sms.example.vn/hook"))
+    (n,) = config.offices[0].notifiers
+    assert n.kind == "webhook" and n.events == ["near", "called", "booked", "reminder"]
+
+
+@pytest.mark.parametrize(
+    ("notifier", "key", "words"),
+    [
+        ('kind = "sms"\nurl = "https://a.vn/"\nsecret = "s"', "offices.0.notifiers.0.kind", "webhook"),
+        ('kind = "webhook"\nurl = "ftp://a.vn/"\nsecret = "s"', "offices.0.notifiers.0.url", "http"),
+        ('kind = "webhook"\nurl = "https://a.vn/"\nsecret = "  "', "offices.0.notifiers.0.secret", "khoá bí mật"),
+        ('kind = "webhook"\nurl = "https://a.vn/"', "offices.0.notifiers.0.secret", ""),
+        ('kind = "webhook"\nurl = "https://a.vn/"\nsecret = "s"\nevents = ["near", "paid"]', "offices.0.notifiers.0.events.1", "'reminder'"),
+        ('kind = "webhook"\nurl = "https://a.vn/"\nsecret = "s"\nevents = []', "offices.0.notifiers.0.events", ""),
+    ],
+)
+def test_a_bad_notifier_names_the_key(tmp_path: Path, notifier: str, key: str, words: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(REMOTE.read_text(encoding="utf-8") + "\n[[offices.notifiers]]\n" + notifier + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    assert key in str(e.value) and words in str(e.value)
+
+
+@pytest.mark.parametrize(("value", "words"), [("[5, 5]", "notify_ahead"), ("[60]", "0 đến 50")])
+def test_bad_thresholds_name_the_key(tmp_path: Path, value: str, words: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(REMOTE.read_text(encoding="utf-8").replace("remote_share = 50\n", f"remote_share = 50\nnotify_ahead = {value}\n", 1),
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    assert "offices.0.notify_ahead" in str(e.value) and words in str(e.value)
+
+
+def post(url: str, body: bytes, sig: str, delivery: str) -> tuple[int, str]:
+    req = urllib.request.Request(url, data=body, method="POST",
+                                 headers={"X-Motcua-Signature": sig, "X-Motcua-Delivery": delivery, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_the_example_gateway_checks_the_signature_and_sends_once(tmp_path: Path) -> None:
+    port, secret = free_port(), "example-secret"
+    proc = subprocess.Popen([sys.executable, "-m", "motcua.gateways.example", "--port", str(port), "--secret", secret],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO)
+    try:
+        assert "listening" in proc.stdout.readline()
+        url = f"http://127.0.0.1:{port}/"
+        body = json.dumps({"event": "called", "office": "demo", "ticket": {"code": "A012", "service": "Hộ tịch", "counter": 3},
+                           "phone": "0912345678", "at": "2026-09-07T02:00:00+00:00"}, ensure_ascii=False).encode()
+        assert post(url, body, signature("wrong", body), "1") == (401, "bad signature")
+        assert post(url, body + b" ", signature(secret, body), "1") == (401, "bad signature")  # signed another body
+        assert post(url, body, signature(secret, body), "7") == (200, "sent")
+        assert post(url, body, signature(secret, body), "7") == (200, "duplicate")  # a retry of a delivery it took
+        near = json.dumps({"event": "near", "office": "demo", "ticket": {"code": "A012", "service": "Hộ tịch"},
+                           "phone": "0912345678", "ahead": 2, "at": "2026-09-07T02:00:00+00:00"}).encode()
+        assert post(url, near, signature(secret, near), "8") == (200, "sent")
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+    lines = [line for line in out.splitlines() if line.startswith("SMS")]
+    assert lines == ["SMS → 09xx xxx 678: Mời công dân số A012 đến quầy số 3.",
+                     "SMS → 09xx xxx 678: Số A012 sắp đến lượt: còn 2 người trước bạn. Vui lòng có mặt tại Hộ tịch."]
+    assert "0912345678" not in out
+
+
+def test_the_seal_opens_only_with_the_instance_secret() -> None:
+    sealed = seal.seal("instance-secret", "0912345678")
+    assert "0912345678" not in sealed and seal.unseal("instance-secret", sealed) == "0912345678"
+    assert seal.unseal("another-secret", sealed) is None
+
+
+def test_day_end_clears_sealed_phones(make_app, tmp_path: Path) -> None:
+    gateway = start_gateway()
+    try:
+        app, _ = make_app(config=notify_config(tmp_path, gateway.url))
+        db = app.extensions["motcua"].db
+        client = app.test_client()
+        with time_machine.travel(MONDAY, tick=False):
+            r = client.post("/api/v1/public/tickets", json={"office": "demo", "service": "HT", "phone": "0912345678"})
+            assert r.status_code == 201
+            with db.read() as s:
+                sealed = s.scalar(select(Ticket.phone_sealed))
+                office_id = s.scalar(select(Office.id))
+            assert seal.unseal(app.config["SECRET_KEY"], sealed) == "0912345678"
+            with db.write() as s:  # an appointment's message keeps its own sealed copy until final
+                notify.queue_for_appointment(app, s, s.get(Office, office_id), 41, "booked", {"ticket": {"code": "H041", "service": "Hộ tịch"}},
+                                             phone_sealed=sealed, phone_mask="09xx xxx 678")
+            notify.run_once(app)
+            wait_until(lambda: len(gateway.accepted) == 1)
+        with time_machine.travel(MONDAY + timedelta(days=1, hours=-8, minutes=30), tick=False):  # 00:30 the next day
+            assert dayend.close_day(db, office_id, clock.now()) is not None
+        with db.read() as s:
+            assert s.scalar(select(Ticket.phone_sealed)) is None
+            assert s.scalar(select(notify.Notification.phone_sealed)) is None
+        assert gateway.accepted[0].body["event"] == "booked" and gateway.accepted[0].body["phone"] == "0912345678"
+    finally:
+        gateway.close()
