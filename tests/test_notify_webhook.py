@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 
 from motcua import notify
 from motcua.models import Ticket
-from motcua.notify import outbox, sender
+from motcua.notify import outbox, seal, sender
 from motcua.notify.outbox import Notification
 from tests.support.engine import Driver
 from tests.support.gateway import notify_config as write_config
@@ -232,3 +232,49 @@ def test_an_office_without_a_gateway_keeps_no_phone(make_app) -> None:
         t = s.scalar(select(Ticket))
         assert t.phone_mask == "09xx xxx 678" and t.phone_sealed is None
     assert outbox.PENDING == "pending" and rows(db) == []
+
+
+def test_the_delivery_log_and_the_report_show_masked_phones_by_status(office, gateway) -> None:
+    import io
+
+    import openpyxl
+
+    from motcua.models import Office
+    from tests.support.demo import login
+
+    app, demo, drive = office
+    db = app.extensions["motcua"].db
+    client = app.test_client()
+    for _ in range(6):
+        drive.issue("HT")
+    mine = remote(client)
+    now = datetime.now(HCM)
+    drive.serve(1, now=now)
+    drive.serve(1, now=now)
+    drive.serve(1, now=now)  # 3 ahead: "near" (5), sent
+    notify.run_once(app, now)
+    gateway.always = 400
+    drive.serve(1, now=now)  # 2 ahead: "near" (2), refused
+    notify.run_once(app, now)
+    gateway.always = None
+    sealed = seal.seal(app.config["SECRET_KEY"], "0900000000")
+    with db.write() as s:  # enough appointment messages for a second page
+        o = s.scalar(select(Office))
+        for i in range(60):
+            notify.queue_for_appointment(app, s, o, 1000 + i, "booked", {"ticket": {"code": f"H{i:03d}", "service": "Hộ tịch"}},
+                                         phone_sealed=sealed, phone_mask="09xx xxx 000", now=now)
+    login(client, demo.manager)
+    page = client.get("/manager/notifications?day=2026-09-07")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Nhật ký gửi tin" in html and "Trang 1 / 2" in html
+    assert "Gửi không được" in html and PHONE not in html
+    dropped = client.get("/manager/notifications?day=07/09/2026&status=dropped").get_data(as_text=True)
+    assert mine["code"] in dropped and "09xx xxx 678" in dropped and "HTTP 400" in dropped and "Trang 1 /" not in dropped
+    english = client.get("/manager/notifications?day=2026-09-07&status=sent&lang=en").get_data(as_text=True)
+    assert "Delivery log" in english and "Near their turn" in english and "09xx xxx 678" in english
+    assert "Tin nhắn gửi công dân" in client.get("/manager/reports?from=2026-09-07&to=2026-09-07&lang=vi").get_data(as_text=True)
+    book = client.get("/manager/reports/export.xlsx?from=2026-09-07&to=2026-09-07")
+    sheet = openpyxl.load_workbook(io.BytesIO(book.data))["Tin nhắn gửi công dân"]
+    table = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert table[0][:3] == ["Sự kiện", "Kênh", "Đã gửi"]
+    assert ["Sắp đến lượt", "webhook:1", 1, 0, 1, 0, 2] in table and ["Đặt lịch hẹn", "webhook:1", 0, 0, 0, 60, 0] in table
