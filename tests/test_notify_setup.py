@@ -138,3 +138,25 @@ def test_day_end_clears_sealed_phones(make_app, tmp_path: Path) -> None:
         assert gateway.accepted[0].body["event"] == "booked" and gateway.accepted[0].body["phone"] == "0912345678"
     finally:
         gateway.close()
+
+
+def test_a_served_office_tells_its_gateway_without_being_asked(live_server_factory, tmp_path: Path) -> None:
+    """`motcua serve` runs the notify worker: a clerk's call reaches the gateway within seconds."""
+    import requests
+
+    from tests.support.env import DEMO_CONFIG
+
+    gateway = start_gateway()
+    try:
+        server = live_server_factory(config=notify_config(tmp_path, gateway.url, base=DEMO_CONFIG))
+        r = requests.post(f"{server.url}/api/v1/public/tickets", json={"office": "demo", "service": "HT", "phone": "0912345678"}, timeout=10)
+        assert r.status_code == 201, r.text
+        call = requests.post(f"{server.url}/api/v1/counters/1/next", headers=server.demo.clerk(1).headers, timeout=10)
+        assert call.json()["ticket"]["code"] == r.json()["code"]
+        wait_until(lambda: gateway.accepted, what="the gateway's message")
+        (got,) = gateway.accepted
+        assert got.signature_ok and got.body["event"] == "called" and got.body["ticket"]["counter"] == 1
+        assert got.body["phone"] == "0912345678"
+    finally:
+        gateway.close()
+    assert "0912345678" not in server.log.read_text(encoding="utf-8")

@@ -278,3 +278,31 @@ def test_the_delivery_log_and_the_report_show_masked_phones_by_status(office, ga
     table = [[c.value for c in row] for row in sheet.iter_rows()]
     assert table[0][:3] == ["Sự kiện", "Kênh", "Đã gửi"]
     assert ["Sắp đến lượt", "webhook:1", 1, 0, 1, 0, 2] in table and ["Đặt lịch hẹn", "webhook:1", 0, 0, 0, 60, 0] in table
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_outbox_refuses_repeats_and_senders_share_nothing(pg_url: str, make_app, notify_config, gateway) -> None:
+    gateway.reset()
+    gateway.delay_s = 0.05
+    app, _ = make_app(config=notify_config, database_url=pg_url)
+    db = app.extensions["motcua"].db
+    drive = Driver(db)
+    with time_machine.travel(MONDAY, tick=False):
+        for _ in range(6):
+            drive.issue("HT")
+        client = app.test_client()
+        for i in range(4):
+            remote(client, f"09123451{i:02d}")  # 6 to 9 ahead
+        now = datetime.now(HCM)
+        for _ in range(5):
+            drive.serve(1, now=now)
+        assert notify.apply_seen(app, now) == 4  # 1 to 4 ahead: "near" (2) twice, "near" (5) twice
+        assert notify.apply_seen(app, now, sweep=True) == 0
+        outcomes: list[sender.Outcome] = []
+        threads = [threading.Thread(target=lambda: outcomes.append(sender.send_due(app, db, now))) for _ in range(3)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    assert sum(o.sent for o in outcomes) == 4 and sum(o.skipped for o in outcomes) == 8
+    assert sorted(int(r.delivery) for r in gateway.accepted) == [n.id for n in rows(db)]

@@ -34,7 +34,8 @@ from motcua.notify.channels import Channel, Drop, Retry, channels_for, needs_pho
 from motcua.notify.outbox import Notification
 from motcua.notify.seal import seal as seal_phone
 
-__all__ = ["Channel", "Drop", "Notification", "Retry", "channels_for", "queue_for_appointment", "register", "run_once", "wake"]
+__all__ = ["Channel", "Drop", "Notification", "Retry", "channels_for", "every_tick", "queue_for_appointment", "register", "run_once",
+           "wake"]
 
 log = logging.getLogger(__name__)
 TICK_S = 5.0
@@ -89,6 +90,8 @@ def apply_seen(app: Flask, now: datetime | None = None, *, sweep: bool = False) 
     batch = []
     while ns.seen:
         batch.append(ns.seen.popleft())
+    if sweep and not batch and not any(channels_for(app, oc.code) for oc in state(app).config.offices):
+        return 0  # no office has a channel: not even the write lock is taken
     if not batch and not sweep:
         return 0
     with state(app).db.write() as s:
@@ -114,6 +117,17 @@ def wake(app: Flask) -> None:
         ns.wake.set()
 
 
+Job = Callable[[Flask, datetime], None]
+_jobs: dict[str, Job] = {}
+
+
+def every_tick(name: str, job: Job) -> None:
+    """Run `job(app, now)` on each tick of every process's worker, before sending: the place of
+    jobs that queue messages by the clock (appointment reminders `reminder_minutes` before the
+    slot). A job queues through the outbox, whose unique key makes every process's run harmless."""
+    _jobs[name] = job
+
+
 def _worker(app: Flask) -> None:
     ns, ticks = _state(app), 0
     while not ns.stopping:
@@ -122,6 +136,11 @@ def _worker(app: Flask) -> None:
         if ns.stopping:
             return
         ticks += 1
+        for name, job in list(_jobs.items()):
+            try:
+                job(app, clock.now())
+            except Exception:
+                log.exception("notifications: job %s failed", name)
         try:
             out = run_once(app, sweep=ticks % SWEEP_EVERY == 0)
             if len(out.ids) == sender.BATCH:

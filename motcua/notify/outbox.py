@@ -81,5 +81,6 @@ def queue(session: Session, *, office_id: int, channel: str, event: str, key: st
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # ON CONFLICT DO NOTHING: a duplicate leaves the transaction usable (a failed INSERT would not, on PostgreSQL).
-    result = session.execute(insert(_table).values(**values).on_conflict_do_nothing(index_elements=_UNIQUE))
-    return result.rowcount == 1
+    # RETURNING tells whether a row went in: rowcount is not reliable for it on every driver.
+    stmt = insert(_table).values(**values).on_conflict_do_nothing(index_elements=_UNIQUE).returning(_table.c.id)
+    return session.execute(stmt).scalar() is not None

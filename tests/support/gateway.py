@@ -93,11 +93,11 @@ def start_gateway() -> Gateway:
     return gateway
 
 
-def notify_config(folder: Path, url: str, *, events: list[str] | None = None, secret: str = SECRET) -> Path:
-    """tests/data/remote.toml (remote numbers on, demo office) with a webhook notifier added."""
+def notify_config(folder: Path, url: str, *, events: list[str] | None = None, secret: str = SECRET, base: Path = REMOTE) -> Path:
+    """tests/data/remote.toml (remote numbers on, demo office), or `base`, with a webhook notifier added."""
     path = folder / "notify.toml"
     lines = ["", "[[offices.notifiers]]", 'kind = "webhook"', f'url = "{url}"', f'secret = "{secret}"']
     if events is not None:
         lines.append("events = [" + ", ".join(f'"{e}"' for e in events) + "]")
-    path.write_text(REMOTE.read_text(encoding="utf-8") + "\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(base.read_text(encoding="utf-8") + "\n".join(lines) + "\n", encoding="utf-8")
     return path
