@@ -304,5 +304,29 @@ def test_on_postgresql_the_outbox_refuses_repeats_and_senders_share_nothing(pg_u
             th.start()
         for th in threads:
             th.join()
-    assert sum(o.sent for o in outcomes) == 4 and sum(o.skipped for o in outcomes) == 8
+    assert sum(o.sent for o in outcomes) == 4  # the others found each row claimed, or gone from the due list
+    assert all(n.status == "sent" and n.attempts == 1 for n in rows(db))
     assert sorted(int(r.delivery) for r in gateway.accepted) == [n.id for n in rows(db)]
+
+
+def test_a_number_still_to_check_in_is_told_it_is_near(make_app, gateway, tmp_path) -> None:
+    """With the office's remote_check_in, a remote number keeps its place but no counter calls it
+    until the kiosk checks it in: "near" is what brings its citizen in."""
+    from tests.support.gateway import REMOTE
+
+    gateway.reset()
+    base = tmp_path / "check_in.toml"
+    base.write_text(REMOTE.read_text(encoding="utf-8").replace("remote_check_in = false", "remote_check_in = true"), encoding="utf-8")
+    app, _ = make_app(config=write_config(tmp_path, gateway.url, base=base))
+    db = app.extensions["motcua"].db
+    drive = Driver(db)
+    with time_machine.travel(MONDAY, tick=False):
+        for _ in range(6):
+            drive.issue("HT")
+        mine = remote(app.test_client())
+        assert mine["awaiting_check_in"] and mine["waiting_ahead"] == 6
+        now = datetime.now(HCM)
+        for _ in range(3):
+            drive.serve(1, now=now)
+        notify.run_once(app, now)
+    assert [(r.body["event"], r.body["ahead"], r.body["ticket"]["code"]) for r in gateway.accepted] == [("near", 3, mine["code"])]

@@ -46,7 +46,9 @@ SWEEP_EVERY = 6  # ticks: the sweep every 30 s
 class NotifyState:
     """Per app: changes seen and not yet applied, the worker and its wake-up."""
 
-    seen: deque = field(default_factory=deque)
+    # Bounded: a process whose worker does not run (a CLI command) must not grow it; the sweep
+    # makes up for anything that falls off.
+    seen: deque = field(default_factory=lambda: deque(maxlen=10_000))
     wake: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
     stopping: bool = False
@@ -62,6 +64,9 @@ def init_app(app: Flask) -> None:
 
     ns = app.extensions["motcua.notify"] = NotifyState()
     db = state(app).db
+
+    if not enabled():
+        return
 
     def on_changes(changes: list[Change]) -> None:
         seen = triggers.observe(changes)

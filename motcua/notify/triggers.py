@@ -6,14 +6,15 @@ rows (`apply`), off the request's path:
 
 - ticket.called: "called" for the ticket (with its counter), and the field's queue moved up;
 - ticket.cancelled: the field's queue moved up (a waiting ticket left it);
+- ticket.transferred / checked_in: the ticket's field is looked at again (it may be near now);
 - ticket.finished / no_show / cancelled: the ticket's sealed phone is cleared (it ended).
 
 "near" (key: the threshold) is queued for a waiting ticket when the people ahead of it are at most
 one of the office's `notify_ahead` thresholds (default 5 and 2) and were more than that when it
 was issued: the tightest such threshold only, so a queue that jumped from 7 to 1 sends one
-message, not two. A field's tickets are read in the queue order (`queue_order.field_order`, among
-those a counter may call), where a ticket's position is exactly `queue_order.ahead` of it, and
-only as far as the largest threshold. Only tickets a channel can reach get a row (`reachable`).
+message, not two. A field's waiting tickets are read in the queue order (`queue_order.field_order`),
+where the callable tickets before one are exactly `queue_order.ahead` of it, and only as far as
+the largest threshold. Only tickets a channel can reach get a row (`reachable`).
 A periodic `sweep` does the same for every field, so a change lost with a stopped process is
 made up for; the outbox's unique key makes every repeat harmless.
 """
@@ -35,8 +36,11 @@ from motcua.notify import outbox
 from motcua.notify.channels import Channel, channels_for
 
 DEFAULT_AHEAD = (5, 2)
+SCAN = 200  # a field's first waiting tickets read for "near" (those still to check in count toward it)
 ENDED = (TicketStatus.done, TicketStatus.no_show, TicketStatus.cancelled)
 _SHORTENS = ("ticket.called", "ticket.cancelled")
+# The ticket itself may now be near: it joined another field (at its front, often) or can be called.
+_MOVES = ("ticket.transferred", "ticket.checked_in")
 _ENDS = ("ticket.finished", "ticket.no_show", "ticket.cancelled")
 
 
@@ -51,7 +55,7 @@ class Seen:
 
 def observe(changes: Iterable[Change]) -> list[Seen]:
     return [Seen(c.kind, c.office_id, c.data["ticket"]["id"]) for c in changes
-            if (c.kind in _SHORTENS or c.kind in _ENDS) and isinstance(c.data.get("ticket"), dict)]
+            if c.kind in (*_SHORTENS, *_ENDS, *_MOVES) and isinstance(c.data.get("ticket"), dict)]
 
 
 def thresholds(office: Office) -> list[int]:
@@ -65,7 +69,7 @@ def apply(app: Flask, session: Session, seen: list[Seen], now: datetime) -> int:
     if ended:
         forget_ended(session, ended)
     for s in seen:
-        if s.kind not in _SHORTENS:
+        if s.kind not in _SHORTENS and s.kind not in _MOVES:
             continue
         t = session.get(Ticket, s.ticket_id)
         if t is None:
@@ -114,13 +118,21 @@ def near(session: Session, office: Office, channels: list[Channel], service_id: 
     if not wanting or not limits:
         return 0
     tickets = Ticket.__table__
-    first = session.scalars(
-        select(tickets.c.id)
-        .where(tickets.c.office_id == office.id, tickets.c.business_day == day, tickets.c.service_id == service_id,
-               tickets.c.status == TicketStatus.waiting, queue_order.callable_now(tickets))
-        .order_by(*queue_order.field_order(tickets))
-        .limit(limits[0] + 1)).all()
-    ahead = {ticket_id: position for position, ticket_id in enumerate(first)}
+    ahead: dict[int, int] = {}
+    callable_seen = 0
+    for ticket_id, awaiting in session.execute(
+            select(tickets.c.id, tickets.c.awaiting_check_in)
+            .where(tickets.c.office_id == office.id, tickets.c.business_day == day, tickets.c.service_id == service_id,
+                   tickets.c.status == TicketStatus.waiting)
+            .order_by(*queue_order.field_order(tickets))
+            .limit(SCAN)):
+        if callable_seen > limits[0]:
+            break
+        # A remote number still to check in keeps its place and counts only the callable ones
+        # before it, as queue_order.ahead does: "near" is what tells its citizen to come.
+        ahead[ticket_id] = callable_seen
+        callable_seen += not awaiting
+    first = list(ahead)
     queued = 0
     for ch in wanting:
         for ticket_id in sorted(ch.reachable(session, first)):
