@@ -160,3 +160,31 @@ def test_a_served_office_tells_its_gateway_without_being_asked(live_server_facto
     finally:
         gateway.close()
     assert "0912345678" not in server.log.read_text(encoding="utf-8")
+
+
+def test_appointment_messages_go_once_and_never_after_a_cancellation(make_app, tmp_path: Path) -> None:
+    from motcua.notify import sender
+
+    gateway = start_gateway()
+    cancelled = {42}
+    sender.stale_checks["a"] = lambda _s, note: "appointment cancelled" if note.appointment_id in cancelled else None
+    try:
+        app, _ = make_app(config=notify_config(tmp_path, gateway.url, events=["booked", "reminder"]))
+        db = app.extensions["motcua"].db
+        sealed = seal.seal(app.config["SECRET_KEY"], "0912345678")
+        with time_machine.travel(MONDAY, tick=False), db.write() as s:
+            office = s.scalar(select(Office))
+            body = {"ticket": {"code": "H041", "service": "Hộ tịch"}, "slot": "2026-09-08T09:30:00+07:00"}
+            assert notify.queue_for_appointment(app, s, office, 41, "booked", body, phone_sealed=sealed, phone_mask="09xx xxx 678") == 1
+            assert notify.queue_for_appointment(app, s, office, 41, "booked", body, phone_sealed=sealed, phone_mask="09xx xxx 678") == 0
+            assert notify.queue_for_appointment(app, s, office, 42, "reminder", body, phone_sealed=sealed, phone_mask="09xx xxx 678") == 1
+        with time_machine.travel(MONDAY, tick=False):
+            out = notify.run_once(app)
+        assert (out.sent, out.dropped) == (1, 1)
+        (got,) = gateway.accepted
+        assert got.body["event"] == "booked" and got.body["slot"] == "2026-09-08T09:30:00+07:00" and got.body["phone"] == "0912345678"
+        with db.read() as s:  # final rows keep no copy of the number
+            assert s.scalars(select(notify.Notification.phone_sealed)).all() == [None, None]
+    finally:
+        sender.stale_checks.pop("a", None)
+        gateway.close()

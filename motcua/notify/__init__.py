@@ -202,7 +202,8 @@ def queue_for_appointment(app: Flask, session: Session, office: Office, appointm
     channel of the office that wants it; call `wake(app)` after the commit. `body` is what a
     webhook sends besides event, phone and at (office, ticket-like {code, service}, the slot);
     `phone_sealed` comes from `seal.seal` with the instance secret. Answers the rows queued
-    (0 when queued before: the same appointment, event and key are sent once)."""
+    (0 when queued before: the same appointment, event and key are sent once). Register a check
+    in `sender.stale_checks["a"]` so nothing goes for an appointment cancelled meanwhile."""
     now = now or clock.now()
     body = {"office": office.code, "at": now.isoformat(), **body}
     queued = 0

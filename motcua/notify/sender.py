@@ -13,11 +13,13 @@ Retries wait 10 s, 30 s, 2 min, 10 min; the fifth failed attempt marks the row f
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import Flask
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 
 from motcua.db import Database
 from motcua.models import Office, Ticket, TicketStatus
@@ -74,7 +76,7 @@ def send_one(app: Flask, db: Database, note_id: int, now: datetime) -> str:
         office_code = s.scalar(select(Office.code).where(Office.id == note.office_id))
         ticket = s.get(Ticket, note.ticket_id) if note.ticket_id is not None else None
         sealed = note.phone_sealed if ticket is None else ticket.phone_sealed
-        stale = stale_reason(note, ticket)
+        stale = stale_reason(note, ticket, s)
     channel = _channel(app, office_code, note.channel)
     try:
         if stale:
@@ -92,9 +94,16 @@ def send_one(app: Flask, db: Database, note_id: int, now: datetime) -> str:
     return _record(db, note, now)
 
 
-def stale_reason(note: Notification, ticket: Ticket | None) -> str | None:
+# Other subjects' checks before sending, by subject kind ("a": appointments, registered by their
+# module): answer why the row must not be sent (the appointment was cancelled), or None.
+StaleCheck = Callable[[Session, Notification], "str | None"]
+stale_checks: dict[str, StaleCheck] = {}
+
+
+def stale_reason(note: Notification, ticket: Ticket | None, session: Session | None = None) -> str | None:
     if ticket is None:
-        return None
+        check = stale_checks.get(note.subject.partition(":")[0])
+        return check(session, note) if check is not None and session is not None else None
     if ticket.status in (TicketStatus.done, TicketStatus.no_show, TicketStatus.cancelled):
         return f"ticket {ticket.status.value}"
     if note.event == "near" and ticket.status != TicketStatus.waiting:
