@@ -330,3 +330,22 @@ def test_a_number_still_to_check_in_is_told_it_is_near(make_app, gateway, tmp_pa
             drive.serve(1, now=now)
         notify.run_once(app, now)
     assert [(r.body["event"], r.body["ahead"], r.body["ticket"]["code"]) for r in gateway.accepted] == [("near", 3, mine["code"])]
+
+
+def test_the_sweep_makes_up_for_changes_a_stopped_process_lost(office, gateway) -> None:
+    app, _demo, drive = office
+    for _ in range(6):
+        drive.issue("HT")
+    called_one = remote(app.test_client(), "0912000444")  # 6 ahead
+    near_one = remote(app.test_client(), "0912000555")  # 7 ahead
+    now = datetime.now(HCM)
+    for _ in range(3):
+        drive.serve(1, now=now)
+        drive.serve(2, now=now)
+    drive.next(2, now=now)  # the first remote number called
+    app.extensions["motcua.notify"].seen.clear()  # as if the process had stopped before applying them
+    assert notify.run_once(app, now).ids == []
+    out = notify.run_once(app, now, sweep=True)
+    assert out.sent == 2
+    got = sorted((r.body["event"], r.body["ticket"]["code"], r.body.get("ahead")) for r in gateway.accepted)
+    assert got == [("called", called_one["code"], None), ("near", near_one["code"], 0)]

@@ -99,10 +99,14 @@ def apply_seen(app: Flask, now: datetime | None = None, *, sweep: bool = False) 
         return 0  # no office has a channel: not even the write lock is taken
     if not batch and not sweep:
         return 0
-    with state(app).db.write() as s:
-        queued = triggers.apply(app, s, batch, now) if batch else 0
-        if sweep:
-            queued += triggers.sweep(app, s, now)
+    try:
+        with state(app).db.write() as s:
+            queued = triggers.apply(app, s, batch, now) if batch else 0
+            if sweep:
+                queued += triggers.sweep(app, s, now)
+    except Exception:
+        ns.seen.extendleft(reversed(batch))  # the next pass tries them again
+        raise
     return queued
 
 

@@ -15,8 +15,8 @@ was issued: the tightest such threshold only, so a queue that jumped from 7 to 1
 message, not two. A field's waiting tickets are read in the queue order (`queue_order.field_order`),
 where the callable tickets before one are exactly `queue_order.ahead` of it, and only as far as
 the largest threshold. Only tickets a channel can reach get a row (`reachable`).
-A periodic `sweep` does the same for every field, so a change lost with a stopped process is
-made up for; the outbox's unique key makes every repeat harmless.
+A periodic `sweep` does the same for every field and every ticket being called, so a change lost
+with a stopped process is made up for; the outbox's unique key makes every repeat harmless.
 """
 
 from __future__ import annotations
@@ -158,4 +158,7 @@ def sweep(app: Flask, session: Session, now: datetime) -> int:
         day = clock.business_day(now, office.timezone)
         for service_id in session.scalars(select(Service.id).where(Service.office_id == office.id)):
             queued += near(session, office, channels, service_id, day, now)
+        for t in session.scalars(select(Ticket).where(Ticket.office_id == office.id, Ticket.business_day == day,
+                                                      Ticket.status == TicketStatus.called)):
+            queued += called(session, office, channels, t, now)
     return queued
