@@ -188,3 +188,45 @@ def test_appointment_messages_go_once_and_never_after_a_cancellation(make_app, t
     finally:
         sender.stale_checks.pop("a", None)
         gateway.close()
+
+
+class Board:
+    """A channel as Web Push plugs in: it reaches the tickets it was told about, wants "called"
+    only, and keeps what it delivered."""
+
+    name = "board"
+
+    def __init__(self, reach: set[int]) -> None:
+        self.reach, self.delivered = reach, []
+
+    def wants(self, event: str) -> bool:
+        return event == "called"
+
+    def reachable(self, session, ticket_ids) -> set[int]:
+        return self.reach & set(ticket_ids)
+
+    def deliver(self, note, sealed) -> None:
+        self.delivered.append((note.event, note.body["ticket"], sealed))
+
+
+def test_a_registered_channel_gets_the_tickets_it_reaches(make_app) -> None:
+    from motcua.notify import channels
+    from tests.support.engine import Driver
+
+    app, _ = make_app(config=REMOTE)  # no gateway: the registered channel is the office's only one
+    drive = Driver(app.extensions["motcua"].db)
+    board = Board(set())
+    channels.register("board", lambda _app, office: board if office == "demo" else None)
+    try:
+        with time_machine.travel(MONDAY, tick=False):
+            other, reached = drive.issue("HT"), drive.issue("HT")  # the first is served, the second called
+            board.reach.add(reached.id)
+            assert [c.name for c in notify.channels_for(app, "demo")] == ["board"]
+            drive.serve(1)
+            drive.next(1)
+            notify.run_once(app)
+        assert board.delivered == [("called", {"code": reached.code, "service": "Hộ tịch", "counter": 1}, None)]
+        assert other.code != reached.code
+    finally:
+        channels.unregister("board")
+    assert notify.channels_for(app, "demo") == []

@@ -23,7 +23,7 @@ from flask import Flask
 
 from motcua.notify.protocol import Channel, Drop, Retry
 
-__all__ = ["Channel", "Drop", "Retry", "channels_for", "forget", "needs_phone", "register"]
+__all__ = ["Channel", "Drop", "Retry", "channels_for", "forget", "needs_phone", "register", "unregister"]
 
 
 Factory = Callable[[Flask, str], "Channel | None"]
@@ -33,24 +33,31 @@ _factories: dict[str, Factory] = {}
 def register(name: str, factory: Factory) -> None:
     """Add a kind of channel for every office (see the module's docstring); registering a name
     again replaces its factory."""
-    _factories[name] = factory
-    for cache in list(_caches):
-        cache.clear()
+    global _version
+    with _lock:
+        _factories[name] = factory
+        _version += 1  # every app builds its offices' channels again
 
 
-_caches: list[dict[str, list[Any]]] = []
+def unregister(name: str) -> None:
+    global _version
+    with _lock:
+        if _factories.pop(name, None) is not None:
+            _version += 1
+
+
+_version = 0
 _lock = threading.Lock()
 
 
 def channels_for(app: Flask, office_code: str) -> list[Channel]:
-    """The office's channels, built once per app."""
-    cache: dict[str, list[Any]] = app.extensions.setdefault("motcua.notify.channels", {})
+    """The office's channels, built once per app (and again after a `register`)."""
+    cache: dict[str, tuple[int, list[Any]]] = app.extensions.setdefault("motcua.notify.channels", {})
     with _lock:
-        if cache not in _caches:
-            _caches.append(cache)
-        if office_code not in cache:
-            cache[office_code] = _build(app, office_code)
-        return cache[office_code]
+        built = cache.get(office_code)
+        if built is None or built[0] != _version:
+            built = cache[office_code] = (_version, _build(app, office_code))
+        return built[1]
 
 
 def forget(app: Flask) -> None:
