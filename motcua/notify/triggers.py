@@ -12,7 +12,7 @@ rows (`apply`), off the request's path:
 "near" (key: the threshold) is queued for a waiting ticket when the people ahead of it are at most
 one of the office's `notify_ahead` thresholds (default 5 and 2) and were more than that when it
 was issued: the tightest such threshold only, so a queue that jumped from 7 to 1 sends one
-message, not two. A field's waiting tickets are read in the queue order (`queue_order.field_order`),
+message, not two. A field's waiting tickets are read in the queue order at that moment (`queue_order.field_order`),
 where the callable tickets before one are exactly `queue_order.ahead` of it, and only as far as
 the largest threshold. Only tickets a channel can reach get a row (`reachable`).
 A periodic `sweep` does the same for every field and every ticket being called, so a change lost
@@ -124,7 +124,7 @@ def near(session: Session, office: Office, channels: list[Channel], service_id: 
             select(tickets.c.id, tickets.c.awaiting_check_in)
             .where(tickets.c.office_id == office.id, tickets.c.business_day == day, tickets.c.service_id == service_id,
                    tickets.c.status == TicketStatus.waiting)
-            .order_by(*queue_order.field_order(tickets))
+            .order_by(*queue_order.field_order(tickets, now.timestamp()))
             .limit(SCAN)):
         if callable_seen > limits[0]:
             break
