@@ -125,17 +125,10 @@ def test_day_end_clears_sealed_phones(make_app, tmp_path: Path) -> None:
                 sealed = s.scalar(select(Ticket.phone_sealed))
                 office_id = s.scalar(select(Office.id))
             assert seal.unseal(app.config["SECRET_KEY"], sealed) == "0912345678"
-            with db.write() as s:  # an appointment's message keeps its own sealed copy until final
-                notify.queue_for_appointment(app, s, s.get(Office, office_id), 41, "booked", {"ticket": {"code": "H041", "service": "Hộ tịch"}},
-                                             phone_sealed=sealed, phone_mask="09xx xxx 678")
-            notify.run_once(app)
-            wait_until(lambda: len(gateway.accepted) == 1)
         with time_machine.travel(MONDAY + timedelta(days=1, hours=-8, minutes=30), tick=False):  # 00:30 the next day
             assert dayend.close_day(db, office_id, clock.now()) is not None
         with db.read() as s:
             assert s.scalar(select(Ticket.phone_sealed)) is None
-            assert s.scalar(select(notify.Notification.phone_sealed)) is None
-        assert gateway.accepted[0].body["event"] == "booked" and gateway.accepted[0].body["phone"] == "0912345678"
     finally:
         gateway.close()
 

@@ -5,7 +5,8 @@ channel registers itself).
 - `outbox`: the `notifications` table; a message is a row before it is sent, never twice;
 - `channels`: the Channel protocol, `register(name, factory)` for channels other than webhooks;
 - `triggers`: which changes queue which messages; `sender`: delivering with retries;
-- `webhook`: the gateway channel; `seal`: the phone kept encrypted while a gateway may need it.
+- `webhook`: the gateway channel; `seal`: the phone kept encrypted while a gateway may need it;
+- `appointments`: "booked" at booking, "reminder" before the slot (a job on the worker's tick).
 
 Every serving process runs a worker thread (`start`): it turns the changes its own process
 committed into outbox rows, and sends due rows (woken at once by a change, and every few seconds
@@ -29,7 +30,8 @@ from sqlalchemy.orm import Session
 from motcua.engine import clock
 from motcua.engine.changes import Change
 from motcua.models import Office, Ticket
-from motcua.notify import outbox, sender, triggers
+from motcua.notify import appointments, outbox, sender, triggers
+from motcua.notify.appointments import queue_for_appointment
 from motcua.notify.channels import Channel, Drop, Retry, channels_for, needs_phone, register
 from motcua.notify.outbox import Notification
 from motcua.notify.seal import seal as seal_phone
@@ -62,6 +64,8 @@ def _state(app: Flask) -> NotifyState:
 def init_app(app: Flask) -> None:
     from motcua.state import state
 
+    sender.stale_checks.setdefault("a", appointments.stale)
+    every_tick("appointment_reminders", appointments.remind_due)
     ns = app.extensions["motcua.notify"] = NotifyState()
     db = state(app).db
 
@@ -198,21 +202,3 @@ def forget_phones(session: Session, office_id: int, today: date) -> int:
                                                Notification.phone_sealed.is_not(None))
                     .values(phone_sealed=None).execution_options(synchronize_session=False))
     return done
-
-
-def queue_for_appointment(app: Flask, session: Session, office: Office, appointment_id: int, event: str, body: dict, *,
-                          phone_sealed: str | None, phone_mask: str | None, key: str = "", now: datetime | None = None) -> int:
-    """Queue an appointment's "booked" or "reminder" in the caller's write transaction, for every
-    channel of the office that wants it; call `wake(app)` after the commit. `body` is what a
-    webhook sends besides event, phone and at (office, ticket-like {code, service}, the slot);
-    `phone_sealed` comes from `seal.seal` with the instance secret. Answers the rows queued
-    (0 when queued before: the same appointment, event and key are sent once). Register a check
-    in `sender.stale_checks["a"]` so nothing goes for an appointment cancelled meanwhile."""
-    now = now or clock.now()
-    body = {"office": office.code, "at": now.isoformat(), **body}
-    queued = 0
-    for ch in channels_for(app, office.code):
-        if ch.wants(event) and (phone_sealed is not None or not getattr(ch, "needs_phone", False)):
-            queued += outbox.queue(session, office_id=office.id, channel=ch.name, event=event, key=key, body=body, now=now,
-                                   appointment_id=appointment_id, phone_mask=phone_mask, phone_sealed=phone_sealed)
-    return queued

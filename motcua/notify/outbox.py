@@ -32,7 +32,8 @@ STATUSES = (PENDING, SENDING, SENT, FAILED, DROPPED)
 class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
-        UniqueConstraint("channel", "subject", "event", "key"),
+        # Subject first: it also finds a ticket's or an appointment's messages (the reminder job).
+        UniqueConstraint("subject", "event", "key", "channel"),
         Index("ix_notifications_due", "status", "next_attempt_at"),  # the sender's scan
         Index("ix_notifications_office_created", "office_id", "created_at"),  # the delivery log and report
     )
@@ -59,7 +60,7 @@ class Notification(Base):
 
 
 _table = Notification.__table__
-_UNIQUE = ["channel", "subject", "event", "key"]
+_UNIQUE = ["subject", "event", "key", "channel"]
 
 
 def ticket_subject(ticket_id: int) -> str:

@@ -1,8 +1,8 @@
 """notifications
 
 The outbox of messages to citizens (motcua.notify): one row per channel, subject (a ticket or an
-appointment), event and key, unique, so the same message is never queued twice. Tickets get
-`phone_sealed`: the phone encrypted while an office's SMS/Zalo gateway may need it.
+appointment), event and key, unique, so the same message is never queued twice. Tickets and
+appointments get `phone_sealed`: the phone encrypted while an office's SMS/Zalo gateway may need it.
 
 Revision ID: c8f2a6d4e1b9
 Revises: c7a4e2b9d1f3
@@ -22,6 +22,7 @@ depends_on = None
 def upgrade() -> None:
     # A plain ALTER: recreating `tickets` on SQLite would drop the waiting-count triggers.
     op.add_column('tickets', sa.Column('phone_sealed', sa.String(length=200), nullable=True))
+    op.add_column('appointments', sa.Column('phone_sealed', sa.String(length=200), nullable=True))
     op.create_table(
         'notifications',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -45,7 +46,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['office_id'], ['offices.id'], name=op.f('fk_notifications_office_id_offices')),
         sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_notifications_ticket_id_tickets')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications')),
-        sa.UniqueConstraint('channel', 'subject', 'event', 'key', name=op.f('uq_notifications_channel')),
+        sa.UniqueConstraint('subject', 'event', 'key', 'channel', name=op.f('uq_notifications_subject')),
     )
     op.create_index('ix_notifications_due', 'notifications', ['status', 'next_attempt_at'], unique=False)
     op.create_index('ix_notifications_office_created', 'notifications', ['office_id', 'created_at'], unique=False)
@@ -57,5 +58,6 @@ def downgrade() -> None:
     op.drop_index('ix_notifications_office_created', table_name='notifications')
     op.drop_index('ix_notifications_due', table_name='notifications')
     op.drop_table('notifications')
-    with op.batch_alter_table('tickets', schema=None, recreate='never') as batch_op:
-        batch_op.drop_column('phone_sealed')
+    for table in ('appointments', 'tickets'):
+        with op.batch_alter_table(table, schema=None, recreate='never') as batch_op:
+            batch_op.drop_column('phone_sealed')
