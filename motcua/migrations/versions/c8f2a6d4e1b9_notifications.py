@@ -5,7 +5,7 @@ appointment), event and key, unique, so the same message is never queued twice. 
 appointments get `phone_sealed`: the phone encrypted while an office's SMS/Zalo gateway may need it.
 
 Revision ID: c8f2a6d4e1b9
-Revises: c7a4e2b9d1f3
+Revises: d5b8f3a1c6e4
 Create Date: 2026-12-06 11:30:00
 """
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 import motcua.models
 
 revision = 'c8f2a6d4e1b9'
-down_revision = 'c7a4e2b9d1f3'
+down_revision = 'd5b8f3a1c6e4'
 branch_labels = None
 depends_on = None
 
