@@ -23,10 +23,12 @@ def init_app(app: Flask) -> None:
     from manager.config_views import bp as config_bp
     from manager.dossier_views import bp as dossiers_bp
     from manager.dossier_views import register_docs as register_dossier_docs
+    from manager.notification_views import bp as notifications_bp
     from manager.staffing_views import bp as staffing_bp
     from manager.views import bp as pages_bp
 
-    register_room(app, pages_bp, config_bp, dossiers_bp, staffing_bp, api_bp, links=[LINK], homes={"manager": "/manager/", "admin": "/manager/"},
+    register_room(app, pages_bp, config_bp, dossiers_bp, staffing_bp, notifications_bp, api_bp, links=[LINK],
+                  homes={"manager": "/manager/", "admin": "/manager/"},
                   translations=Path(__file__).parent / "translations")
     register_docs()
     register_dossier_docs()

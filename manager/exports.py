@@ -265,7 +265,8 @@ def add_info_sheet(book: Book, office_name: str, start: date, end: date, tz: str
 
 
 def summary_xlsx(summaries: list[Summary], *, histogram: list[dict] | None = None, heatmap: list[list[int]] | None = None,
-                 out_of_order: list[dict] | None = None, punctuality: list[dict] | None = None) -> IO[bytes]:
+                 out_of_order: list[dict] | None = None, punctuality: list[dict] | None = None,
+                 deliveries: list[dict] | None = None) -> IO[bytes]:
     """One sheet per table: information, each summary, and the chart tables when given."""
     book = Book()
     first = summaries[0]
@@ -293,7 +294,19 @@ def summary_xlsx(summaries: list[Summary], *, histogram: list[dict] | None = Non
             for j, (k, _) in enumerate(PUNCTUALITY_COLUMNS):
                 kind = "pct" if k == "in_window_share" else ""
                 book.write(ws, i, j, cell(row[k], kind), kind, total=row["service"] is None)
+    if deliveries is not None:
+        add_deliveries_sheet(book, deliveries)
     return book.close()
+
+
+def add_deliveries_sheet(book: Book, rows: list[dict]) -> None:
+    """Messages to citizens by event and channel (manager.notification_reports)."""
+    from manager.notification_reports import EVENTS_VI, SUMMARY_COLUMNS
+
+    ws = book.sheet("Tin nhắn gửi công dân", [h for _, h in SUMMARY_COLUMNS], [18, 14, 10, 14, 10, 14, 12])
+    for i, row in enumerate(rows, start=1):
+        for j, (k, _) in enumerate(SUMMARY_COLUMNS):
+            book.write(ws, i, j, EVENTS_VI.get(row[k], row[k]) if k == "event" else row[k])
 
 
 def add_out_of_order_sheet(book: Book, calls: list[dict]) -> None:

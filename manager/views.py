@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
-from manager import dashboard, exports, reports
+from manager import dashboard, exports, notification_reports, reports
 from manager.access import page_office, visible_offices
 from manager.api import xlsx_download
 from motcua import auth
@@ -129,6 +129,7 @@ def report_page():
         heat = reports.arrivals_heatmap(s, office, start, end)
         calls = reports.out_of_order_calls(s, office, start, end, limit=OUT_OF_ORDER_SHOWN + 1)
         punctuality = reports.appointment_punctuality(s, office, start, end)
+        deliveries = notification_reports.delivery_summary(s, office, start, end)
     today = clock.business_day(clock.now(), office.timezone)
     histogram = reports.wait_histogram(main.waits_ms)
     charts = {
@@ -144,7 +145,7 @@ def report_page():
     return render_template(
         "manager/report.html",
         summary=main, charts=charts, calls=calls[:OUT_OF_ORDER_SHOWN], more_calls=len(calls) > OUT_OF_ORDER_SHOWN, punctuality=punctuality,
-        start=start, end=end, group_by=group_by, groups=reports.GROUPS, quick=quick_ranges(today), args=args,
+        start=start, end=end, group_by=group_by, groups=reports.GROUPS, quick=quick_ranges(today), args=args, deliveries=deliveries,
         month=start.strftime("%Y-%m"), **nav_context(office),
     )
 
@@ -160,8 +161,9 @@ def report_workbook():
         heat = reports.arrivals_heatmap(s, office, start, end)
         calls = reports.out_of_order_calls(s, office, start, end)
         histogram = reports.wait_histogram(summaries[0].waits_ms)
+        deliveries = notification_reports.delivery_summary(s, office, start, end)
         fh = exports.summary_xlsx(summaries, histogram=histogram, heatmap=heat, out_of_order=calls,
-                                  punctuality=reports.appointment_punctuality(s, office, start, end))
+                                  punctuality=reports.appointment_punctuality(s, office, start, end), deliveries=deliveries)
     return xlsx_download(fh, exports.filename("bao-cao", office.code, start, end, "xlsx"))
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from flask import Flask, g, request
 
-from motcua import auth, dayend, hardening, health, limits, metrics, production, realtime
+from motcua import auth, dayend, hardening, health, limits, metrics, notify, production, realtime
 from motcua.api import bp as api_bp
 from motcua.config import effective_settings, instance_path, load_config
 from motcua.db import Database, Timeouts
@@ -96,6 +96,7 @@ def create_app(
     health.init_app(app)
     metrics.init_app(app)
     dayend.init_app(app)
+    notify.init_app(app)
 
     @app.after_request
     def _headers(resp):

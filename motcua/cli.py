@@ -72,10 +72,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None, prod: bool, wo
     host, port = host or settings["host"], port or settings["port"]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    from motcua import dayend
+    from motcua import dayend, notify
 
     if dayend.enabled():
         dayend.start(app)
+    if notify.enabled():
+        notify.start(app)
     click.echo(f"motcua đang chạy tại / serving on http://{host}:{port}/  (Ctrl+C để dừng / to stop)")
     for line in public_url_hint(settings, host, port):
         click.echo(line)

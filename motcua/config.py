@@ -183,6 +183,39 @@ class DeviceConfig(_Strict):
     voice: bool = False  # kiosks: spoken guidance (off unless the office turns it on per kiosk)
 
 
+NOTIFY_EVENTS = ("near", "called", "booked", "reminder")
+
+
+class NotifierConfig(_Strict):
+    """A gateway the office contracted for SMS or Zalo ZNS (`[[offices.notifiers]]`): the server
+    POSTs each message to `url`, signed with `secret` (motcua.notify.webhook)."""
+
+    kind: Literal["webhook"]
+    url: str
+    secret: str
+    events: list[Literal["near", "called", "booked", "reminder"]] = Field(default_factory=lambda: list(NOTIFY_EVENTS), min_length=1)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/?#]+", v):
+            raise ValueError(f"'{v}': cần địa chỉ http:// hoặc https:// / an http:// or https:// address is needed")
+        return v
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("cần khoá bí mật để ký tin nhắn / a secret to sign the messages is needed")
+        return v
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, v: list[str]) -> list[str]:
+        _unique(v, "events")
+        return v
+
+
 class OfficeConfig(_Strict):
     code: Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,32}$")]
     name: str = Field(min_length=1)
@@ -225,6 +258,11 @@ class OfficeConfig(_Strict):
     appointment_early_minutes: int = Field(default=15, ge=0, le=240)
     appointment_late_minutes: int = Field(default=10, ge=0, le=240)
     booking_per_phone: int = Field(default=1, ge=1, le=20)
+    # Notifications (motcua.notify): "near" when this many people or fewer remain ahead, once per
+    # threshold; gateways for SMS/Zalo; appointment reminders this long before the slot.
+    notify_ahead: list[int] = Field(default=[5, 2], max_length=5)
+    reminder_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    notifiers: list[NotifierConfig] = Field(default_factory=list)
     # Sites allowed to embed the public wait board in an <iframe> (CSP frame-ancestors sources).
     board_frame_ancestors: list[Annotated[str, Field(pattern=r"^(https?://)?(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$")]] = Field(default_factory=list)
     fields: list[FieldConfig] = Field(min_length=1)
@@ -243,6 +281,14 @@ class OfficeConfig(_Strict):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"múi giờ không tồn tại / unknown time zone '{v}'") from None
         return v
+
+    @field_validator("notify_ahead")
+    @classmethod
+    def _ahead(cls, v: list[int]) -> list[int]:
+        if any(not 0 <= n <= 50 for n in v):
+            raise ValueError("mỗi ngưỡng từ 0 đến 50 người / each threshold is 0 to 50 people")
+        _unique(v, "notify_ahead")
+        return sorted(v, reverse=True)
 
     @field_validator("dossier_pattern")
     @classmethod

@@ -127,6 +127,9 @@ def _close(s, office: Office, today: date, now: datetime) -> DayEndResult:
     from motcua.engine.citizens import forget_citizens
 
     forgotten = forget_citizens(s, office, today)  # Decree 13/2023: kept no longer than personal_data_days
+    from motcua.notify import forget_phones
+
+    forget_phones(s, office.id, today)  # a gateway's copy of the phone lives one business day at most
     if forgotten:
         log.info("day end %s %s: citizen references of %d tickets cleared", office.code, today, forgotten)
     from motcua.booking.closing import close_appointments

@@ -339,6 +339,9 @@ class Ticket(Base):
     # A remote number's phone: HMAC with the instance secret, and the mask shown ("09xx xxx 123").
     phone_ref: Mapped[str | None] = mapped_column(String(64))
     phone_mask: Mapped[str | None] = mapped_column(String(16))
+    # The number itself, encrypted with a key from the instance secret, only while an office's SMS/Zalo
+    # gateway may need it (motcua.notify): cleared when the ticket ends and by the day end.
+    phone_sealed: Mapped[str | None] = mapped_column(String(200))
     # With the office's remote_check_in: counters skip the ticket until the kiosk checks it in
     # (its 6-character code or its status page's QR); it expires at check_in_due_at, set once a
     # counter has passed it.

@@ -18,6 +18,7 @@ SETTING_KEYS = (
     "elderly_age", "one_ticket_per_citizen", "dossier_pattern", "results_service", "personal_data_days",
     "remote_enabled", "remote_share", "remote_phone_required", "remote_per_phone_per_day", "remote_check_in",
     "check_in_grace_minutes", "board_frame_ancestors", "appointment_early_minutes", "appointment_late_minutes", "booking_per_phone",
+    "notify_ahead", "reminder_minutes",
 )
 
 

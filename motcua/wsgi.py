@@ -9,7 +9,7 @@ import gc
 import logging
 import os
 
-from motcua import dayend, production
+from motcua import dayend, notify, production
 from motcua.app import create_app
 
 if not logging.getLogger().handlers:
@@ -41,6 +41,8 @@ if gevent_worker:
     app.wsgi_app = _take_turns(app.wsgi_app)  # type: ignore[method-assign]
 if dayend.enabled():
     dayend.start(app)  # in every process: the claim in the database lets one of them run each day end
+if notify.enabled():
+    notify.start(app)  # in every process: each row is claimed by one sender
 
 
 # Everything loaded so far (Flask, SQLAlchemy, the rooms, translations) lives as long as the

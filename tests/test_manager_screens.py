@@ -99,6 +99,7 @@ PAGES = [
     ("ratings", "/manager/config/ratings", False),
     ("kiosk", "/manager/config/kiosk", False),
     ("audit", "/manager/config/audit", True),
+    ("notifications", "/manager/notifications", False),
 ]
 
 

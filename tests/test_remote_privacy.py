@@ -80,3 +80,43 @@ def test_no_phone_in_clear_anywhere(make_app, tmp_path, caplog) -> None:
         for phone in PHONES:
             for form in spellings(phone):
                 assert all(form not in t for t in texts), f"{form!r} found in {path}"
+
+
+def test_a_gateway_gets_the_number_and_nothing_keeps_it_once_the_ticket_ends(make_app, tmp_path, caplog) -> None:
+    """With an SMS gateway the number is kept sealed while the ticket is open, handed to the
+    gateway only, and gone from the ticket once it ends (served, cancelled); still nowhere in clear."""
+    from motcua import notify
+    from tests.support.gateway import notify_config, start_gateway
+
+    caplog.set_level(logging.DEBUG)
+    gateway = start_gateway()
+    try:
+        app, demos = make_app(config=notify_config(tmp_path, gateway.url))
+        client, demo, st = app.test_client(), demos["demo"], app.extensions["motcua"]
+        with time_machine.travel(MONDAY, tick=True):
+            ids = [client.post("/api/v1/public/tickets", json={"office": "demo", "service": "HT", "phone": p}).json["public_id"]
+                   for p in PHONES]
+            with st.db.read() as s:
+                assert all(t.phone_sealed for t in s.scalars(select(Ticket)))
+            h = demo.clerk(1).headers
+            client.post("/api/v1/counters/1/next", headers=h)
+            notify.run_once(app)  # "called" for the first (the others were never more than 2 ahead: no "near")
+            client.post("/api/v1/counters/1/start", headers=h)
+            client.post("/api/v1/counters/1/finish", headers=h)
+            assert client.post(f"/api/v1/tickets/{ids[1]}/cancel", json={}).status_code == 200
+            notify.run_once(app)
+        assert [(r.body["event"], r.body["phone"]) for r in gateway.accepted] == [("called", PHONES[0])]
+        with st.db.read() as s:
+            sealed = [t.phone_sealed for t in s.scalars(select(Ticket).order_by(Ticket.id))]
+        assert sealed[0] is None and sealed[1] is None and sealed[2] is not None  # the third still waits
+    finally:
+        gateway.close()
+    (tmp_path / "server.log").write_text("\n".join(rec.getMessage() for rec in caplog.records), encoding="utf-8")
+    st.db.dispose()
+    for path in [p for p in Path(st.instance).rglob("*") if p.is_file()] + [tmp_path / "server.log"]:
+        try:
+            blob = path.read_bytes()
+        except FileNotFoundError:
+            continue
+        for phone in PHONES:
+            assert all(form not in blob for form in spellings(phone)), f"{phone} found in {path}"

@@ -11,7 +11,7 @@ from datetime import date
 from flask import current_app, jsonify, request
 from sqlalchemy.orm import Session
 
-from motcua import auth
+from motcua import auth, notify
 from motcua.api import schemas as S
 from motcua.api.routing import api_route
 from motcua.auth import Principal
@@ -56,8 +56,13 @@ def list_slots():
 def book_appointment(body: S.BookAppointment):
     _csrf_if_signed_in()
     with state().db.write() as s:
-        a = book.book(s, body.office, body.service, body.start, name=body.name, phone=body.phone, secret=current_app.config["SECRET_KEY"])
-        return jsonify(book.booked_view(a, s.get(Service, a.service_id))), 201
+        a = book.book(s, body.office, body.service, body.start, name=body.name, phone=body.phone, secret=current_app.config["SECRET_KEY"],
+                      seal=notify.phone_sealer(current_app))
+        queued = notify.appointments.booked(current_app, s, a)
+        view = book.booked_view(a, s.get(Service, a.service_id))
+    if queued:
+        notify.wake(current_app)
+    return jsonify(view), 201
 
 
 @api_route("/public/appointments/<code>/cancel", "POST", summary="Cancel a booking by its code (or its page's id)", auth="public",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from sqlalchemy import select
 
-from motcua import auth
+from motcua import auth, notify
 from motcua.api import schemas as S
 from motcua.api.routing import api_route
 from motcua.engine import board, clock, remote
@@ -40,7 +40,7 @@ def take_remote_ticket(body: S.RemoteTicket):
         auth.require_csrf()
     with state().db.write() as s:
         issued, ask = remote.issue_remote(s, body.office, body.service, phone=body.phone, priority=body.priority,
-                                          secret=current_app.config["SECRET_KEY"])
+                                          secret=current_app.config["SECRET_KEY"], seal=notify.phone_sealer(current_app))
     view = dict(issued.view, public_id=issued.public_id, source=remote.SOURCE, phone_mask=ask.phone_mask, waiting_ahead=issued.waiting_ahead,
                 eta_minutes=issued.eta.as_list(), eta_text=issued.eta.text(), eta_text_en=issued.eta.text_en(),
                 status_url=state().status_url(issued.public_id), print_job=None, awaiting_check_in=ask.check_in_code is not None,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from motcua.booking.model import Appointment, AppointmentStatus
@@ -69,5 +69,9 @@ def check_in(session: Session, office: Office, a: Appointment, *, now: datetime 
                           look_for_replay=look_for_replay, appointment=Arrival(a.id, opens_at, mark, arrival))
     if issued.created:
         a.status, a.ticket_id, a.checked_in_at, a.arrival = AppointmentStatus.checked_in, issued.id, now, arrival
+        if a.phone_sealed is not None:  # "near" and "called" for the ticket now (motcua.notify); the booking keeps none
+            session.execute(update(Ticket).where(Ticket.id == issued.id).values(phone_sealed=a.phone_sealed, phone_mask=a.phone_mask)
+                            .execution_options(synchronize_session=False))
+            a.phone_sealed = None
         session.flush()
     return issued, {**mark, "arrival": a.arrival, "code": a.code}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
@@ -58,8 +59,9 @@ def _new_code(session: Session, office_id: int, day: date) -> str:
 
 
 def book(session: Session, office_code: str, service_code: str, start_text: str, *, name: str, phone: str, secret: str,
-         now: datetime | None = None) -> Appointment:
-    """Book a place in the slot starting at `start_text`, in the session's write transaction."""
+         now: datetime | None = None, seal: Callable[[str, str], str | None] | None = None) -> Appointment:
+    """Book a place in the slot starting at `start_text`, in the session's write transaction.
+    `seal(office code, phone)` keeps the number encrypted when the office's gateway needs it (motcua.notify)."""
     now = now or clock.now()
     office = find_office(session, office_code)
     service = find_service(session, office, service_code)
@@ -86,7 +88,8 @@ def book(session: Session, office_code: str, service_code: str, start_text: str,
                          f"This phone already has {per_phone} appointment(s) for this field that day.", status=409)
     a = Appointment(public_id=secrets.token_urlsafe(16), code=_new_code(session, office.id, day), office_id=office.id,
                     service_id=service.id, day=day, start=slot.start, end=slot.end, name=name[:200], phone_ref=ref,
-                    phone_mask=mask_phone(phone), status=AppointmentStatus.booked, booked_at=now)
+                    phone_mask=mask_phone(phone), status=AppointmentStatus.booked, booked_at=now,
+                    phone_sealed=seal(office.code, phone) if seal else None)
     session.add(a)
     session.flush()
     return a
@@ -116,7 +119,7 @@ def cancel(session: Session, a: Appointment, now: datetime | None = None) -> App
         return a
     if a.status != AppointmentStatus.booked:
         raise conflict("appointment_used", "Lịch hẹn đã được sử dụng, không thể hủy.", "The appointment has been used and cannot be cancelled.")
-    a.status, a.cancelled_at = AppointmentStatus.cancelled, now
+    a.status, a.cancelled_at, a.phone_sealed = AppointmentStatus.cancelled, now, None
     session.flush()
     return a
 

@@ -19,6 +19,10 @@ def close_appointments(session: Session, office: Office, today: date) -> tuple[i
     absent = session.execute(update(Appointment).where(
         Appointment.office_id == office.id, Appointment.day < today, Appointment.status == AppointmentStatus.booked,
     ).values(status=AppointmentStatus.no_show).execution_options(synchronize_session=False)).rowcount or 0
+    # No sealed phone outlives its day (motcua.notify): reminders of earlier days are past.
+    session.execute(update(Appointment).where(Appointment.office_id == office.id, Appointment.day < today,
+                                              Appointment.phone_sealed.is_not(None))
+                    .values(phone_sealed=None).execution_options(synchronize_session=False))
     cutoff = today - timedelta(days=personal_data_days(office))
     forgotten = session.execute(update(Appointment).where(
         Appointment.office_id == office.id, Appointment.day < cutoff,

@@ -49,6 +49,9 @@ class Appointment(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     phone_ref: Mapped[str | None] = mapped_column(String(64))
     phone_mask: Mapped[str | None] = mapped_column(String(16))
+    # The number itself, encrypted, only while the office's SMS/Zalo gateway may need it for
+    # "booked" and "reminder" (motcua.notify); cleared at check-in, cancel and by the day end.
+    phone_sealed: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[AppointmentStatus] = mapped_column(_enum(AppointmentStatus), default=AppointmentStatus.booked)
     booked_at: Mapped[datetime]
     cancelled_at: Mapped[datetime | None]

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -134,6 +135,7 @@ class RemoteAsk:
     phone_mask: str | None
     check_in_code: str | None
     source: str = SOURCE
+    phone_sealed: str | None = None  # only for an office whose SMS/Zalo gateway needs the number (motcua.notify)
 
     def admit(self, session: Session, service: Any, day: date) -> None:
         """Refuse past the field's remote share or the phone's daily limit; the number is drawn."""
@@ -168,9 +170,11 @@ def find_office(session: Session, code: str) -> Office:
 
 
 def issue_remote(session: Session, office_code: str, service_code: str, *, phone: str | None, priority: str | None,
-                 secret: str, now: datetime | None = None) -> tuple[Issued, RemoteAsk]:
+                 secret: str, now: datetime | None = None,
+                 seal: Callable[[str, str], str | None] | None = None) -> tuple[Issued, RemoteAsk]:
     """Issue a remote number in the session's write transaction, or refuse with the API's codes;
-    answers with what was asked too (the phone's mask, the check-in code)."""
+    answers with what was asked too (the phone's mask, the check-in code). `seal(office code,
+    phone)` keeps the number encrypted when the office's gateway needs it (motcua.notify)."""
     now = now or clock.now()
     if priority:
         raise QueueError("priority_not_remote", "Số ưu tiên chỉ cấp tại quầy, sau khi cán bộ kiểm tra giấy tờ.",
@@ -187,7 +191,8 @@ def issue_remote(session: Session, office_code: str, service_code: str, *, phone
         raise QueueError("phone_required", "Vui lòng nhập số điện thoại.", "Please enter a phone number.", status=422)
     day = clock.business_day(now, office.timezone)
     ask = RemoteAsk(office.id, rs, phone_ref(secret, phone) if phone else None, mask_phone(phone) if phone else None,
-                    new_check_in_code(session, office.id, day) if rs.check_in else None)
+                    new_check_in_code(session, office.id, day) if rs.check_in else None,
+                    phone_sealed=seal(office.code, phone) if phone and seal else None)
     return issue_ticket(session, office.id, service.code, now=now, remote=ask), ask
 
 

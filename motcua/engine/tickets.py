@@ -44,6 +44,7 @@ class Remote(Protocol):
     phone_ref: str | None
     phone_mask: str | None
     check_in_code: str | None
+    phone_sealed: str | None
 
     def admit(self, session: Session, service: Any, day: date) -> None: ...
 
@@ -84,7 +85,7 @@ _TICKET_INSERT = Prepared(_tickets.insert().returning(_tickets.c.id), keys=(
     "public_id", "office_id", "series_id", "service_id", "business_day", "number", "code", "priority_group_id", "status",
     "queue_key", "issued_at", "idempotency_key", "device_id", "issued_by_id", "waiting_ahead", "eta_low", "eta_high",
     "citizen_ref", "age_band", "source", "phone_ref", "phone_mask", "check_in_code", "awaiting_check_in", "appointment_id",
-    "appointment_from"))
+    "appointment_from", "phone_sealed"))
 _JOB_INSERT = Prepared(_jobs.insert().returning(_jobs.c.id), keys=("ticket_id", "printer_id", "backup_printer_id", "created_at", "updated_at"))
 
 
@@ -157,7 +158,7 @@ def issue_ticket(
         citizen_ref=citizen_ref, age_band=age_band,  # from a card (engine.citizens); never the card itself
         source=remote.source if remote else "appointment" if appointment else "kiosk", phone_ref=remote.phone_ref if remote else None,
         phone_mask=remote.phone_mask if remote else None, check_in_code=remote.check_in_code if remote else None,
-        awaiting_check_in=bool(remote and remote.check_in_code),
+        awaiting_check_in=bool(remote and remote.check_in_code), phone_sealed=remote.phone_sealed if remote else None,
         appointment_id=appointment.appointment_id if appointment else None, appointment_from=appointment.opens_at if appointment else None,
     ))
     job_id = printer_id = None

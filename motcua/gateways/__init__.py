@@ -1,0 +1,1 @@
+"""Example adapters for the notification gateways an office contracts (SMS, Zalo ZNS)."""
