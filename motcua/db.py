@@ -309,16 +309,24 @@ class Checkpointer:
         self._writes = 0
         self._pid = 0
         self._stopped = False
+        self._running = False
 
     def wrote(self) -> None:
         self._writes += 1
         if self._pid != os.getpid() and not self._stopped:
             self._pid = os.getpid()
+            self._running = True
             start, _ = _native_thread_and_sleep()
             start(self._run, ())
 
-    def stop(self) -> None:
+    def stop(self, wait_s: float = 1.0) -> None:
+        """Stop, and wait (briefly) for the thread to close its connection: the last connection
+        to close checkpoints and removes the WAL, so after dispose() the database file holds all."""
         self._stopped = True
+        _, sleep = _native_thread_and_sleep()
+        deadline = time.monotonic() + wait_s
+        while self._running and time.monotonic() < deadline:
+            sleep(0.01)
 
     def _run(self) -> None:
         _, sleep = _native_thread_and_sleep()
@@ -327,6 +335,7 @@ class Checkpointer:
             conn = sqlite3.connect(f"file:{quote(self._path)}?mode=rw", uri=True, isolation_level=None, check_same_thread=False)
         except sqlite3.Error:
             self._pid = 0  # the next write tries again
+            self._running = False
             return
         try:
             while not self._stopped and self._pid == pid:
@@ -340,6 +349,7 @@ class Checkpointer:
                         pass  # another process's checkpoint, a full disk: the commits' own checkpoint still runs
         finally:
             conn.close()
+            self._running = False
 
 
 class SqliteFiles:
