@@ -32,6 +32,8 @@ DEFAULT = Path(__file__).parent / "scenarios" / "district.toml"
 BEFORE = [
     ("before: two engine days per setting, per-hour objective (2026-12-06 10:01, 2 CPUs)",
      "4 | 40 | 510 | — | 915.5 | 132 / 90 | 21 / 40 | 49.0"),
+    ("before, rerun alongside the new search's first run, busier machine (2026-12-06 12:24)",
+     "4 | 40 | 510 | — | 4020.4 | 132 / 90 | 21 / 40 | 49.0"),
 ]
 
 
