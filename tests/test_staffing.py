@@ -147,10 +147,17 @@ def test_busy_hour_needs_more_counters_and_the_advice_holds(history, tmp_path: P
         # Two shared counters were open all day: about one counter-equivalent per field.
         assert sum(x["real"] for x in rows if x["hour"] == 9) == pytest.approx(2, abs=0.05)
         assert all(x["met"] for x in rows), rows
-    # Citizens drawn anew, counters as recommended: each field's day stays under the target.
-    checks = recheck(Database(f"sqlite:///{inst}/motcua.db"), advice, seed=99)
-    assert set(checks) == {"1:HT", "1:CT", "3:HT", "3:CT"}
-    assert all(p is not None and p <= 15 for p in checks.values()), checks
+    # Settings were judged on many days of the fast model, the one found confirmed through the engine.
+    assert advice["model_days"] >= 10 * advice["simulated_days"] > 0
+    # Citizens drawn anew, counters as recommended, through the engine: each field's day stays under the target.
+    db = Database(f"sqlite:///{inst}/motcua.db")
+    try:
+        for seed in (99, 100, 101):
+            checks = recheck(db, advice, seed=seed)
+            assert set(checks) == {"1:HT", "1:CT", "3:HT", "3:CT"}
+            assert all(p is not None and p <= 15 for p in checks.values()), (seed, checks)
+    finally:
+        db.dispose()
     # The result is kept for the manager page's day, and the text table says what it shows.
     assert list((inst / "staffing").glob("xa-w4-t15-*.json"))
     text = _cli(inst, "--weeks", "4", "--target-p90", "30", monkeypatch=monkeypatch)

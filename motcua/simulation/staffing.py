@@ -2,16 +2,20 @@
 each hour so that the p90 wait stays under the office's `wait_target_minutes`.
 
 From the last weeks' history (`simulation.history`) a representative day per weekday is built
-as a scenario (each field's mean arrivals per hour, its service-time distribution, priority and
-no-show shares) and run through the simulator's own day runner (`simulation.runner`), so the
-real engine and queue rule decide every call. Counters are modelled as counter-equivalents:
-each field gets counters of its own in the simulation, so fields do not disturb one another and
-each field is searched alone, re-simulating only that field. The search starts from the
-counter-equivalents really open (at least enough for the queue to be stable), adds a counter
-in each hour whose citizens waited too long, then takes one away in each hour with room to
-spare and keeps the cut only if no hour of the field fails. Every setting tried is judged on the
-same REPLICAS simulated days, their waits pooled (seeds per weekday and field), so two settings
-meet the same citizens."""
+(each field's mean arrivals per hour, its service-time distribution, priority and no-show
+shares). Counters are modelled as counter-equivalents: each field gets counters of its own, so
+fields do not disturb one another and each (weekday, field) is searched alone.
+
+The search judges a setting by what is checked afterwards, the p90 wait of the field's whole
+day, with a citizen still waiting when the counters close counting as waiting forever: a
+setting holds when that p90 stays under the target on at least HOLD of MODEL_DAYS simulated
+days, and each hour's p90 over those days does too. So many days per setting are affordable
+because they run through `simulation.fast_queue`, the same citizens and queue rule without the
+database. The search is monotone: it starts from the counters each hour needs for the queue to
+be stable and adds one counter at a time in the hour where most citizens' waits pass the target
+(for a queue left at the lunch break, the last hour before it). The setting found is then run
+through the engine's own day runner (`simulation.runner`) on REPLICAS days of other citizens;
+where the engine still misses, a counter is added the same way and the engine runs again."""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,22 +34,25 @@ from typing import Any
 from sqlalchemy import select
 
 from motcua import stats
-from motcua.config import Config, OfficeConfig, parse_span
+from motcua.config import Config, OfficeConfig
 from motcua.db import Database
 from motcua.engine import clock, estimates
 from motcua.migrate import upgrade
 from motcua.models import Office, PriorityGroup, Service, TicketLeg
 from motcua.seed import SETTING_KEYS
+from motcua.simulation import fast_queue as fq
 from motcua.simulation.history import FieldHistory, History, read_history
 from motcua.simulation.runner import DayRunner, prepare
 from motcua.simulation.scenario import FieldSpec, Scenario
 
 DEFAULT_TARGET_MIN = 15
-MAX_SIMS_PER_FIELD = 10
-# Days simulated per setting tried, their waits pooled: one day's dozen citizens an hour are too
-# few to judge a p90 by (a setting tuned to one draw fails on the next).
+# Days per setting in the fast model: one day's dozen citizens an hour are too few to judge a
+# p90 by (a setting tuned to one draw fails on the next).
+MODEL_DAYS = 60
+HOLD = 0.95  # share of those days whose field-day p90 must stay under the target
+# Engine days per confirmation (their waits pooled), and how often a miss there adds a counter.
 REPLICAS = 2
-SLACK = 0.6  # an hour whose p90 is under 60 % of the target is tried with one counter fewer
+CONFIRM_ROUNDS = 3
 HEADROOM = 6  # counters a field may get above what its busiest hour strictly needs
 WALK_S = 30.0
 L = TicketLeg.__table__
@@ -62,9 +69,31 @@ class Outcome:
     p90_s: dict[int, float | None]  # hour -> p90 wait of the citizens who arrived in it
     unserved: dict[int, int]  # hour -> citizens still waiting at the day's end
     day_p90_s: float | None = None  # over every citizen of the day (one never called counts as waiting forever)
+    late: dict[int, int] = field(default_factory=dict)  # hour -> citizens whose wait passed the target in it
 
     def fails(self, hour: int, target_s: float) -> bool:
         return self.unserved.get(hour, 0) > 0 or (self.p90_s.get(hour) or 0) > target_s
+
+    def holds(self, target_s: float) -> bool:
+        hours = set(self.p90_s) | set(self.unserved)
+        return (self.day_p90_s or 0) <= target_s and not any(self.fails(h, target_s) for h in hours)
+
+
+@dataclass
+class Plan:
+    """One weekday's representative day of one field."""
+
+    spec: FieldSpec
+    hours: list[int]  # the office's working hours that day
+    need: dict[int, int]  # hour -> counters for its queue to be stable (the search's start)
+    real: dict[int, float]  # hour -> counter-equivalents really open
+    day: date  # a date of that weekday, for the calendar of the simulated day
+    working: fq.Spans
+    windows: fq.Spans | None  # issuing windows (None: tickets all day)
+
+    @property
+    def need_max(self) -> int:
+        return max(self.need.values(), default=0)
 
 
 def target_minutes(office: Office) -> int:
@@ -75,29 +104,31 @@ def _hour_coverage(spans: list[str] | None, hour: int) -> float:
     """Share of [hour:00, hour+1:00) inside the spans (None: no limit)."""
     if spans is None:
         return 1.0
-    lo, hi = hour * 60, hour * 60 + 60
-    covered = 0
-    for span in spans:
-        a, b = parse_span(span)
-        a_m, b_m = a.hour * 60 + a.minute, (b.hour * 60 + b.minute if (b.hour, b.minute) != (23, 59) else 24 * 60)
-        covered += max(0, min(hi, b_m) - max(lo, a_m))
-    return covered / 60
+    return sum(max(0, min(hour * 3600 + 3600, b) - max(hour * 3600, a)) for a, b in fq.seconds(spans)) / 3600
 
 
-def _pieces(spans: list[str], hours: list[int]) -> list[str]:
-    """The working spans cut to the given hours, adjacent pieces merged, as HH:MM-HH:MM."""
-    out: list[list[int]] = []
-    for h in sorted(hours):
-        for span in spans:
-            a, b = parse_span(span)
-            a_m, b_m = a.hour * 60 + a.minute, b.hour * 60 + b.minute
-            lo, hi = max(a_m, h * 60), min(b_m, h * 60 + 60)
-            if lo < hi:
-                if out and out[-1][1] == lo:
-                    out[-1][1] = hi
-                else:
-                    out.append([lo, hi])
-    return [f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in sorted(out)]
+def _counter_spans(working: fq.Spans, counts: dict[int, int]) -> list[fq.Spans]:
+    """Counter k (from 1) works the working spans of the hours with at least k counters, adjacent pieces merged."""
+    out = []
+    for k in range(1, max(counts.values(), default=0) + 1):
+        pieces: fq.Spans = []
+        for h in sorted(h for h, n in counts.items() if n >= k):
+            for a, b in working:
+                lo, hi = max(a, h * 3600), min(b, h * 3600 + 3600)
+                if lo < hi:
+                    if pieces and pieces[-1][1] == lo:
+                        pieces[-1] = (pieces[-1][0], hi)
+                    else:
+                        pieces.append((lo, hi))
+        out.append(pieces)
+    return out
+
+
+def _hhmm(spans: fq.Spans) -> list[str]:
+    def fmt(t: float) -> str:
+        return "23:59" if t >= 24 * 3600 else f"{int(t) // 3600:02d}:{int(t) % 3600 // 60:02d}"
+
+    return [f"{fmt(a)}-{fmt(b)}" for a, b in spans]
 
 
 def _office_config(session, office: Office, caps: dict[str, int]) -> OfficeConfig:
@@ -126,7 +157,7 @@ def _day_for(weekday: int, after: date) -> date:
 
 
 class FieldSearch:
-    """One weekday's simulated days for one office, in one scratch database."""
+    """One weekday's days simulated through the engine for one office, in one scratch database."""
 
     def __init__(self, db: Database, oc: OfficeConfig, office_id: int, desks: dict, weekday: int, first: date) -> None:
         self.db, self.oc, self.office_id, self.desks = db, oc, office_id, desks
@@ -136,22 +167,23 @@ class FieldSearch:
             self.numbers.setdefault(next(iter(c.fields)), []).append(c.number)
         self.service_ids = {}
 
-    def run(self, spec: FieldSpec, counts: dict[int, int], seed: int) -> Outcome:
+    def working(self, day: date) -> fq.Spans:
+        return fq.seconds(clock.spans_for(self.oc.working_hours, day) or ["00:00-24:00"])
+
+    def run(self, spec: FieldSpec, counts: dict[int, int], seed: int, target_s: float | None = None) -> Outcome:
         """REPLICAS days with these counters (citizens drawn from seed, seed + 1, …), waits pooled."""
         days = []
         for r in range(REPLICAS):
             day, self.next_day = self.next_day, self.next_day + timedelta(days=7)
-            spans = clock.spans_for(self.oc.working_hours, day) or ["00:00-24:00"]
-            counters = {}
-            for k, number in enumerate(self.numbers[spec.service], start=1):
-                counters[number] = _pieces(spans, [h for h, n in counts.items() if n >= k])
+            shifts = _counter_spans(self.working(day), counts)
+            counters = {number: _hhmm(shifts[k]) if k < len(shifts) else [] for k, number in enumerate(self.numbers[spec.service])}
             sc = Scenario(office=self.oc.code, date=day, counters=counters, fields=[spec], seed=seed + r)
             DayRunner(self.db, self.office_id, self.oc, sc, self.desks, random.Random(seed + r)).run(day)
             days.append(day)
         self.sims += REPLICAS
-        return self._outcome(spec.service, days)
+        return self._outcome(spec.service, days, target_s)
 
-    def _outcome(self, code: str, days: list[date]) -> Outcome:
+    def _outcome(self, code: str, days: list[date], target_s: float | None) -> Outcome:
         tz = self.oc.timezone
         with self.db.read() as s:
             if code not in self.service_ids:
@@ -160,15 +192,21 @@ class FieldSearch:
                 L.c.office_id == self.office_id, L.c.business_day.in_(days), L.c.service_id == self.service_ids[code])).all()
         waits: dict[int, list[int]] = {}
         unserved: dict[int, int] = {}
+        late: dict[int, int] = {}
+        working = self.working(days[0])
         for queued, called in rows:
-            hour = clock.local(queued, tz).hour
+            here = clock.local(queued, tz)
+            hour = here.hour
             if called is None:
                 unserved[hour] = unserved.get(hour, 0) + 1
             else:
                 waits.setdefault(hour, []).append(round((called - queued).total_seconds() * 1000))
+            if target_s is not None and (called is None or (called - queued).total_seconds() > target_s):
+                h = fq.crossing_hour(hour * 3600 + here.minute * 60 + here.second, target_s, working)
+                late[h] = late.get(h, 0) + 1
         p90 = {h: stats.ms_to_s(stats.p90(sorted(w))) for h, w in waits.items()}
         every = sorted([w for ws in waits.values() for w in ws] + [2 ** 40] * sum(unserved.values()))
-        return Outcome(p90, unserved, stats.ms_to_s(stats.p90(every)))
+        return Outcome(p90, unserved, stats.ms_to_s(stats.p90(every)), late)
 
 
 def _spec(fh: FieldHistory, rates: dict[int, float]) -> FieldSpec:
@@ -178,56 +216,43 @@ def _spec(fh: FieldHistory, rates: dict[int, float]) -> FieldSpec:
                      no_show_share=min(fh.no_show, 0.9))
 
 
-def _search_field(search: FieldSearch, spec: FieldSpec, fh: FieldHistory, hours: list[int], real: dict[int, float],
-                  target_s: float, seed: int) -> tuple[dict[int, int], Outcome, bool]:
-    """The fewest counters per hour (searched from the real number) that keep every hour's p90 under target."""
-    cost = (1 - fh.no_show) * (fh.mean_s + WALK_S) + fh.no_show * 90
-    rates = {h: spec.arrivals_per_hour.get(f"{h:02d}", 0.0) for h in hours}
-    need = {h: math.floor(rates[h] * cost / 3600) + 1 if rates[h] > 0 else 0 for h in hours}
-    # An hour with no arrivals still needs a counter while the hour before leaves people waiting.
-    for i, h in enumerate(hours):
-        if not need[h] and i and rates[hours[i - 1]] > 0:
-            need[h] = 1
-    floor_ = {h: 1 if need[h] else 0 for h in hours}
-    cap = max(need.values(), default=0) + HEADROOM
-    counts = {h: min(cap, max(need[h], round(real.get(h, 0.0)))) if need[h] else 0 for h in hours}
-    best: tuple[dict[int, int], Outcome] | None = None
-    keep: set[int] = set()  # hours whose cut failed once: their count does not go down again
-    cut: list[int] = []
-    last = None
-    for _ in range(MAX_SIMS_PER_FIELD):
-        last = search.run(spec, counts, seed)
-        bad = [h for h in hours if need[h] and last.fails(h, target_s)]
-        if cut:
-            if bad:
-                # Undo the cuts at or just before a failing hour (a queue left over spills into the next hour).
-                undone = {c for c in cut if any(c <= h <= c + 1 for h in bad)} or set(cut)
-                for c in undone:
-                    counts[c] += 1
-                    keep.add(c)
-                cut = []
-                continue  # verify the restored counts
-            cut = []
-        if bad:
-            for h in bad:
-                p = last.p90_s.get(h) or 0
-                counts[h] = min(cap, counts[h] + (2 if p > 2 * target_s or last.unserved.get(h) else 1))
-            if all(counts[h] >= cap for h in bad):
-                break
-            continue
-        best = ({h: counts[h] for h in hours}, last)
-        cut = []
-        for h in hours:
-            # Never two neighbours at once: a failing hour is then blamed on one cut (its own or the hour before's).
-            if h not in keep and counts[h] > floor_[h] and (last.p90_s.get(h) or 0) <= SLACK * target_s and h - 1 not in cut:
-                cut.append(h)
-        if not cut:
-            break
-        for h in cut:
-            counts[h] -= 1
-    if best is not None:
-        return best[0], best[1], True
-    return {h: counts[h] for h in hours}, last, False
+def _judge(days: list[fq.Citizens], counters: list[fq.Spans], ratio: int, target_s: float,
+           working: fq.Spans) -> tuple[bool, dict[int, int]]:
+    """Whether a setting holds on the model's days (see the module's docstring), and per hour
+    the citizens whose wait passed the target in it."""
+    by_hour: dict[int, list[float]] = {}
+    late: dict[int, int] = {}
+    held = 0
+    for citizens in days:
+        waits = [math.inf if w is None else w for w in fq.run(citizens, counters, ratio)]
+        held += not waits or stats.p90(sorted(waits)) <= target_s
+        for t, w in zip(citizens.arrive_s, waits, strict=True):
+            by_hour.setdefault(int(t // 3600), []).append(w)
+            if w > target_s:
+                h = fq.crossing_hour(t, target_s, working)
+                late[h] = late.get(h, 0) + 1
+    ok = held >= HOLD * len(days) and all(stats.p90(sorted(w)) <= target_s for w in by_hour.values())
+    return ok, late
+
+
+def _add_counter(counts: dict[int, int], late: dict[int, int], cap: int) -> bool:
+    """One counter more in the hour where most waits passed the target (False: none can be added)."""
+    for h in sorted(late, key=lambda h: (-late[h], h)):
+        if h in counts and counts[h] < cap:
+            counts[h] += 1
+            return True
+    return False
+
+
+def _search_field(plan: Plan, oc: OfficeConfig, target_s: float, cap: int, seed: int) -> dict[int, int]:
+    """The counters per hour the fast model finds enough, from those a stable queue needs up."""
+    groups = [g.code for g in oc.priority_groups]
+    days = [fq.draw(plan.spec, plan.day, oc.timezone, groups, plan.windows, seed + i) for i in range(MODEL_DAYS)]
+    counts = dict(plan.need)
+    while True:
+        ok, late = _judge(days, _counter_spans(plan.working, counts), oc.priority_ratio, target_s, plan.working)
+        if ok or not _add_counter(counts, late, cap):
+            return counts
 
 
 @dataclass
@@ -253,15 +278,15 @@ def _context(db: Database, office_code: str, weeks: int, target_min: float | Non
         hist = read_history(s, office, start, end, now)
         plans = _plans(hist, office.settings or {})
         caps: dict[str, int] = {}
-        for (_wd, code), (_spec, _hours, need_max, real) in plans.items():
-            caps[code] = max(caps.get(code, 0), need_max + HEADROOM, math.ceil(max(real.values(), default=0)) + HEADROOM)
+        for (_wd, code), plan in plans.items():
+            caps[code] = max(caps.get(code, 0), plan.need_max + HEADROOM, math.ceil(max(plan.real.values(), default=0)) + HEADROOM)
         oc = _office_config(s, office, caps) if caps else None
         out: dict[str, Any] = {"office": office.code, "office_name": office.name, "weeks": weeks, "target_p90_min": target,
                                "from": start.isoformat(), "to": end.isoformat(), "days": {str(k): v for k, v in sorted(hist.days.items())},
                                "fields": [{"code": f.code, "name": f.name, "service_mean_min": round(f.mean_s / 60, 2),
                                            "no_show_share": round(f.no_show, 3), "from_history": f.from_history}
                                           for f in hist.fields.values()],
-                               "rows": [], "simulated_days": 0}
+                               "rows": [], "simulated_days": 0, "model_days": 0}
     return Context(office_code, start, end, target, hist, plans, oc, out)
 
 
@@ -293,22 +318,32 @@ def advise(db: Database, office_code: str, weeks: int = 4, target_min: float | N
            seed: int = 1) -> dict[str, Any]:
     """Staffing advice for the office from its last `weeks` weeks (business days before today)."""
     ctx = _context(db, office_code, weeks, target_min, now or clock.now())
-    out, hist, target_s = ctx.out, ctx.hist, ctx.target * 60
+    out, target_s = ctx.out, ctx.target * 60
     if ctx.oc is None:
         return out
     with _scratch(ctx.oc, ctx.end) as (_db, search):
         used = set()
-        for (wd, code), (spec, hours, _need, real) in sorted(ctx.plans.items()):
-            used.add(search(wd))
+        for (wd, code), plan in sorted(ctx.plans.items()):
+            engine = search(wd)
+            used.add(engine)
             field_seed = zlib.crc32(f"{seed}:{wd}:{code}".encode())
-            counts, outcome, met = _search_field(search(wd), spec, hist.fields[code], hours, real, target_s, field_seed)
-            for h in hours:
-                arrivals, _open = hist.per_day((code, wd, h))
-                if not arrivals and not counts[h] and not real.get(h):
+            cap = min(plan.need_max + HEADROOM, len(engine.numbers[code]))
+            counts = _search_field(plan, ctx.oc, target_s, cap, field_seed)
+            out["model_days"] += MODEL_DAYS
+            # The engine meets citizens the model has not (seeds past the model's days).
+            outcome = engine.run(plan.spec, counts, field_seed + MODEL_DAYS, target_s)
+            for _ in range(CONFIRM_ROUNDS):
+                if outcome.holds(target_s) or not _add_counter(counts, outcome.late, cap):
+                    break
+                outcome = engine.run(plan.spec, counts, field_seed + MODEL_DAYS, target_s)
+            met = (outcome.day_p90_s or 0) <= target_s
+            for h in plan.hours:
+                arrivals, _open = ctx.hist.per_day((code, wd, h))
+                if not arrivals and not counts[h] and not plan.real.get(h):
                     continue
                 p90 = outcome.p90_s.get(h)
                 out["rows"].append({"weekday": wd, "hour": h, "service": code, "arrivals": round(arrivals, 2),
-                                    "real": round(real.get(h, 0.0), 2), "recommended": counts[h],
+                                    "real": round(plan.real.get(h, 0.0), 2), "recommended": counts[h],
                                     "p90_min": None if p90 is None else round(p90 / 60, 1),
                                     "met": met and not outcome.fails(h, target_s)})
         out["simulated_days"] = sum(x.sims for x in used)
@@ -317,8 +352,8 @@ def advise(db: Database, office_code: str, weeks: int = 4, target_min: float | N
 
 
 def recheck(db: Database, advice: dict[str, Any], seed: int, now: datetime | None = None) -> dict[str, float | None]:
-    """Simulate each weekday and field again with the recommended counters and citizens drawn
-    with another seed: {"<weekday>:<field>": p90 wait of the whole day in minutes}."""
+    """Simulate each weekday and field again through the engine with the recommended counters and
+    citizens drawn with another seed: {"<weekday>:<field>": p90 wait of the whole day in minutes}."""
     ctx = _context(db, advice["office"], advice["weeks"], advice["target_p90_min"], now or clock.now())
     recommended: dict[tuple[int, str], dict[int, int]] = {}
     for r in advice["rows"]:
@@ -327,16 +362,15 @@ def recheck(db: Database, advice: dict[str, Any], seed: int, now: datetime | Non
     if ctx.oc is None:
         return out
     with _scratch(ctx.oc, ctx.end) as (_db, search):
-        for (wd, code), (spec, hours, _need, _real) in sorted(ctx.plans.items()):
-            counts = {h: recommended.get((wd, code), {}).get(h, 0) for h in hours}
-            outcome = search(wd).run(spec, counts, zlib.crc32(f"{seed}:{wd}:{code}".encode()))
+        for (wd, code), plan in sorted(ctx.plans.items()):
+            counts = {h: recommended.get((wd, code), {}).get(h, 0) for h in plan.hours}
+            outcome = search(wd).run(plan.spec, counts, zlib.crc32(f"{seed}:{wd}:{code}".encode()))
             out[f"{wd}:{code}"] = None if outcome.day_p90_s is None else round(outcome.day_p90_s / 60, 2)
     return out
 
 
-def _plans(hist: History, settings: dict) -> dict[tuple[int, str], tuple[FieldSpec, list[int], int, dict[int, float]]]:
-    """Per (weekday, field) with arrivals: the scenario's field, the working hours, the most
-    counters any hour strictly needs, and the counter-equivalents really open per hour."""
+def _plans(hist: History, settings: dict) -> dict[tuple[int, str], Plan]:
+    """Per (weekday, field) with arrivals: its representative day."""
     plans = {}
     for wd in sorted(hist.days):
         day = _day_for(wd, hist.end)
@@ -356,9 +390,12 @@ def _plans(hist: History, settings: dict) -> dict[tuple[int, str], tuple[FieldSp
                     real[h] = open_ce
             if not any(rates.values()):
                 continue
-            spec = _spec(fh, rates)
             cost = (1 - fh.no_show) * (fh.mean_s + WALK_S) + fh.no_show * 90
-            need_max = max(math.floor(r * cost / 3600) + 1 for r in rates.values())
-            plans[(wd, code)] = (spec, hours, need_max, real)
+            need = {h: math.floor(rates[h] * cost / 3600) + 1 if rates[h] > 0 else 0 for h in hours}
+            # An hour with no arrivals still needs a counter while the hour before leaves people waiting.
+            for i, h in enumerate(hours):
+                if not need[h] and i and rates[hours[i - 1]] > 0:
+                    need[h] = 1
+            plans[(wd, code)] = Plan(_spec(fh, rates), hours, need, real, day, fq.seconds(spans),
+                                     None if windows is None else fq.seconds(windows))
     return plans
-
