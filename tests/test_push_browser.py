@@ -1,0 +1,189 @@
+"""Web Push on a phone (390×844): the citizen opens the ticket's status page, taps "Báo cho tôi",
+the page's service worker is really registered and active, the server keeps the subscription,
+and messages for the ticket reach the push service on 127.0.0.1 encrypted for the browser's keys
+(decrypted there with them); the real service worker shows a pushed message as a notification.
+A second tap turns it off again."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from motcua.app import create_app
+from motcua.config import PUSH_SERVICES
+from motcua.notify import push
+from motcua.notify.subscriptions import PushSubscription
+from tests.support.browser import screenshot
+from tests.support.env import DEMO_CONFIG
+from tests.support.push_service import PushService
+from tests.support.screen_checks import assert_accessible, assert_fits
+
+PHONE = {"width": 390, "height": 844}
+
+# Headless Chromium here cannot reach a vendor's push service (FCM) offline, so this shim is the
+# only stand-in in the test: `pushManager.subscribe` answers with a subscription whose endpoint
+# is the local push service and whose keys the test made, as a browser would. It checks nothing
+# away: the page still asks the real permission, and the service worker is the real one.
+SHIM = """
+(() => {
+  const sub = %s;
+  const b64 = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
+  const make = (key) => ({
+    endpoint: sub.endpoint, expirationTime: null,
+    options: { userVisibleOnly: true, applicationServerKey: Uint8Array.from(atob(key.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)).buffer },
+    toJSON: () => JSON.parse(JSON.stringify(sub)),
+    unsubscribe: async () => { localStorage.removeItem("shim.key"); return true; },
+  });
+  PushManager.prototype.subscribe = async function (options) {
+    const key = b64(new Uint8Array(options.applicationServerKey));
+    localStorage.setItem("shim.key", key);
+    return make(key);
+  };
+  PushManager.prototype.getSubscription = async function () {
+    const key = localStorage.getItem("shim.key");
+    return key ? make(key) : null;
+  };
+})();
+"""
+
+
+@pytest.fixture
+def service():
+    svc = PushService()
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def push_server(live_server_factory, service, tmp_path):
+    services = ", ".join(f'"{s}"' for s in (*PUSH_SERVICES, service.origin))
+    config = tmp_path / "push.toml"
+    config.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace("[server]\n", f"[server]\npush_services = [{services}]\n", 1), encoding="utf-8")
+    server = live_server_factory(config=config)
+    # The same database and instance folder as the server: its VAPID key, its subscriptions.
+    app = create_app(config, database_url=server.env["DATABASE_URL"], instance=Path(server.env["MOTCUA_INSTANCE"]), plugins=False)
+    yield server, app
+    app.extensions["motcua"].db.dispose()
+
+
+def subscriptions(app) -> list[PushSubscription]:
+    with app.extensions["motcua"].db.read() as s:
+        return list(s.scalars(select(PushSubscription)))
+
+
+def test_notify_me_on_a_phone(push_server, service, browser) -> None:
+    server, app = push_server
+    kiosk = server.demo.kiosk
+    issued = [requests.post(server.url + "/api/v1/tickets", json={"service": "HT"}, headers=kiosk, timeout=10).json() for _ in range(4)]
+    mine = issued[-1]
+    key = requests.get(server.url + "/api/v1/public/push/key", timeout=10).json()["key"]
+    browser_sub = service.subscribe(server_key=key)
+
+    ctx = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", viewport=PHONE, is_mobile=True, has_touch=True)
+    ctx.grant_permissions(["notifications"], origin=server.url)
+    ctx.add_init_script(SHIM % json.dumps(browser_sub))
+    refused: list[str] = []
+    try:
+        page = ctx.new_page()
+        page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
+        page.goto(f"{server.url}/t/{mine['public_id']}")
+        button = page.get_by_role("button", name="Báo cho tôi")
+        expect(button).to_be_visible()
+        expect(page.locator("#push-note")).to_have_text(
+            "Điện thoại sẽ báo khi còn 5 và 2 người trước bạn và khi bạn được gọi, kể cả khi đã đóng trang này.")
+        # The service worker is registered for real, from /t/ so that it covers this page.
+        worker = page.evaluate("""async () => {
+            const reg = await navigator.serviceWorker.ready;
+            return { scope: reg.scope, state: reg.active && reg.active.state, script: reg.active && reg.active.scriptURL };
+        }""")
+        assert worker["scope"] == server.url + "/t/" and worker["state"] == "activated"
+        assert worker["script"] == server.url + "/t/sw.js?lang=vi"
+        assert_fits(page, "status page with Báo cho tôi, 390 px")
+        assert_accessible(page, "status page with Báo cho tôi, 390 px")
+        button.scroll_into_view_if_needed()
+        screenshot(page, "ticket-status-notify-phone")
+
+        button.tap()
+        expect(page.get_by_role("button", name="Tắt thông báo")).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("#push-note")).to_have_text("Đã bật thông báo cho số này.")
+        [stored] = subscriptions(app)
+        assert (stored.ticket_id, stored.endpoint, stored.p256dh, stored.auth) == (
+            mine["id"], browser_sub["endpoint"], browser_sub["keys"]["p256dh"], browser_sub["keys"]["auth"])
+        assert page.evaluate("localStorage.getItem('shim.key')") == key  # subscribed with the server's VAPID key
+
+        # The server's messages for the ticket, as its push channel sends them, reach the push
+        # service encrypted for this browser (decrypted there with the browser's keys).
+        channel = push.PushChannel(push.pusher(app))
+        for event, body in (("near", {"ahead": 2}), ("called", {"counter": 3})):
+            channel.deliver(_Note(mine["id"], event, code=mine["code"], **body))
+        assert service.wait().message["text_vi"] == "Còn 2 người trước bạn (số A004)"
+        called = service.wait().message
+        assert called["text_vi"] == "Mời bạn đến quầy số 3" and called["url"] == f"/t/{mine['public_id']}"
+
+        # What the push service hands the browser, the real service worker shows.
+        shown = _push_into_worker(ctx, page, server.url, called)
+        assert {"title": "motcua", "body": "Mời bạn đến quầy số 3"} in shown
+
+        # The page remembers it is on after a reload; a second tap turns it off on the server.
+        page.reload()
+        off = page.get_by_role("button", name="Tắt thông báo")
+        expect(off).to_be_visible()
+        off.tap()
+        expect(page.get_by_role("button", name="Báo cho tôi")).to_have_attribute("aria-pressed", "false")
+        assert subscriptions(app) == []
+    finally:
+        ctx.close()
+    assert not refused, refused
+
+
+def test_the_button_speaks_english_and_hides_without_push(push_server, browser) -> None:
+    server, _ = push_server
+    t = requests.post(server.url + "/api/v1/tickets", json={"service": "HT"}, headers=server.demo.kiosk, timeout=10).json()
+    ctx = browser.new_context(locale="en-GB", viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        page = ctx.new_page()
+        page.goto(f"{server.url}/t/{t['public_id']}?lang=en")
+        expect(page.get_by_role("button", name="Notify me")).to_be_visible()
+        expect(page.locator("#push-note")).to_contain_text("when 5 and 2 people are ahead of you")
+        assert_accessible(page, "status page with Notify me, en, 390 px")
+        # A browser without PushManager (an old one, or iOS outside a home-screen app): no button.
+        page.add_init_script("delete window.PushManager;")
+        page.reload()
+        expect(page.locator("#code")).to_have_text(t["code"])
+        expect(page.locator("#push-box")).to_be_hidden()
+    finally:
+        ctx.close()
+
+
+class _Note:
+    def __init__(self, ticket_id: int, event: str, **body) -> None:
+        self.ticket_id, self.event, self.body = ticket_id, event, body
+
+
+def _push_into_worker(ctx, page, origin: str, message: dict) -> list[dict]:
+    """Deliver a push message to the page's real service worker (DevTools' deliverPushMessage,
+    what the browser does when its push service hands it one) and list the notifications shown."""
+    cdp = ctx.new_cdp_session(page)
+    registrations: list[dict] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    for _ in range(50):
+        if any(r["scopeURL"] == origin + "/t/" and not r["isDeleted"] for r in registrations):
+            break
+        page.wait_for_timeout(100)
+    reg = next(r for r in registrations if r["scopeURL"] == origin + "/t/" and not r["isDeleted"])
+    cdp.send("ServiceWorker.deliverPushMessage", {"origin": origin, "registrationId": reg["registrationId"], "data": json.dumps(message)})
+    return page.evaluate("""async () => {
+        const reg = await navigator.serviceWorker.ready;
+        for (let i = 0; i < 50; i++) {
+            const shown = await reg.getNotifications();
+            if (shown.length) return shown.map((n) => ({ title: n.title, body: n.body }));
+            await new Promise((r) => setTimeout(r, 100));
+        }
+        return [];
+    }""")
