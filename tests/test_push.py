@@ -67,8 +67,9 @@ def rows(app, ticket_id: int | None = None) -> list[PushSubscription]:
 class Note:
     """An outbox row as the push channel reads it."""
 
-    def __init__(self, ticket_id: int, event: str, **body) -> None:
-        self.ticket_id, self.event, self.body = ticket_id, event, body
+    def __init__(self, ticket_id: int, event: str, code: str, counter: int | None = None, ahead: int | None = None) -> None:
+        ticket = {"code": code, "service": "Hộ tịch"} | ({"counter": counter} if counter is not None else {})
+        self.ticket_id, self.event, self.body = ticket_id, event, {"office": "demo", "ticket": ticket} | ({"ahead": ahead} if ahead is not None else {})
 
 
 def test_a_message_reaches_the_browser_encrypted_and_signed(push_app, service) -> None:
@@ -81,8 +82,11 @@ def test_a_message_reaches_the_browser_encrypted_and_signed(push_app, service) -
     [row] = rows(app, ticket["id"])
     assert (row.endpoint, row.p256dh, row.auth) == (browser["endpoint"], browser["keys"]["p256dh"], browser["keys"]["auth"])
 
-    channel = push.PushChannel(push.pusher(app))
+    channel = push.PushChannel(app)
     assert channel.wants("near") and channel.wants("called") and not channel.wants("booked")
+    unsubscribed = issue(client, demo)
+    with app.extensions["motcua"].db.read() as s:  # only tickets with a subscription get messages queued
+        assert channel.reachable(s, [ticket["id"], unsubscribed["id"]]) == {ticket["id"]}
     channel.deliver(Note(ticket["id"], "near", code=ticket["code"], ahead=2), None)
     near = service.wait()
     assert near.message == {"event": "near", "code": "A001", "ahead": 2, "text_vi": "Còn 2 người trước bạn (số A001)",

@@ -118,7 +118,7 @@ def test_notify_me_on_a_phone(push_server, service, browser) -> None:
 
         # The server's messages for the ticket, as its push channel sends them, reach the push
         # service encrypted for this browser (decrypted there with the browser's keys).
-        channel = push.PushChannel(push.pusher(app))
+        channel = push.PushChannel(app)
         for event, body in (("near", {"ahead": 2}), ("called", {"counter": 3})):
             channel.deliver(_Note(mine["id"], event, code=mine["code"], **body))
         assert service.wait().message["text_vi"] == "Còn 2 người trước bạn (số A004)"
@@ -161,8 +161,9 @@ def test_the_button_speaks_english_and_hides_without_push(push_server, browser) 
 
 
 class _Note:
-    def __init__(self, ticket_id: int, event: str, **body) -> None:
-        self.ticket_id, self.event, self.body = ticket_id, event, body
+    def __init__(self, ticket_id: int, event: str, code: str, counter: int | None = None, ahead: int | None = None) -> None:
+        ticket = {"code": code, "service": "Hộ tịch"} | ({"counter": counter} if counter is not None else {})
+        self.ticket_id, self.event, self.body = ticket_id, event, {"office": "demo", "ticket": ticket} | ({"ahead": ahead} if ahead is not None else {})
 
 
 def _push_into_worker(ctx, page, origin: str, message: dict) -> list[dict]:

@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from flask import Flask
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from motcua.db import Database
 from motcua.engine.errors import QueueError
@@ -251,24 +253,33 @@ class Pusher:
 
 class PushChannel:
     """The "push" notification channel: the outbox's "near" and "called" of a ticket, to the
-    browsers subscribed to it (the phone is never needed)."""
+    browsers subscribed to it. It reaches only tickets with a subscription, and never needs the
+    phone. The Pusher (and with it the VAPID key file) is made only when a message goes out."""
 
     name = "push"
+    needs_phone = False
 
-    def __init__(self, pusher: Pusher) -> None:
-        self.pusher = pusher
+    def __init__(self, app: Flask) -> None:
+        self.app = app
 
     def wants(self, event: str) -> bool:
         return event in EVENTS
 
-    def deliver(self, note: Any, phone: str | None = None) -> None:
-        body = dict(getattr(note, "body", None) or {})
-        with self.pusher.db.read() as s:
+    def reachable(self, session: Session, ticket_ids: Sequence[int]) -> set[int]:
+        if not ticket_ids:
+            return set()
+        return set(session.scalars(select(PushSubscription.ticket_id).where(PushSubscription.ticket_id.in_(list(ticket_ids))).distinct()))
+
+    def deliver(self, note: Any, sealed: str | None = None) -> None:
+        """`note`: an outbox row, whose body is {office, ticket: {code, service, counter?}, ahead?, at}."""
+        pusher_ = pusher(self.app)
+        with pusher_.db.read() as s:
             public_id = s.scalar(select(Ticket.public_id).where(Ticket.id == note.ticket_id))
         if public_id is None:
             raise Drop("ticket gone")
-        message = payload(note.event, body.get("code", ""), public_id, counter=body.get("counter"), ahead=body.get("ahead"))
-        self.pusher.deliver_to_ticket(note.ticket_id, message)
+        ticket = note.body.get("ticket") or {}
+        message = payload(note.event, ticket.get("code", ""), public_id, counter=ticket.get("counter"), ahead=note.body.get("ahead"))
+        pusher_.deliver_to_ticket(note.ticket_id, message)
 
 
 def contact_of(settings: dict, configured: str | None) -> str:
