@@ -198,6 +198,9 @@ def test_bad_keys_and_closed_tickets_are_refused(push_app, service) -> None:
     assert error_of(client.post("/api/v1/public/tickets/nosuchticketnosuchticket/push", json=browser), 404)
     assert client.post(f"/api/v1/tickets/{ticket['public_id']}/cancel", json={}).status_code == 200
     assert error_of(subscribe(client, ticket, browser), 409)["code"] == "ticket_closed"
+    # An earlier day's ticket still waiting (the day end has not run yet) is over too.
+    old = Driver(app.extensions["motcua"].db).issue("HT", now=datetime(2026, 11, 23, 9, 0, tzinfo=HCM))
+    assert error_of(subscribe(client, {"public_id": old.public_id}, browser), 409)["code"] == "ticket_closed"
     assert rows(app) == []
 
 

@@ -15,7 +15,7 @@ from motcua.api.routing import api_route
 from motcua.api.schemas import _Body
 from motcua.engine import clock, tickets
 from motcua.engine.errors import QueueError
-from motcua.models import OPEN_STATUSES
+from motcua.models import OPEN_STATUSES, Office
 from motcua.notify import push
 from motcua.notify.subscriptions import PushSubscription
 from motcua.state import state
@@ -66,7 +66,8 @@ def push_subscribe(public_id: str, body: PushSubscribe):
     push.check_keys(body.keys.p256dh, body.keys.auth)
     with state().db.write() as s:
         t = tickets.find_ticket(s, public_id)
-        if t.status not in OPEN_STATUSES:
+        office = s.get(Office, t.office_id)
+        if t.status not in OPEN_STATUSES or t.business_day != clock.business_day(clock.now(), office.timezone):  # over, or an earlier day's
             raise QueueError("ticket_closed", "Số này đã kết thúc, không cần báo nữa.", "This number is over: nothing left to notify.", status=409)
         existing = s.scalar(select(PushSubscription).where(PushSubscription.ticket_id == t.id, PushSubscription.endpoint == body.endpoint))
         if existing is not None:  # the same browser again: its keys may have changed
