@@ -152,7 +152,10 @@ def ticket_page(public_id: str):
 
 
 def _push_urls(public_id: str, lang: str) -> dict[str, str]:
-    """Where the "Báo cho tôi" button (static/push.js) subscribes, and its service worker."""
+    """Where the "Báo cho tôi" button (static/push.js) subscribes, and its service worker; none
+    (no button) when the server sends to no push service."""
+    if not state().config.server.push_services:
+        return {}
     worker = url_for("kiosk.service_worker")
     return {"push": url_for("api.push_subscribe", public_id=public_id), "push_key": url_for("api.push_key"),
             "service_worker": f"{worker}?lang={lang}", "service_worker_scope": worker.rsplit("/", 1)[0] + "/"}

@@ -19,7 +19,7 @@ from motcua.api import bp as api_bp
 from motcua.config import effective_settings, instance_path, load_config
 from motcua.db import Database, Timeouts
 from motcua.extensions import babel, csrf
-from motcua.notify import subscriptions  # noqa: F401  push_subscriptions joins the metadata
+from motcua.notify import push as web_push
 from motcua.security import load_or_create_secret_key
 from motcua.state import Motcua
 
@@ -99,6 +99,7 @@ def create_app(
     metrics.init_app(app)
     dayend.init_app(app)
     notify.init_app(app)
+    web_push.init_app(app)  # the "push" channel; its push_subscriptions joins the metadata
 
     @app.after_request
     def _headers(resp):

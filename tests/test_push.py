@@ -268,3 +268,16 @@ def test_subscribing_is_rate_limited_per_address(make_app, push_config, service,
     for _ in range(3):
         assert subscribe(client, ticket, service.subscribe()).status_code == 201
     assert error_of(subscribe(client, ticket, service.subscribe()), 429)["code"] == "too_many_requests"
+
+
+def test_an_empty_allow_list_turns_push_off(make_app, tmp_path) -> None:
+    from motcua import notify
+
+    config = tmp_path / "nopush.toml"
+    config.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace("[server]\n", "[server]\npush_services = []\n", 1), encoding="utf-8")
+    app, demos = make_app(config=config)
+    client = app.test_client()
+    ticket = issue(client, demos["demo"])
+    assert "push" not in [c.name for c in notify.channels_for(app, "demo")]
+    html = client.get(f"/t/{ticket['public_id']}").get_data(as_text=True)
+    assert '"push_key"' not in html and '"service_worker"' not in html  # the page's script then shows no button

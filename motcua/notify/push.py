@@ -38,6 +38,8 @@ from sqlalchemy.orm import Session
 from motcua.db import Database
 from motcua.engine.errors import QueueError
 from motcua.models import Ticket
+from motcua.notify.channels import register
+from motcua.notify.protocol import Drop, Retry
 from motcua.notify.subscriptions import PushSubscription, for_ticket
 
 log = logging.getLogger(__name__)
@@ -47,14 +49,6 @@ EVENTS = ("near", "called")
 TTL_S = {"near": 900, "called": 600}
 TIMEOUT_S = (3.05, 5)  # connect, read
 MAX_PER_TICKET = 5  # a phone and a tablet, re-subscriptions: more is someone playing with the id
-
-
-class Retry(Exception):
-    """Sending failed for now (the push service is busy or unreachable): try again later."""
-
-
-class Drop(Exception):
-    """This message will never get through (the browser unsubscribed, or the service refused it)."""
 
 
 def bad_subscription(message: str, message_en: str) -> QueueError:
@@ -289,6 +283,18 @@ def contact_of(settings: dict, configured: str | None) -> str:
     if public_url and public_url.startswith("https://"):
         return public_url
     return "mailto:motcua@localhost"
+
+
+def enabled(app: Flask) -> bool:
+    """An empty `push_services` turns Web Push off: no button, no channel, nothing queued for it."""
+    from motcua.state import state
+
+    return bool(state(app).config.server.push_services)
+
+
+def init_app(app: Flask) -> None:
+    """Every office gets the push channel: any ticket's holder may subscribe on its status page."""
+    register("push", lambda app_, office_code: PushChannel(app_) if enabled(app_) else None)
 
 
 def pusher(app: Flask) -> Pusher:
