@@ -1,8 +1,9 @@
 """Web Push on a phone (390×844): the citizen opens the ticket's status page, taps "Báo cho tôi",
-the page's service worker is really registered and active, the server keeps the subscription,
-and messages for the ticket reach the push service on 127.0.0.1 encrypted for the browser's keys
-(decrypted there with them); the real service worker shows a pushed message as a notification.
-A second tap turns it off again."""
+the page's service worker is really registered and active, and the server keeps the subscription.
+As the clerk advances the queue through the counter API, the server's notifier sends "near" and
+"called"; they reach the push service on 127.0.0.1 encrypted for the browser's keys and are
+decrypted there with them; the real service worker shows a pushed message as a notification.
+A second tap turns it off again, and the button goes once the ticket is over."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from sqlalchemy import select
 
 from motcua.app import create_app
 from motcua.config import PUSH_SERVICES
-from motcua.notify import push
 from motcua.notify.subscriptions import PushSubscription
 from tests.support.browser import screenshot
 from tests.support.env import DEMO_CONFIG
@@ -116,18 +116,28 @@ def test_notify_me_on_a_phone(push_server, service, browser) -> None:
             mine["id"], browser_sub["endpoint"], browser_sub["keys"]["p256dh"], browser_sub["keys"]["auth"])
         assert page.evaluate("localStorage.getItem('shim.key')") == key  # subscribed with the server's VAPID key
 
-        # The server's messages for the ticket, as its push channel sends them, reach the push
-        # service encrypted for this browser (decrypted there with the browser's keys).
-        channel = push.PushChannel(app)
-        for event, body in (("near", {"ahead": 2}), ("called", {"counter": 3})):
-            channel.deliver(_Note(mine["id"], event, code=mine["code"], **body))
-        assert service.wait().message["text_vi"] == "Còn 2 người trước bạn (số A004)"
-        called = service.wait().message
-        assert called["text_vi"] == "Mời bạn đến quầy số 3" and called["url"] == f"/t/{mine['public_id']}"
+        # The clerk at counter 1 works through the three citizens ahead: when two are left the
+        # server's notifier pushes "near", and "called" when the clerk calls this ticket. Both reach
+        # the push service encrypted for this browser and are decrypted there with its keys.
+        clerk = server.demo.clerk(1).headers
+        for i, ahead in enumerate(issued[:3]):
+            assert requests.post(server.url + "/api/v1/counters/1/next", headers=clerk, timeout=10).json()["ticket"]["code"] == ahead["code"]
+            if i == 0:
+                near = service.wait(timeout=30).message
+                assert near == {"event": "near", "code": "A004", "ahead": 2, "text_vi": "Còn 2 người trước bạn (số A004)",
+                                "text_en": "2 people ahead of you (number A004)", "url": f"/t/{mine['public_id']}"}
+            for step in ("start", "finish"):
+                assert requests.post(f"{server.url}/api/v1/counters/1/{step}", headers=clerk, timeout=10).status_code == 200
+        assert requests.post(server.url + "/api/v1/counters/1/next", headers=clerk, timeout=10).json()["ticket"]["code"] == "A004"
+        called = service.wait(timeout=30).message
+        assert called["event"] == "called" and called["text_vi"] == "Mời bạn đến quầy số 1" and called["url"] == f"/t/{mine['public_id']}"
+        # "near" once for the threshold it crossed (not again at 1 and 0 ahead), "called" once.
+        assert [m["event"] for m in service.messages_for(browser_sub)] == ["near", "called"]
+        expect(page.locator("#state-main")).to_have_text("Mời bạn đến quầy số 1")
 
         # What the push service hands the browser, the real service worker shows.
         shown = _push_into_worker(ctx, page, server.url, called)
-        assert {"title": "motcua", "body": "Mời bạn đến quầy số 3"} in shown
+        assert {"title": "motcua", "body": "Mời bạn đến quầy số 1"} in shown
 
         # The page remembers it is on after a reload; a second tap turns it off on the server.
         page.reload()
@@ -136,6 +146,10 @@ def test_notify_me_on_a_phone(push_server, service, browser) -> None:
         off.tap()
         expect(page.get_by_role("button", name="Báo cho tôi")).to_have_attribute("aria-pressed", "false")
         assert subscriptions(app) == []
+        # Once the ticket is over, the button goes, and so would any subscription (tests/test_push.py).
+        for step in ("start", "finish"):
+            requests.post(f"{server.url}/api/v1/counters/1/{step}", headers=clerk, timeout=10)
+        expect(page.locator("#push-box")).to_be_hidden()
     finally:
         ctx.close()
     assert not refused, refused
@@ -158,12 +172,6 @@ def test_the_button_speaks_english_and_hides_without_push(push_server, browser) 
         expect(page.locator("#push-box")).to_be_hidden()
     finally:
         ctx.close()
-
-
-class _Note:
-    def __init__(self, ticket_id: int, event: str, code: str, counter: int | None = None, ahead: int | None = None) -> None:
-        ticket = {"code": code, "service": "Hộ tịch"} | ({"counter": counter} if counter is not None else {})
-        self.ticket_id, self.event, self.body = ticket_id, event, {"office": "demo", "ticket": ticket} | ({"ahead": ahead} if ahead is not None else {})
 
 
 def _push_into_worker(ctx, page, origin: str, message: dict) -> list[dict]:
