@@ -81,6 +81,13 @@ def status_strings() -> dict[str, str]:
         "reconnecting": _("Mất kết nối, đang thử lại…"),
         "updated": _("Cập nhật lúc {time}"),
         "cancel_failed": _("Không hủy được số. Vui lòng thử lại."),
+        # Web Push (static/push.js); {ahead} is the office's notify_ahead ("5 và 2").
+        "push_on": _("Báo cho tôi"),
+        "push_off": _("Tắt thông báo"),
+        "push_hint": _("Điện thoại sẽ báo khi còn {ahead} người trước bạn và khi bạn được gọi, kể cả khi đã đóng trang này."),
+        "push_on_note": _("Đã bật thông báo cho số này."),
+        "push_denied": _("Trình duyệt đang chặn thông báo của trang này. Hãy cho phép trong cài đặt của trình duyệt."),
+        "push_failed": _("Chưa bật được thông báo. Vui lòng thử lại."),
     }
 
 

@@ -131,6 +131,7 @@ def ticket_page(public_id: str):
         status = tickets.public_status(s, t)
         office = s.get(Office, t.office_id)
         today = clock.business_day(clock.now(), office.timezone).isoformat()
+        push_ahead = push_thresholds(office)
     config = {
         "lang": lang,
         "ticket": status,
@@ -140,11 +141,40 @@ def ticket_page(public_id: str):
         "urls": {
             "status": url_for("api.ticket_status", public_id=public_id),
             "cancel": url_for("api.cancel_ticket", public_id=public_id),
+            **_push_urls(public_id, lang),
         },
+        "push_ahead": push_ahead,
     }
     resp = Response(render_template("kiosk/status.html", config=config, t=status, today=today))
     resp.headers["Cache-Control"] = "no-store"
     resp.headers["X-Robots-Tag"] = "noindex"
+    return resp
+
+
+def _push_urls(public_id: str, lang: str) -> dict[str, str]:
+    """Where the "Báo cho tôi" button (static/push.js) subscribes, and its service worker; none
+    (no button) when the server sends to no push service."""
+    if not state().config.server.push_services:
+        return {}
+    worker = url_for("kiosk.service_worker")
+    return {"push": url_for("api.push_subscribe", public_id=public_id), "push_key": url_for("api.push_key"),
+            "service_worker": f"{worker}?lang={lang}", "service_worker_scope": worker.rsplit("/", 1)[0] + "/"}
+
+
+def push_thresholds(office: Office) -> str:
+    """The office's `notify_ahead` as the button's hint says it: "5 và 2"."""
+    from flask_babel import gettext as _
+
+    ahead = sorted({int(n) for n in (office.settings or {}).get("notify_ahead") or (5, 2)}, reverse=True)
+    return f" {_('và')} ".join(map(str, ahead))
+
+
+@bp.get("/t/sw.js")
+def service_worker():
+    """The status page's service worker, from /t/ so that its scope covers every /t/<id>."""
+    resp = bp.send_static_file("push-sw.js")
+    resp.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    resp.headers["Cache-Control"] = "no-cache"  # browsers check for a new one at every visit
     return resp
 
 

@@ -19,6 +19,7 @@ from motcua.api import bp as api_bp
 from motcua.config import effective_settings, instance_path, load_config
 from motcua.db import Database, Timeouts
 from motcua.extensions import babel, csrf
+from motcua.notify import push as web_push
 from motcua.security import load_or_create_secret_key
 from motcua.state import Motcua
 
@@ -92,11 +93,13 @@ def create_app(
     limits.init_issue_limits(app)
     limits.init_remote_limits(app)
     limits.init_booking_limits(app)
+    limits.init_push_limits(app)
     realtime.init_app(app, db, redis_url=settings["redis_url"])
     health.init_app(app)
     metrics.init_app(app)
     dayend.init_app(app)
     notify.init_app(app)
+    web_push.init_app(app)  # the "push" channel; its push_subscriptions joins the metadata
 
     @app.after_request
     def _headers(resp):

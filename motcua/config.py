@@ -336,6 +336,12 @@ def _unique(values: list, key: str) -> None:
         seen.add(v)
 
 
+# The vendors' push services browsers subscribe with: Chrome (FCM), Firefox, Safari, Edge.
+PUSH_SERVICES = ("https://fcm.googleapis.com", "https://updates.push.services.mozilla.com", "https://web.push.apple.com",
+                 "https://*.notify.windows.com")
+_PUSH_ORIGIN = re.compile(r"^(https://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|http://(127\.0\.0\.1|\[::1\]|localhost))(:\d{1,5})?$")
+
+
 class ServerConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -350,11 +356,27 @@ class ServerConfig(_Strict):
     # Addresses (IPs or CIDR ranges) of the proxies whose X-Forwarded-* headers are believed, with
     # MOTCUA_PROXIES set; a request from anywhere else is taken as it came (motcua.production).
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    # Web Push (motcua.notify.push): the push services a citizen's browser may name. The endpoint
+    # comes from the browser, so the server posts only to these origins: https, a "*." for one
+    # vendor's subdomains, plain http only for loopback (a push service on this machine).
+    push_services: list[str] = Field(default_factory=lambda: list(PUSH_SERVICES))
+    # VAPID's "sub": how a push service reaches whoever runs the server (mailto: or https:);
+    # default: public_url, else a mailto: on this host.
+    push_contact: Annotated[str, Field(pattern=r"^(mailto:\S+@\S+|https://\S+)$")] | None = None
 
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, v: list[str]) -> list[str]:
         return [str(parse_network(n)) for n in v]
+
+    @field_validator("push_services")
+    @classmethod
+    def _push_origins(cls, v: list[str]) -> list[str]:
+        for origin in v:
+            if not _PUSH_ORIGIN.match(origin):
+                raise ValueError(f"'{origin}': cần dạng https://máy-chủ[:cổng] (http chỉ cho 127.0.0.1, [::1], localhost) / "
+                                 "an origin https://host[:port] is needed (http only for 127.0.0.1, [::1] or localhost)")
+        return [o.lower() for o in v]
 
 
 class PrinterTargetsConfig(_Strict):

@@ -128,8 +128,10 @@ def _close(s, office: Office, today: date, now: datetime) -> DayEndResult:
 
     forgotten = forget_citizens(s, office, today)  # Decree 13/2023: kept no longer than personal_data_days
     from motcua.notify import forget_phones
+    from motcua.notify.subscriptions import forget_days_before
 
     forget_phones(s, office.id, today)  # a gateway's copy of the phone lives one business day at most
+    forget_days_before(s, office.id, today)  # a browser's push address lives no longer than its ticket
     if forgotten:
         log.info("day end %s %s: citizen references of %d tickets cleared", office.code, today, forgotten)
     from motcua.booking.closing import close_appointments

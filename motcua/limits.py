@@ -15,6 +15,8 @@ every few seconds at the busiest). Set with environment variables, `off` disable
                                 its HMAC: the storage never sees the number)
     MOTCUA_BOOKING_LIMIT_ADDRESS default "20/hour"    appointments booked or cancelled from one address
     MOTCUA_BOOKING_LIMIT_PHONE  default "5/hour"      appointments booked for one phone
+    MOTCUA_PUSH_LIMIT_ADDRESS   default "30/minute"   Web Push subscriptions made or removed from one
+                                address (a hall's Wi-Fi is one address for every phone in it)
 
 Only requests that got through authentication use up the per-address issuing budget: a stranger
 sending made-up tokens from the kiosks' address spends the failure budget, which a real kiosk
@@ -51,6 +53,7 @@ ISSUE_LIMITS = {  # environment variable -> default
     "MOTCUA_REMOTE_LIMIT_PHONE": "5/hour",
     "MOTCUA_BOOKING_LIMIT_ADDRESS": "20/hour",
     "MOTCUA_BOOKING_LIMIT_PHONE": "5/hour",
+    "MOTCUA_PUSH_LIMIT_ADDRESS": "30/minute",
 }
 
 
@@ -226,3 +229,11 @@ def init_booking_limits(app: Flask) -> None:
 
 def _booking_address_key() -> str:
     return "booking-addr:" + get_remote_address()
+def init_push_limits(app: Flask) -> None:
+    """Limit subscribing browsers to Web Push (POST and DELETE /api/v1/public/tickets/<id>/push) per address."""
+    limiter: Limiter = app.extensions["motcua.limiter"]
+    address = issue_limit("MOTCUA_PUSH_LIMIT_ADDRESS", app.testing)
+    if not address:
+        return
+    for endpoint in ("api.push_subscribe", "api.push_unsubscribe"):
+        app.view_functions[endpoint] = limiter.limit(address, key_func=lambda: "push-addr:" + get_remote_address(), scope="push")(app.view_functions[endpoint])

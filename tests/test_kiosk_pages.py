@@ -240,7 +240,10 @@ def test_status_page_in_vietnamese_and_english(client, demo) -> None:
     assert cfg["ticket"]["public_id"] == t["public_id"] and cfg["ticket"]["status"] == "waiting"
     assert cfg["ticket"]["position"] == 1
     assert cfg["strings"]["called"] == "Mời bạn đến quầy số {counter}"
-    assert cfg["urls"] == {"status": f"/api/v1/tickets/{t['public_id']}", "cancel": f"/api/v1/tickets/{t['public_id']}/cancel"}
+    assert cfg["urls"] == {"status": f"/api/v1/tickets/{t['public_id']}", "cancel": f"/api/v1/tickets/{t['public_id']}/cancel",
+                           "push": f"/api/v1/public/tickets/{t['public_id']}/push", "push_key": "/api/v1/public/push/key",
+                           "service_worker": "/t/sw.js?lang=vi", "service_worker_scope": "/t/"}
+    assert cfg["push_ahead"] == "5 và 2" and "Báo cho tôi" in html
 
     html = client.get(f"/t/{t['public_id']}?lang=en").get_data(as_text=True)
     assert "Your number" in html and "Cancel this number" in html and "Place in line" in html

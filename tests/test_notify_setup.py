@@ -206,7 +206,7 @@ def test_a_registered_channel_gets_the_tickets_it_reaches(make_app) -> None:
     from motcua.notify import channels
     from tests.support.engine import Driver
 
-    app, _ = make_app(config=REMOTE)  # no gateway: the registered channel is the office's only one
+    app, _ = make_app(config=REMOTE)  # no gateway: Web Push (every office has it) and the registered channel
     drive = Driver(app.extensions["motcua"].db)
     board = Board(set())
     channels.register("board", lambda _app, office: board if office == "demo" else None)
@@ -214,7 +214,7 @@ def test_a_registered_channel_gets_the_tickets_it_reaches(make_app) -> None:
         with time_machine.travel(MONDAY, tick=False):
             other, reached = drive.issue("HT"), drive.issue("HT")  # the first is served, the second called
             board.reach.add(reached.id)
-            assert [c.name for c in notify.channels_for(app, "demo")] == ["board"]
+            assert [c.name for c in notify.channels_for(app, "demo")] == ["push", "board"]
             drive.serve(1)
             drive.next(1)
             notify.run_once(app)
@@ -222,4 +222,4 @@ def test_a_registered_channel_gets_the_tickets_it_reaches(make_app) -> None:
         assert other.code != reached.code
     finally:
         channels.unregister("board")
-    assert notify.channels_for(app, "demo") == []
+    assert [c.name for c in notify.channels_for(app, "demo")] == ["push"]

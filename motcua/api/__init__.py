@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import request
 from werkzeug.exceptions import HTTPException
 
-from motcua.api import appointments, dossiers, public, ratings, routes  # noqa: F401  registers the routes
+from motcua.api import appointments, dossiers, public, push, ratings, routes  # noqa: F401  registers the routes
 from motcua.api.routing import bp
 from motcua.json_errors import INTERNAL, http_error, use_json_errors
 
