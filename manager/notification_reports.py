@@ -15,7 +15,7 @@ from motcua.notify import outbox
 from motcua.notify.outbox import Notification
 
 PER_PAGE = 50
-EVENTS_VI = {"near": "Sắp đến lượt", "called": "Được gọi", "booked": "Đặt lịch hẹn", "reminder": "Nhắc lịch hẹn"}
+EVENTS_VI = {"near": "Sắp đến lượt", "called": "Được gọi", "booked": "Xác nhận đặt lịch", "reminder": "Nhắc lịch hẹn"}
 STATUSES_VI = {outbox.PENDING: "Đang chờ gửi", outbox.SENDING: "Đang gửi", outbox.SENT: "Đã gửi",
                outbox.FAILED: "Gửi không được", outbox.DROPPED: "Bỏ qua"}
 SUMMARY_COLUMNS = [("event", "Sự kiện"), ("channel", "Kênh"), ("sent", "Đã gửi"), ("failed", "Gửi không được"),

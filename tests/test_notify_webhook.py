@@ -277,7 +277,7 @@ def test_the_delivery_log_and_the_report_show_masked_phones_by_status(office, ga
     sheet = openpyxl.load_workbook(io.BytesIO(book.data))["Tin nhắn gửi công dân"]
     table = [[c.value for c in row] for row in sheet.iter_rows()]
     assert table[0][:3] == ["Sự kiện", "Kênh", "Đã gửi"]
-    assert ["Sắp đến lượt", "webhook:1", 1, 0, 1, 0, 2] in table and ["Đặt lịch hẹn", "webhook:1", 0, 0, 0, 60, 0] in table
+    assert ["Sắp đến lượt", "webhook:1", 1, 0, 1, 0, 2] in table and ["Xác nhận đặt lịch", "webhook:1", 0, 0, 0, 60, 0] in table
 
 
 @pytest.mark.postgres
