@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,7 +26,7 @@ from motcua.booking.settings import OfficeBooking, field_booking
 from motcua.booking.slots import bad_slot, booking_closed, offered
 from motcua.engine import clock
 from motcua.engine.errors import QueueError, conflict, not_found
-from motcua.engine.remote import CODE_ALPHABET, CODE_LENGTH, find_office, mask_phone, normalise_phone, phone_ref
+from motcua.engine.remote import CODE_LENGTH, find_office, fresh_code, mask_phone, normalise_phone, phone_ref
 from motcua.engine.tickets import find_service
 from motcua.engine.views import iso
 from motcua.models import Office, Service, Ticket
@@ -47,15 +47,6 @@ def parse_start(text: str) -> datetime:
     if start.tzinfo is None:
         raise bad_slot()
     return start.astimezone(UTC)
-
-
-def _new_code(session: Session, office_id: int, day: date) -> str:
-    for _ in range(10):
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if session.scalar(select(Appointment.id).where(Appointment.office_id == office_id, Appointment.day == day,
-                                                       Appointment.code == code)) is None:
-            return code
-    raise QueueError("busy", "Hệ thống đang bận, vui lòng thử lại.", "The system is busy, please try again.", status=503)
 
 
 def book(session: Session, office_code: str, service_code: str, start_text: str, *, name: str, phone: str, secret: str,
@@ -86,7 +77,8 @@ def book(session: Session, office_code: str, service_code: str, start_text: str,
     if held >= per_phone:
         raise QueueError("booking_limit", f"Số điện thoại này đã có {per_phone} lịch hẹn của lĩnh vực này trong ngày.",
                          f"This phone already has {per_phone} appointment(s) for this field that day.", status=409)
-    a = Appointment(public_id=secrets.token_urlsafe(16), code=_new_code(session, office.id, day), office_id=office.id,
+    code = fresh_code(session, Appointment.code, Appointment.office_id == office.id, Appointment.day == day)
+    a = Appointment(public_id=secrets.token_urlsafe(16), code=code, office_id=office.id,
                     service_id=service.id, day=day, start=slot.start, end=slot.end, name=name[:200], phone_ref=ref,
                     phone_mask=mask_phone(phone), status=AppointmentStatus.booked, booked_at=now,
                     phone_sealed=seal(office.code, phone) if seal else None)

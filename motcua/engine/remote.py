@@ -153,13 +153,18 @@ class RemoteAsk:
                 raise remote_limit(f"Số điện thoại này đã lấy {n} số hôm nay.", f"This phone has already taken {n} number(s) today.", "phone")
 
 
-def new_check_in_code(session: Session, office_id: int, day: date) -> str:
+def fresh_code(session: Session, column: Any, *same_day: Any) -> str:
+    """A code of CODE_ALPHABET that no row matching `same_day` holds in `column` (a remote
+    number's check-in code, an appointment's code): random, so nobody can guess the next."""
     for _ in range(10):
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if session.scalar(select(Ticket.id).where(Ticket.office_id == office_id, Ticket.business_day == day,
-                                                  Ticket.check_in_code == code)) is None:
+        if session.scalar(select(column).where(*same_day, column == code).limit(1)) is None:
             return code
     raise QueueError("busy", "Hệ thống đang bận, vui lòng thử lại.", "The system is busy, please try again.", status=503)
+
+
+def new_check_in_code(session: Session, office_id: int, day: date) -> str:
+    return fresh_code(session, Ticket.check_in_code, Ticket.office_id == office_id, Ticket.business_day == day)
 
 
 def find_office(session: Session, code: str) -> Office:
