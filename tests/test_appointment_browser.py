@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from motcua.app import create_app
 from tests.support import clock
-from tests.support.browser import screenshot
+from tests.support.browser import csp_refusals, phone_context, screenshot
 from tests.support.counter_page import sign_in
 from tests.support.env import DEMO_CONFIG
 from tests.support.kiosk_page import TIMEOUT, open_kiosk, tap_field, ticket_on_screen
@@ -66,11 +66,10 @@ def test_an_appointment_booked_on_a_phone_and_served_in_its_window(live_server_f
     late = book_late_one(server, config)
 
     # ---- the phone: book 09:15 ----------------------------------------------------------------
-    phone = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", viewport=PHONE, is_mobile=True, has_touch=True)
-    refused: list[str] = []
+    phone = phone_context(browser, PHONE)
     try:
         p = phone.new_page()
-        p.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
+        refused = csp_refusals(p)
         p.goto(server.url + "/q/demo")
         p.get_by_role("link", name="Đặt lịch hẹn trước").click()
         expect(p.get_by_role("heading", name="Đặt lịch hẹn")).to_be_visible()

@@ -18,7 +18,7 @@ import requests
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import screenshot
+from tests.support.browser import phone_context, screenshot
 from tests.support.env import DEMO_CONFIG
 from tests.support.kiosk_page import KIOSK, PORTRAIT, TIMEOUT, open_kiosk, tap_field, ticket_from_api, ticket_on_screen
 
@@ -311,7 +311,7 @@ def test_status_page_follows_the_ticket_and_cancels(live_server, browser, page: 
     url = decode_qr(live_server, shown["public_id"])
     assert url == shown["status_url"]
 
-    phone = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", viewport=PHONE, is_mobile=True, has_touch=True)
+    phone = phone_context(browser, PHONE)
     try:
         mobile = phone.new_page()
         mobile.goto(url)

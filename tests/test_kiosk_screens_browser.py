@@ -13,7 +13,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import screenshot
+from tests.support.browser import phone_context, screenshot
 from tests.support.env import REPO
 from tests.support.kiosk_page import KIOSK, PORTRAIT, TIMEOUT, open_kiosk, ticket_on_screen
 from tests.support.screen_checks import assert_accessible, assert_fits
@@ -163,7 +163,7 @@ def test_status_page_fits_a_small_phone(live_server_factory, browser) -> None:
     r = requests.post(f"{server.url}/api/v1/tickets", json={"service": "CT", "priority": "elderly"}, headers=server.demos["lon"].kiosk, timeout=10)
     assert r.status_code == 201, r.text
     ticket = r.json()
-    phone = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", viewport=PHONE, is_mobile=True, has_touch=True)
+    phone = phone_context(browser, PHONE)
     try:
         mobile = phone.new_page()
         for lang in ("vi", "en"):

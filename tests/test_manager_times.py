@@ -14,6 +14,7 @@ import requests
 from playwright.sync_api import expect
 
 from motcua.engine import clock
+from tests.support.browser import csp_refusals
 from tests.support.env import OFFICE12
 from tests.support.manager_page import WAIT, sign_in
 
@@ -42,10 +43,9 @@ def test_dashboard_and_workbooks_show_the_office_time_in_a_browser_set_to_utc(br
 
     # A manager whose computer is set to UTC (as the server is).
     context = browser.new_context(locale="vi-VN", timezone_id="UTC", viewport={"width": 1440, "height": 900}, accept_downloads=True)
-    refused: list[str] = []
     try:
         page = context.new_page()
-        page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
+        refused = csp_refusals(page)
         sign_in(page, server)
         card = page.locator(".counter-card[data-number='1']")
         expect(card.locator(".ticket")).to_have_text("A001", timeout=WAIT)

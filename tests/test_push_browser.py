@@ -18,7 +18,7 @@ from sqlalchemy import select
 from motcua.app import create_app
 from motcua.config import PUSH_SERVICES
 from motcua.notify.subscriptions import PushSubscription
-from tests.support.browser import screenshot
+from tests.support.browser import csp_refusals, phone_context, screenshot
 from tests.support.env import DEMO_CONFIG
 from tests.support.push_service import PushService
 from tests.support.screen_checks import assert_accessible, assert_fits
@@ -84,13 +84,12 @@ def test_notify_me_on_a_phone(push_server, service, browser) -> None:
     key = requests.get(server.url + "/api/v1/public/push/key", timeout=10).json()["key"]
     browser_sub = service.subscribe(server_key=key)
 
-    ctx = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", viewport=PHONE, is_mobile=True, has_touch=True)
+    ctx = phone_context(browser, PHONE)
     ctx.grant_permissions(["notifications"], origin=server.url)
     ctx.add_init_script(SHIM % json.dumps(browser_sub))
-    refused: list[str] = []
     try:
         page = ctx.new_page()
-        page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
+        refused = csp_refusals(page)
         page.goto(f"{server.url}/t/{mine['public_id']}")
         button = page.get_by_role("button", name="Báo cho tôi")
         expect(button).to_be_visible()

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.support.browser import screenshot
+from tests.support.browser import csp_refusals, phone_context, screenshot
 from tests.support.screen_checks import assert_accessible, assert_fits
 
 PHONE = {"width": 360, "height": 740}
 
 
 def test_take_a_remote_number_on_a_phone(live_server, browser) -> None:
-    ctx = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", viewport=PHONE, is_mobile=True, has_touch=True)
-    refused: list[str] = []
+    ctx = phone_context(browser, PHONE)
     try:
         page = ctx.new_page()
-        page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
+        refused = csp_refusals(page)
         page.goto(live_server.url + "/q/")
         page.get_by_role("link", name="Trung tâm Phục vụ hành chính công xã Minh Khai (demo)").click()
         expect(page.get_by_role("heading", name="Lấy số từ xa")).to_be_visible()

@@ -173,6 +173,19 @@ def page(browser, request):
             context.close()
 
 
+def phone_context(browser, viewport: dict, **options):
+    """A citizen's phone: Vietnamese, the office's time zone, touch."""
+    return browser.new_context(locale=LOCALE, timezone_id=TIMEZONE, viewport=viewport, is_mobile=True, has_touch=True, **options)
+
+
+def csp_refusals(page) -> list[str]:
+    """The Content-Security-Policy refusals the page logs from now on (the `page` fixture's check,
+    for pages opened in a context of a test's own)."""
+    refused: list[str] = []
+    page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
+    return refused
+
+
 def screenshot(page, name: str, *, size: tuple[int, int] | None = None) -> Path:
     """Save a documentation screenshot to ``docs/screenshots/<name>.png``.
 
