@@ -391,6 +391,7 @@ class Database:
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(writer, expire_on_commit=False)
         self.subscribers: list[Subscriber] = []
+        self.disposed = False  # the app is done with it: its background loops end (realtime.Presence)
         self._write_lock = WriterLock(self.engine.url.database, timeouts.lock) if self.is_sqlite else WriterGate(timeout=timeouts.connect)
         self._checkpointer = Checkpointer(self.engine.url.database) if self.is_sqlite else None
         self._files = SqliteFiles(self.engine.url.database) if self.is_sqlite else None
@@ -436,6 +437,7 @@ class Database:
             fn(events)
 
     def dispose(self) -> None:
+        self.disposed = True
         if self._checkpointer is not None:
             self._checkpointer.stop()
         self.engine.dispose()

@@ -225,7 +225,7 @@ class Presence:
         return len(cut)
 
     def guard(self) -> None:
-        while True:
+        while not self.db.disposed:  # an app torn down (tests make many) leaves no loop behind
             self.socketio.sleep(self.TOKEN_CHECK_S)
             try:
                 self.cut_revoked()
@@ -233,7 +233,7 @@ class Presence:
                 log.warning("could not check the sockets' tokens", exc_info=True)
 
     def run(self) -> None:
-        while True:
+        while not self.db.disposed:
             self.socketio.sleep(self.INTERVAL_S)
             self._mark_seen(set(self.connected.values()))
 
@@ -241,7 +241,7 @@ class Presence:
         """A write per connecting display queued a thousand writers behind kiosks and clerks
         when every display reconnected at once: the devices that connected are marked seen
         together instead, within TOUCH_S."""
-        while True:
+        while not self.db.disposed:
             self.socketio.sleep(self.TOUCH_S)
             if self.touched:
                 ids, self.touched = self.touched, set()
