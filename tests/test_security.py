@@ -116,7 +116,10 @@ def fill(rule: str, sample: dict[str, object]) -> str:
 
 
 BODY_SAMPLES = {"office": "demo", "service": "HT", "reason": "kiểm tra quyền", "code": "A001", "score": 1, "position": "back",
-                "start": "2026-09-07T02:00:00+00:00", "name": "Kiểm Tra", "phone": "0912345678"}
+                "start": "2026-09-07T02:00:00+00:00", "name": "Kiểm Tra", "phone": "0912345678",
+                "endpoint": "https://fcm.googleapis.com/fcm/send/kiem-tra",
+                "keys": {"p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+                         "auth": "tBHItJI5svbpez7KI4CCXg"}}
 
 
 def api_bodies(sample: dict[str, object]) -> dict[tuple[str, str], dict]:
