@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from kiosk import qr
-from kiosk.public_views import _office, _page
+from kiosk.public_views import no_store_page, office_or_404
 from kiosk.strings import booking_strings
 from motcua.booking import book as booking
 from motcua.engine import clock
@@ -39,7 +39,7 @@ def _weekday(day: datetime) -> str:
 @bp.get("/q/<code>/book")
 def book(code: str):
     with state().db.read() as s:
-        o = _office(s, code)
+        o = office_or_404(s, code)
         bookable = (o.settings or {}).get("booking_fields") or {}
         services = s.scalars(select(Service).where(Service.office_id == o.id, Service.active, Service.code.in_(list(bookable)))
                              .order_by(Service.sort_order, Service.id)).all() if bookable else []
@@ -51,7 +51,7 @@ def book(code: str):
     config = {"lang": _lang(), "office": info["code"], "today": today, "timezone": timezone, "fields": fields,
               "strings": booking_strings(),
               "urls": {"slots": url_for("api.list_slots"), "book": url_for("api.book_appointment"), "page": url_for(".appointment", public_id="__ID__")}}
-    return _page(render_template("kiosk/book.html", office=info, fields=fields, config=config))
+    return no_store_page(render_template("kiosk/book.html", office=info, fields=fields, config=config))
 
 
 def _appointment(public_id: str) -> tuple[dict, dict]:
@@ -78,7 +78,7 @@ def appointment(public_id: str):
     config = {"lang": _lang(), "status": view["status"], "strings": booking_strings(),
               "urls": {"cancel": url_for("api.cancel_appointment", code=public_id), "view": url_for("api.appointment_page_data", public_id=public_id)}}
     ticket_url = url_for("kiosk.ticket_page", public_id=view["ticket"]["public_id"]) if view.get("ticket") else None
-    resp = _page(render_template("kiosk/appointment.html", a=view, when=when, office=office,
+    resp = no_store_page(render_template("kiosk/appointment.html", a=view, when=when, office=office,
                                  config=config, ticket_url=ticket_url, new=request.args.get("new") == "1"))
     resp.headers["X-Robots-Tag"] = "noindex"
     return resp

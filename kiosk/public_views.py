@@ -24,14 +24,14 @@ def _lang() -> str:
     return str(get_locale() or "vi")
 
 
-def _office(s, code: str) -> Office:
+def office_or_404(s, code: str) -> Office:
     try:
         return remote.find_office(s, code)
     except QueueError:
         abort(404)
 
 
-def _page(html: str) -> Response:
+def no_store_page(html: str) -> Response:
     resp = Response(html)
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -42,26 +42,26 @@ def offices():
     with state().db.read() as s:
         rows = [o for o in s.scalars(select(Office).order_by(Office.name)) if remote.RemoteSettings.of(o.settings).enabled]
         listed = [{"code": o.code, "name": o.name, "address": o.address} for o in rows]
-    return _page(render_template("kiosk/remote_offices.html", offices=listed))
+    return no_store_page(render_template("kiosk/remote_offices.html", offices=listed))
 
 
 @bp.get("/q/<code>")
 def office(code: str):
     with state().db.read() as s:
-        o = _office(s, code)
+        o = office_or_404(s, code)
         rs = remote.RemoteSettings.of(o.settings)
         fields = public_fields(s, o)
         info = {"code": o.code, "name": o.name, "address": o.address, "bookable": bool((o.settings or {}).get("booking_fields"))}
     config = {"lang": _lang(), "office": o.code, "phone_required": rs.phone_required,
               "urls": {"take": url_for("api.take_remote_ticket"), "fields": url_for("api.public_board", code=code)}}
-    return _page(render_template("kiosk/remote_office.html", office=info, fields=fields, remote=rs, config=config))
+    return no_store_page(render_template("kiosk/remote_office.html", office=info, fields=fields, remote=rs, config=config))
 
 
 @bp.get("/public/<code>")
 def board(code: str):
     with state().db.read() as s:
-        o = _office(s, code)
+        o = office_or_404(s, code)
         data = boards.board(s, o)
         g.frame_ancestors = list((o.settings or {}).get("board_frame_ancestors") or [])  # motcua.app: this page only
     config = {"lang": _lang(), "url": url_for("api.public_board", code=code)}
-    return _page(render_template("kiosk/board.html", board=data, config=config))
+    return no_store_page(render_template("kiosk/board.html", board=data, config=config))
