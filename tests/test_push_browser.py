@@ -180,18 +180,25 @@ def _push_into_worker(ctx, page, origin: str, message: dict) -> list[dict]:
     registrations: list[dict] = []
     cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
     cdp.send("ServiceWorker.enable")
-    for _ in range(50):
+    for _ in range(100):
         if any(r["scopeURL"] == origin + "/t/" and not r["isDeleted"] for r in registrations):
             break
         page.wait_for_timeout(100)
-    reg = next(r for r in registrations if r["scopeURL"] == origin + "/t/" and not r["isDeleted"])
-    cdp.send("ServiceWorker.deliverPushMessage", {"origin": origin, "registrationId": reg["registrationId"], "data": json.dumps(message)})
-    return page.evaluate("""async () => {
-        const reg = await navigator.serviceWorker.ready;
-        for (let i = 0; i < 50; i++) {
-            const shown = await reg.getNotifications();
-            if (shown.length) return shown.map((n) => ({ title: n.title, body: n.body }));
-            await new Promise((r) => setTimeout(r, 100));
-        }
-        return [];
-    }""")
+    reg = [r for r in registrations if r["scopeURL"] == origin + "/t/" and not r["isDeleted"]][-1]
+    # DevTools hands the message to the worker without the push service's retry, and a busy
+    # machine can start the stopped worker after the first wait is over: deliver again then (a
+    # newer message with the same tag replaces the older one, so the list still shows one).
+    for _ in range(3):
+        cdp.send("ServiceWorker.deliverPushMessage", {"origin": origin, "registrationId": reg["registrationId"], "data": json.dumps(message)})
+        shown = page.evaluate("""async () => {
+            const reg = await navigator.serviceWorker.ready;
+            for (let i = 0; i < 100; i++) {
+                const shown = await reg.getNotifications();
+                if (shown.length) return shown.map((n) => ({ title: n.title, body: n.body }));
+                await new Promise((r) => setTimeout(r, 100));
+            }
+            return [];
+        }""")
+        if shown:
+            return shown
+    return []
