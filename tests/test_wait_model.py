@@ -70,11 +70,11 @@ def test_a_long_queue_is_called_after_the_break_not_during_it() -> None:
     # One counter, one-minute citizens, far more ahead than the run follows one by one: the rest
     # is extrapolated, in calling time.
     ahead = 3 * MAX_CALLS
-    day = [(NOW - 3600, NOW + 1800), (NOW + 5400, NOW + 20000)]
+    day = [(NOW - 3600, NOW + 1800), (NOW + 5400, NOW + 5400 + 4 * ahead * 60)]
     desks = [Desk({HT: 1.0}, NOW)]
     queues = {(HT, False): Queue(ahead, NOW - 600)}
     fc = forecast(desks, queues, {HT: Cost(60.0, 30.0 ** 2)}, (HT, False), ahead, NOW, 2, day)
-    # 144 minutes of calls: 30 before the break, the other 114 after it (the extrapolated rate
+    # 3 × MAX_CALLS minutes of calls: 30 before the break, the rest after it (the extrapolated rate
     # is the one seen in the run, close to but not exactly a minute a call).
     assert fc.wait_s == pytest.approx(5400 + (ahead * 60 - 1800), rel=0.03)
     assert not 1800 < fc.wait_s < 5400
@@ -106,7 +106,7 @@ def _stats(db, code: str, now: datetime, issuing_s: float = field_stats.RATE_WIN
     with db.read() as s:
         service = s.scalar(select(Service).join(Office).where(Office.code == "demo", Service.code == code))
         estimates.forget_database(str(s.get_bind().url))
-        return field_stats.field_stats(s, service.office_id, service.id, service.service_minutes, now.date(), now, issuing_s)
+        return field_stats.field_stats(s, service.office_id, service.id, service.service_minutes, now.date(), now, issuing_s, tz="Asia/Ho_Chi_Minh")
 
 
 def test_three_equal_services_do_not_make_the_spread_zero(db) -> None:
@@ -182,7 +182,7 @@ def test_a_counter_planned_to_open_later_joins_at_its_start() -> None:
 def test_a_long_queue_runs_slower_once_a_planned_counter_leaves() -> None:
     # Far more ahead than the run follows: the rest is extrapolated per counter's calling time.
     ahead = 3 * MAX_CALLS
-    day = [(NOW - 3600, NOW + 4 * 3600)]
+    day = [(NOW - 3600, NOW + 150 * ahead)]  # long enough for one counter to call them all
     queues = {(HT, False): Queue(ahead, NOW - 600)}
 
     def wait(second_spans: list[tuple[float, float]] | None) -> float:
@@ -193,7 +193,7 @@ def test_a_long_queue_runs_slower_once_a_planned_counter_leaves() -> None:
     # Two counters, two minutes a citizen (the rate seen in the run is a little fast, as above).
     assert both == pytest.approx(ahead * 60, rel=0.05)
     assert wait(day) == pytest.approx(both, rel=1e-6)  # planned as the office works: the same
-    # The second leaves after an hour: 60 called by then, the other 84 by one counter alone.
+    # The second leaves after an hour: 60 called by then, the others by one counter alone.
     leaving = wait([(NOW - 3600, NOW + 3600)])
     assert leaving == pytest.approx(3600 + (ahead - 60) * 120, rel=0.06)
     assert leaving - both > 3600
@@ -241,3 +241,71 @@ def test_an_estimate_counts_a_counter_planned_to_open_later(db) -> None:
     assert joining.high < alone.high
     _plan(db, {2: {"mon": ["07:30-11:30", "13:30-14:30"]}})  # its day was over: it does not come
     assert _newcomer(db, "HT", AFTERNOON) == alone
+
+
+# ---- the field's usual day and the real keys of those waiting (issue 18, with history) ------------
+
+
+def test_newcomers_come_at_the_usual_days_rates() -> None:
+    # The usual day: nobody in the hour left, then one a minute from the next hour on.
+    q = Queue(0, NOW, rate=1.0, segments=[(NOW, 0.0), (NOW + 3600, 1 / 60)])
+    assert q.next_arrival(NOW) == NOW + 3600 + 60
+    assert q.available(NOW + 3000, NOW) == 0
+    assert q.available(NOW + 3600 + 150, NOW) == 2
+    closing = Queue(0, NOW, segments=[(NOW, 1 / 60)], until=NOW + 120)
+    assert closing.available(NOW + 3600, NOW) == 2 and closing.key(2, NOW) == math.inf
+
+
+def test_waiting_citizens_keep_their_own_keys() -> None:
+    q = Queue(3, NOW - 900, keys=[NOW - 900, NOW - 890, NOW - 60])
+    assert [q.key(i, NOW) for i in range(3)] == [NOW - 900, NOW - 890, NOW - 60]
+    assert [Queue(3, NOW - 900).key(i, NOW) for i in range(3)] == [NOW - 900, NOW - 600, NOW - 300]  # evenly spread
+
+
+def test_a_shared_counter_is_freed_when_the_usual_day_says_the_rush_is_over() -> None:
+    # One counter, HT weighted twice CT, busy for 8 more minutes; a CT citizen waits. HT newcomers
+    # at 30 an hour (8 minutes each) keep overtaking them; on a usual day nobody comes after now.
+    desks = [Desk({HT: 2.0, CT: 1.0}, NOW + 480)]
+    costs = {HT: Cost(480.0, 120.0 ** 2), CT: Cost(240.0, 60.0 ** 2)}
+    day = [(NOW - 3600, NOW + 4 * 3600)]
+
+    def wait(segments):
+        queues = {(HT, False): Queue(0, NOW, rate=30 / 3600, segments=segments), (CT, False): Queue(0, NOW)}
+        return forecast(desks, queues, costs, (CT, False), 0, NOW, 2, day)
+
+    assert wait([(NOW, 0.0)]).wait_s == pytest.approx(480)
+    rushed = wait(None)
+    assert rushed is None or rushed.wait_s > 3 * 480
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db(request, make_app):
+    """The demo office on SQLite, then on PostgreSQL (hours of the day are counted in SQL)."""
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    app, _ = make_app(database_url=url)
+    return app.extensions["motcua"].db
+
+
+def test_the_usual_day_is_learned_from_earlier_days(any_db) -> None:
+    db = any_db
+    d = Driver(db)
+    week_ago, six_days_ago = MORNING - timedelta(days=7), MORNING - timedelta(days=6)
+    for day, minutes in ((week_ago, (-50, -40, -20, 10)), (six_days_ago, (-45, 20, 30, 40))):
+        for m in minutes:
+            d.issue("KD", now=day + timedelta(minutes=m))
+    for m in (-55, -35, -25, -15, -5, -2):  # today: six in the 8 o'clock hour, three times the usual two
+        d.issue("KD", now=at(m))
+    with db.read() as s:
+        service = s.scalar(select(Service).join(Office).where(Office.code == "demo", Service.code == "KD"))
+        estimates.forget_database(str(s.get_bind().url))
+        st = field_stats.field_stats(s, service.office_id, service.id, 12, MORNING.date(), MORNING, tz="Asia/Ho_Chi_Minh")
+        usual = st.usual
+        assert usual.per_hour == {(8, False): 2.0, (9, False): 2.0}
+        # Two expected by 09:00, six came: busier than usual, shrunk towards it early in the day.
+        prior = field_stats.LEVEL_PRIOR_ARRIVALS
+        assert usual.level == pytest.approx((6 + prior) / (2 + prior))
+        assert usual.rate(9, False) * 3600 == pytest.approx(2 * usual.level)
+        assert usual.rate(9, True) == 0.0
+        # The first day: nothing earlier to learn from.
+        first = field_stats.field_stats(s, service.office_id, service.id, 12, week_ago.date(), week_ago, tz="Asia/Ho_Chi_Minh")
+        assert first.usual is None

@@ -1,11 +1,11 @@
 """Honest wait estimates: a range that most citizens are called inside.
 
 At the moment of asking, the engine knows the counters open or paused now, the fields each
-serves with its weight, who each is serving and since when, how many wait in every field and
-how long the first of them has waited, and (field_stats) each field's service times, no-shows
-and arrivals. wait_model replays the queue order on that state (the same rule call next uses:
-`queue_order.pick_at`) and gives the expected call and its spread; the range is that spread,
-kept within what a citizen can plan with (ESTIMATE_WIDTH).
+serves with its weight, who each is serving and since when, who waits in every field and since
+when, and (field_stats) each field's service times, no-shows and arrivals, with, from the earlier
+days, its usual day: how many come in each hour. wait_model replays the queue order on that
+state (the same rule call next uses: `queue_order.pick_at`) and gives the expected call and its
+spread; the range is that spread, kept within what a citizen can plan with (ESTIMATE_WIDTH).
 
 A counter may have planned hours of its own (a roster): it then stops at its planned end and
 comes back after the break at its planned start, and a counter planned to open later today joins
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from motcua.config import parse_span
 from motcua.engine import clock, field_stats, queue_order
-from motcua.engine.wait_model import Cost, Desk, Queue, forecast
+from motcua.engine.wait_model import MAX_CALLS, Cost, Desk, Queue, forecast
 from motcua.models import Counter, CounterEvent, CounterService, CounterStatus, Service, Ticket, TicketLeg, TicketStatus, WaitingCount
 from motcua.prepared import Prepared
 
@@ -41,6 +41,7 @@ WIDTH_MIN = 10
 WIDTH_SHARE = 0.4
 PAUSE_TYPICAL_S = 15 * 60
 TOPOLOGY_TTL_S = 60
+KEYS_READ = 2 * MAX_CALLS
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,13 @@ _HEADS = Prepared(  # the office's waiting tickets, by the queue index alone
     .where(_tickets.c.office_id == bindparam("office_id"), _tickets.c.business_day == bindparam("day"),
            _tickets.c.status == TicketStatus.waiting, queue_order.callable_now(_tickets))
     .group_by(_tickets.c.service_id)
+)
+_KEYS = Prepared(  # the first waiting tickets' keys, enough for the run to follow (wait_model.MAX_CALLS)
+    select(_tickets.c.service_id, _tickets.c.priority_group_id.is_not(None), _tickets.c.queue_key)
+    .where(_tickets.c.office_id == bindparam("office_id"), _tickets.c.business_day == bindparam("day"),
+           _tickets.c.status == TicketStatus.waiting, queue_order.callable_now(_tickets))
+    .order_by(_tickets.c.queue_key)
+    .limit(KEYS_READ)
 )
 _PAUSED_AT = Prepared(select(func.max(_cevents.c.at)).where(_cevents.c.counter_id == bindparam("counter_id"), _cevents.c.kind == "paused"))
 _OPENED_SINCE = Prepared(select(func.count()).where(_cevents.c.counter_id == bindparam("counter_id"), _cevents.c.kind == "opened",
@@ -190,14 +198,21 @@ def estimate(session: Session, office, service_id: int, now: datetime, *, priori
     issuing_s = _overlap(windows, ts - field_stats.RATE_WINDOW_S, ts) if windows else field_stats.RATE_WINDOW_S
     until = next((end for start, end in windows if start <= ts < end), ts) if windows else math.inf
     involved = {sid for d in desks for sid in d.fields}
-    stats = {sid: field_stats.field_stats(session, office.id, sid, minutes.get(sid, 10), day, now, issuing_s) for sid in involved}
+    stats = {sid: field_stats.field_stats(session, office.id, sid, minutes.get(sid, 10), day, now, issuing_s, tz=office.timezone)
+             for sid in involved}
+    hours = _hour_starts(now, office.timezone, until)
     heads = dict(_HEADS.all(conn, {"office_id": office.id, "day": day}))
+    keyed: dict[tuple[int, bool], list[float]] = {}
+    for sid, prio, k in _KEYS.all(conn, {"office_id": office.id, "day": day}):
+        keyed.setdefault((sid, bool(prio)), []).append(k)
     queues: dict[tuple[int, bool], Queue] = {}
     for sid in involved:
         w, p = counts.get(sid, (0, 0))
         head = min(heads.get(sid, ts), ts)
-        queues[(sid, True)] = Queue(p, head, stats[sid].rate_priority, until=until)
-        queues[(sid, False)] = Queue(w - p, head, stats[sid].rate_ordinary, until=until)
+        usual = stats[sid].usual
+        for prio, n, rate in ((True, p, stats[sid].rate_priority), (False, w - p, stats[sid].rate_ordinary)):
+            segments = [(at, usual.rate(hour, prio)) for at, hour in hours] if usual is not None else None
+            queues[(sid, prio)] = Queue(n, head, rate, until=until, keys=keyed.get((sid, prio)), segments=segments)
     target = queues[(service_id, priority)]
     if key is not None:  # a citizen already waiting: they are one of the count
         target.count = max(target.count - 1, 0)
@@ -211,6 +226,19 @@ def estimate(session: Session, office, service_id: int, now: datetime, *, priori
     if fc is None:
         return Estimate(UNKNOWN, UNKNOWN, waiting, prio_waiting)
     return Estimate(_range(fc.wait_s, fc.sd_s), _range(fc.next_wait_s, fc.sd_s), waiting, prio_waiting)
+
+
+def _hour_starts(now: datetime, tz: str, until: float) -> list[tuple[float, int]]:
+    """(from, local hour) of now's hour and each later one until `until` (or the day's end)."""
+    local = now.astimezone(clock.zone(tz))
+    out = [(now.timestamp(), local.hour)]
+    top = local.replace(minute=0, second=0, microsecond=0)
+    for h in range(local.hour + 1, 24):
+        at = (top + timedelta(hours=h - local.hour)).timestamp()
+        if at >= until:
+            break
+        out.append((at, h))
+    return out
 
 
 def estimate_waiting(session: Session, office, t: Ticket, now: datetime) -> Eta:

@@ -1,7 +1,8 @@
 """What a field's recent history says about its citizens: the service-time distribution (the
 services still in progress counted as lasting at least what they have lasted so far, and
 each clerk's own mean where there is enough of it), the share of called citizens who do not
-come, how long a call takes to become a service, and how many citizens arrive per hour.
+come, how long a call takes to become a service, how many citizens arrived in the last hour and,
+from the earlier days, how many come in each hour of a usual day.
 
 These move slowly, so they are read once per field and kept for STATS_TTL_S (in the `now` the
 caller passes), never computed per ticket from the whole history. A field with no history yet
@@ -10,15 +11,17 @@ uses its configured typical minutes until its first citizen is served (`forget`)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
+from motcua.engine import clock
 from motcua.engine.wait_model import Cost
 from motcua.models import TicketLeg
 from motcua.prepared import Prepared
+from motcua.sqltime import local_hour
 
 STATS_TTL_S = 600
 RECENT_DAYS = 14
@@ -27,6 +30,10 @@ RATE_WINDOW_S = 3600
 # Arrivals are counted over the last hour, divided by the part of it the office was issuing (07:40
 # has seen ten minutes of arrivals, 13:40 ten minutes after the break), but over no less than this.
 MIN_RATE_WINDOW_S = 600
+# Today's arrivals so far against what the field's usual day had by this hour: the ratio scales
+# the usual day's hours still to come, counted as if the usual day had been seen this many
+# more arrivals' worth (early in the morning, the usual day as it is).
+LEVEL_PRIOR_ARRIVALS = 10.0
 # Without history: a spread typical of counter work (log-normal, coefficient of variation 0.75).
 DEFAULT_CV = 0.75
 DEFAULT_NO_SHOW = 0.03
@@ -78,6 +85,19 @@ _ARRIVALS = Prepared(
 
 
 @dataclass(frozen=True)
+class Usual:
+    """The field's usual day, from the last RECENT_DAYS: arrivals in each local hour on an
+    average day it had citizens, by class, and how busy today is against it (1: as usual)."""
+
+    per_hour: dict[tuple[int, bool], float]  # (local hour, priority) -> arrivals in that hour
+    level: float
+
+    def rate(self, hour: int, priority: bool) -> float:
+        """Arrivals per second expected in that hour today."""
+        return self.per_hour.get((hour, priority), 0.0) * self.level / 3600
+
+
+@dataclass(frozen=True)
 class FieldStats:
     mean_s: float  # service (start → finish)
     var_s: float
@@ -89,6 +109,7 @@ class FieldStats:
     clerk_mean_s: dict[int, float] = field(default_factory=dict)
     from_history: bool = False
     at: datetime | None = None
+    usual: Usual | None = None  # None: no earlier day to learn it from
 
     def cost(self, clerk_id: int | None = None) -> Cost:
         """One call's cost to a counter: a service (after the walk to the counter), or a no-show."""
@@ -148,13 +169,15 @@ def forget(session: Session, service_id: int) -> None:
 
 
 def field_stats(session: Session, office_id: int, service_id: int, service_minutes: float, day, now: datetime,
-                issuing_s: float = RATE_WINDOW_S) -> FieldStats:
-    """`issuing_s`: how much of the last RATE_WINDOW_S the office was issuing tickets."""
+                issuing_s: float = RATE_WINDOW_S, *, tz: str) -> FieldStats:
+    """`issuing_s`: how much of the last RATE_WINDOW_S the office was issuing tickets; `tz`: the
+    office's time zone, whose hours the usual day is counted in."""
     key = (str(session.get_bind().url), service_id)
     hit = _cache.get(key)
     if hit is not None and hit.at is not None and 0 <= (now - hit.at).total_seconds() < STATS_TTL_S:
         return hit
-    stats = _read(session, office_id, service_id, service_minutes, day, now, issuing_s)
+    stats = replace(_read(session, office_id, service_id, service_minutes, day, now, issuing_s),
+                    usual=_usual(session, office_id, service_id, day, now, tz))
     _cache[key] = stats
     return stats
 
@@ -202,3 +225,24 @@ def _read(session: Session, office_id: int, service_id: int, service_minutes: fl
         max(sum(walks) / len(walks), 0.0) if walks else DEFAULT_WALK_S,
         per_s.get(True, 0.0), per_s.get(False, 0.0), clerks, True, now,
     )
+
+
+def _usual(session: Session, office_id: int, service_id: int, day, now: datetime, tz: str) -> Usual | None:
+    """The field's usual day (see Usual); None when it has no earlier day in RECENT_DAYS."""
+    since = day - timedelta(days=RECENT_DAYS)
+    dialect = session.get_bind().dialect.name
+    field_legs = (_legs.c.office_id == office_id, _legs.c.service_id == service_id)
+    days = session.scalar(select(func.count(distinct(_legs.c.business_day)))
+                          .where(*field_legs, _legs.c.business_day >= since, _legs.c.business_day < day))
+    if not days:
+        return None
+    hour = local_hour(_legs.c.queued_at, tz, since, day, dialect)
+    per_hour = {(int(h), bool(p)): n / days for h, p, n in session.execute(
+        select(hour, _legs.c.priority, func.count())
+        .where(*field_legs, _legs.c.business_day >= since, _legs.c.business_day < day)
+        .group_by(hour, _legs.c.priority))}
+    today = session.scalar(select(func.count()).where(*field_legs, _legs.c.business_day == day, _legs.c.queued_at <= now)) or 0
+    local = now.astimezone(clock.zone(tz))
+    into = (local - local.replace(minute=0, second=0, microsecond=0)).total_seconds() / 3600
+    expected = sum(n * (1.0 if h < local.hour else into if h == local.hour else 0.0) for (h, _p), n in per_hour.items())
+    return Usual(per_hour, (today + LEVEL_PRIOR_ARRIVALS) / (expected + LEVEL_PRIOR_ARRIVALS))

@@ -3,9 +3,11 @@
 The model replays, on the counters that are open or paused now, the very rule call next
 applies (`queue_order.pick_at`: priority ratio, field weights × waiting time): each counter, when
 it is free, picks a head among its fields; the citizen costs that field's mean service time
-(with its no-show share at the cost of a no-show). Citizens expected to arrive meanwhile join
-the queues at their field's recent rate, so priority citizens who will overtake and other fields
-that compete for a shared counter are counted. Counters stop at the end of the working span and
+(with its no-show share at the cost of a no-show). Those waiting keep their own queue keys, so
+a shared counter weighs them as call next will. Citizens expected to arrive meanwhile join the
+queues hour by hour at the rates of the field's usual day (scaled to how busy today is), or at
+its rate of the last hour where it has no earlier day, so priority citizens who will overtake and
+other fields that compete for a shared counter are counted. Counters stop at the end of the working span and
 take up again at the next one (a ticket issued at 11:20 is not called before 13:30); a counter
 with planned hours of its own stops and starts at those (one leaving at 15:00, one opening at 09:00).
 
@@ -28,7 +30,7 @@ from motcua.engine.queue_order import Head
 INF = math.inf
 # Past this many simulated calls the rest of the queue is extrapolated at the rate seen so far:
 # the run stays bounded however long the queue (issuing must stay cheap).
-MAX_CALLS = 48
+MAX_CALLS = 160
 
 
 @dataclass(frozen=True)
@@ -42,30 +44,59 @@ class Cost:
 @dataclass
 class Queue:
     """One class (priority or ordinary) of one field: `count` waiting now, the first of them
-    queued at `head_key`, and `rate` newcomers per second expected from now on. The keys of those
-    waiting are taken as evenly spread between the head and now (only the head's age is stored)."""
+    queued at `head_key` (or every one's key, `keys`, in order), and newcomers expected from now
+    on at `rate` per second, or, where the field's history gives its day's shape, at the rates of
+    `segments` ((from, rate) pieces, the first starting by now). Without `keys`, the keys of those
+    waiting are taken as evenly spread between the head and now."""
 
     count: int
     head_key: float
     rate: float = 0.0
     popped: int = 0
     until: float = INF  # no newcomers after this (the issuing window closes)
+    keys: list[float] | None = None
+    segments: list[tuple[float, float]] | None = None
 
     def key(self, i: int, now: float) -> float:
         if i < self.count:
-            return self.head_key + (now - self.head_key) * i / max(self.count, 1)
-        at = now + (i - self.count + 1) / self.rate if self.rate > 0 else INF
-        return at if at <= self.until else INF
+            if not self.keys:
+                return self.head_key + (now - self.head_key) * i / max(self.count, 1)
+            if i < len(self.keys):
+                return self.keys[i]
+            # Past the keys read (a very long queue): the rest spread evenly up to now.
+            last, rest = self.keys[-1], self.count - len(self.keys) + 1
+            return last + (now - last) * (i - len(self.keys) + 1) / rest
+        return self._moment(i - self.count + 1, now)
 
     def available(self, t: float, now: float) -> int:
         # The epsilon: at the very moment next_arrival names, that citizen has arrived.
-        t = min(t, self.until)
-        arrived = int(self.rate * (t - now) + 1e-6) if self.rate > 0 and t > now else 0
-        return self.count + arrived - self.popped
+        return self.count + int(self._expected(t, now) + 1e-6) - self.popped
 
     def next_arrival(self, now: float) -> float:
         """When the next citizen reaches an empty queue."""
         return self.key(self.popped, now)
+
+    def _pieces(self, now: float):
+        """(from, to, rate) of the newcomers' rate after now, up to `until`."""
+        segments = self.segments or [(now, self.rate)]
+        for j, (start, rate) in enumerate(segments):
+            end = min(segments[j + 1][0] if j + 1 < len(segments) else INF, self.until)
+            start = max(start, now)
+            if end > start:
+                yield start, end, rate
+
+    def _expected(self, t: float, now: float) -> float:
+        """How many newcomers are expected in (now, t]."""
+        return sum(rate * (min(end, t) - start) for start, end, rate in self._pieces(now) if t > start)
+
+    def _moment(self, n: int, now: float) -> float:
+        """When the n-th newcomer is expected (INF: not before the issuing window closes)."""
+        seen = 0.0
+        for start, end, rate in self._pieces(now):
+            if rate > 0 and seen + rate * (end - start) >= n - 1e-9:
+                return start + (n - seen) / rate
+            seen += rate * (end - start) if end < INF else 0.0
+        return INF
 
 
 @dataclass
@@ -110,7 +141,7 @@ def forecast(desks: list[Desk], queues: dict[tuple[int, bool], Queue], costs: di
              ahead: int, now: float, ratio: int, spans: list[tuple[float, float]]) -> Forecast | None:
     """The call of the citizen at place `ahead` (0-based) of the `target` (field, priority) queue,
     whose other waiting citizens the queue counts. None when no counter will call them today."""
-    queues = {k: Queue(q.count, q.head_key, q.rate, 0, q.until) for k, q in queues.items()}
+    queues = {k: Queue(q.count, q.head_key, q.rate, 0, q.until, q.keys, q.segments) for k, q in queues.items()}
     mine = queues.setdefault(target, Queue(0, now))
     # The citizen themself at place `ahead` and, when they are the last, a newcomer just behind
     # them (whose wait is the field's estimate for the next ticket).

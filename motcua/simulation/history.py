@@ -132,7 +132,7 @@ def read_history(session: Session, office: Office, start: date, end: date, now: 
 
     fields = {}
     for s in services:
-        st = field_stats(session, office.id, s.id, s.service_minutes, end + timedelta(days=1), now)
+        st = field_stats(session, office.id, s.id, s.service_minutes, end + timedelta(days=1), now, tz=office.timezone)
         fields[s.code] = FieldHistory(s.code, s.name, s.service_minutes, st.mean_s, st.var_s, st.no_show,
                                       prio[s.id] / legs[s.id] if legs[s.id] else 0.0, st.from_history, s.issuing_windows)
 
