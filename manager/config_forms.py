@@ -65,6 +65,10 @@ class CounterForm(ManagerForm):
     number = IntegerField(_l("Số quầy"), validators=[InputRequired(), NumberRange(min=1)])
     name = StringField(_l("Tên quầy"), validators=[Optional(), Length(max=100)], description=_l("Để trống: “Quầy” và số quầy"))
     active = BooleanField(_l("Đang dùng"), default=True)
+    # config.toml's `hours` of the counter (manager.config.counters): the wait estimates use them.
+    hours = TextAreaField(_l("Giờ làm việc riêng của quầy"), validators=[Optional(), Length(max=500)],
+                          description=_l("Ví dụ 07:30-11:30, 13:30-17:00 (mọi ngày làm việc); hoặc mỗi dòng một ngày: mon: 07:30-11:30, 13:30-15:00. "
+                                         "Để trống: theo giờ làm việc của đơn vị"))
 
 
 class PriorityGroupForm(ManagerForm):
