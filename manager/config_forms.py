@@ -57,6 +57,8 @@ class FieldForm(ManagerForm):
     booking_slot_minutes = IntegerField(_l("Độ dài một lượt hẹn (phút)"), validators=[Optional()], default=15)
     booking_per_slot = IntegerField(_l("Số chỗ mỗi lượt"), validators=[Optional()],
                                     description=_l("Để trống: tính từ số quầy phục vụ lĩnh vực và thời gian phục vụ"))
+    booking_share = IntegerField(_l("Tỷ lệ chỗ cho đặt lịch (%)"), validators=[Optional()], default=50,
+                                 description=_l("Khi để trống số chỗ mỗi lượt: phần năng lực phục vụ dành cho lịch hẹn, 1–100"))
     booking_days_ahead = IntegerField(_l("Đặt trước tối đa (ngày)"), validators=[Optional()], default=14)
     booking_close_minutes_before = IntegerField(_l("Ngừng nhận đặt trước giờ hẹn (phút)"), validators=[Optional()], default=60)
 

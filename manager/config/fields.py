@@ -21,7 +21,7 @@ from motcua.config import WEEKDAYS, BookingConfig
 from motcua.models import Office, Service
 from motcua.state import state
 
-BOOKING_KEYS = ("slot_minutes", "per_slot", "days_ahead", "close_minutes_before")
+BOOKING_KEYS = ("slot_minutes", "per_slot", "share", "days_ahead", "close_minutes_before")
 FIELD_KEYS = ("code", "name", "name_en", "prefix", "start_number", "digits", "daily_quota", "service_minutes", "issuing_windows", "active", "sort_order")
 
 
