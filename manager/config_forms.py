@@ -57,6 +57,8 @@ class FieldForm(ManagerForm):
     booking_slot_minutes = IntegerField(_l("Độ dài một lượt hẹn (phút)"), validators=[Optional()], default=15)
     booking_per_slot = IntegerField(_l("Số chỗ mỗi lượt"), validators=[Optional()],
                                     description=_l("Để trống: tính từ số quầy phục vụ lĩnh vực và thời gian phục vụ"))
+    booking_share = IntegerField(_l("Tỷ lệ chỗ cho đặt lịch (%)"), validators=[Optional()], default=50,
+                                 description=_l("Khi để trống số chỗ mỗi lượt: phần năng lực phục vụ dành cho lịch hẹn, 1–100"))
     booking_days_ahead = IntegerField(_l("Đặt trước tối đa (ngày)"), validators=[Optional()], default=14)
     booking_close_minutes_before = IntegerField(_l("Ngừng nhận đặt trước giờ hẹn (phút)"), validators=[Optional()], default=60)
 
@@ -65,6 +67,10 @@ class CounterForm(ManagerForm):
     number = IntegerField(_l("Số quầy"), validators=[InputRequired(), NumberRange(min=1)])
     name = StringField(_l("Tên quầy"), validators=[Optional(), Length(max=100)], description=_l("Để trống: “Quầy” và số quầy"))
     active = BooleanField(_l("Đang dùng"), default=True)
+    # config.toml's `hours` of the counter (manager.config.counters): the wait estimates use them.
+    hours = TextAreaField(_l("Giờ làm việc riêng của quầy"), validators=[Optional(), Length(max=500)],
+                          description=_l("Ví dụ 07:30-11:30, 13:30-17:00 (mọi ngày làm việc); hoặc mỗi dòng một ngày: mon: 07:30-11:30, 13:30-15:00. "
+                                         "Để trống: theo giờ làm việc của đơn vị"))
 
 
 class PriorityGroupForm(ManagerForm):

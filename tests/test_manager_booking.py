@@ -42,7 +42,7 @@ def test_the_form_shows_and_changes_a_fields_booking(app, demo) -> None:
     assert r.status_code == 302, r.get_data(as_text=True)
     after = booking(app)["HT"]
     assert after["spans"] == {"tue": ["13:30-15:00"]} and after["slot_minutes"] == 20 and after["per_slot"] is None
-    assert after["share"] == before["share"]  # what the form does not show is kept
+    assert after["share"] == before["share"] == 50
     row = one(app, AuditLog, entity="service")
     assert row.changes["booking"][0] == before and row.changes["booking"][1]["spans"] == {"tue": ["13:30-15:00"]}
     starts = [s["start"] for s in slots(app.test_client())]
@@ -64,6 +64,7 @@ def test_bad_booking_input_is_refused_under_its_input(app, demo) -> None:
     url = f"/manager/config/fields/{ht.id}"
     for name, value in (("booking_spans", "8 giờ đến 11 giờ"), ("booking_spans", "sat: 11:00-10:00"), ("booking_spans", ""),
                         ("booking_slot_minutes", "300"), ("booking_days_ahead", "-1"), ("booking_per_slot", "0"),
+                        ("booking_share", "0"), ("booking_share", "101"),
                         ("booking_spans", "08:00-08:10")):  # shorter than one slot of 15 minutes
         r = post(client, url, {**FIELD_HT, name: value})
         assert r.status_code == 422, (name, value, r.status_code)
@@ -83,3 +84,22 @@ def test_a_new_field_can_be_bookable(app, demo) -> None:
     tp = booking(app)["TP"]
     assert tp["spans"] == {"mon": ["08:00-09:00"], "wed": ["08:00-09:00"]} and tp["days_ahead"] == 7 and tp["close_minutes_before"] == 30
     assert "HT" in booking(app)
+
+
+def test_the_bookable_share_sets_the_places_when_per_slot_is_empty(app, demo) -> None:
+    """HT has one counter's time (2/3 of counter 1's, 1/3 of counter 2's); an hour's slot at 8
+    minutes a citizen is 7.5 citizens, of which the share is bookable (BookingConfig.share)."""
+    client = manager_client(app, demo)
+    url = f"/manager/config/fields/{one(app, Service, code='HT').id}"
+    assert re.search(r'id="booking_share"[^>]* value="50"', client.get(url).get_data(as_text=True))
+    hourly = {**FIELD_HT, "booking_spans": "08:00-11:00", "booking_slot_minutes": "60", "booking_per_slot": ""}
+    for share, places in (("100", 7), ("50", 3), ("20", 1)):
+        r = post(client, url, {**hourly, "booking_share": share})
+        assert r.status_code == 302, r.get_data(as_text=True)
+        assert booking(app)["HT"]["share"] == int(share)
+        assert {s["left"] for s in slots(app.test_client())} == {places}, share
+    assert re.search(r'id="booking_share"[^>]* value="20"', client.get(url).get_data(as_text=True))
+    assert one(app, AuditLog, entity="service").changes["booking"][1]["share"] == 100
+    # A per_slot given wins over the share.
+    assert post(client, url, {**hourly, "booking_per_slot": "4", "booking_share": "100"}).status_code == 302
+    assert {s["left"] for s in slots(app.test_client())} == {4}

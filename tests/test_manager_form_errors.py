@@ -48,6 +48,8 @@ CASES = [
     ("counter-number-zero", "counters/{c1}", COUNTER_1, {"number": "0"}, "number", "từ 1 trở lên", "1 or more"),
     ("counter-number-empty", "counters/{c1}", COUNTER_1, {"number": ""}, "number", "Ô này cần được điền", "must be filled in"),
     ("counter-number-taken", "counters/{c1}", COUNTER_1, {"number": "2"}, "number", "Đã có quầy số 2", "counter 2 exists"),
+    ("counter-hours-span", "counters/{c1}", COUNTER_1, {"hours": "25:00-26:00"}, "hours", "không đúng dạng", "is not a time span"),
+    ("field-booking-share", "fields/{HT}", FIELD_HT, {"booking_share": "101"}, "booking_share", "không quá 100", "at most 100"),
     ("group-code-pattern", "priority/new", PRIORITY_NEW, {"code": "Người già"}, "code", "Mã nhóm gồm 1–32 chữ thường", "lower-case letters"),
     ("group-name-spaces", "priority/{group}", PRIORITY_NEW, {"name": " "}, "name", "Ô này cần được điền", "must be filled in"),
     ("ratio-zero", "priority", {"priority_ratio": "2", "transfer_position": "front"}, {"priority_ratio": "0"}, "priority_ratio",

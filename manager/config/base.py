@@ -4,6 +4,7 @@ once)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from manager import config_forms as F
 from manager import config_service as cs
 from manager.access import visible_offices
+from motcua.config import WEEKDAYS
 from motcua.engine import clock
 from motcua.models import Office, Role
 
@@ -99,6 +101,33 @@ def audit_value(value: Any) -> str:
 @bp.app_template_filter("mgr_spans")
 def spans_text(spans: list[str] | None) -> str:
     return ", ".join(spans or [])
+
+
+def spans_text_of(spans: dict[str, list[str]] | list[str]) -> str:
+    """Spans in config.toml's week-or-list shape as a form shows them: one line for every working
+    day, or a line a day."""
+    if isinstance(spans, list):
+        return spans_text(spans)
+    return "\n".join(f"{d}: {spans_text(spans[d])}" for d in WEEKDAYS if d in spans)
+
+
+DAY_LINE = re.compile(rf"^({'|'.join(WEEKDAYS)})\s*:?\s*(.*)$", re.IGNORECASE)
+
+
+def parse_week_or_list(text: str, field: str) -> dict[str, list[str]] | list[str]:
+    """'08:00-11:00, 14:00-16:00' (every working day) or lines 'mon: 08:00-11:00': config.toml's
+    week-or-list shape (a field's booking spans, a counter's hours); errors go under `field`."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if not any(DAY_LINE.match(line) for line in lines):
+        return cs.parse_spans(", ".join(lines), field)
+    days: dict[str, list[str]] = {}
+    for line in lines:
+        m = DAY_LINE.match(line)
+        if not m:
+            raise cs.invalid(field, f"“{line}”: mỗi dòng bắt đầu bằng một ngày ({', '.join(WEEKDAYS)}).",
+                             f"“{line}”: start each line with a day ({', '.join(WEEKDAYS)}).")
+        days[m.group(1).lower()] = cs.parse_spans(m.group(2), field)
+    return days
 
 
 def _shared_helpers() -> dict[str, Any]:

@@ -6,15 +6,17 @@ from typing import Any
 
 from flask import render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from manager import config_forms as F
 from manager import config_service as cs
 from manager.access import page_office
-from manager.config.base import ROLES, bp, ctx
+from manager.config.base import ROLES, bp, ctx, parse_week_or_list, spans_text, spans_text_of
 from manager.config.editor import Editor, Saved
 from motcua.auth import login_required_page
+from motcua.config import week_table
+from motcua.engine import estimates
 from motcua.models import Counter, CounterService, CounterStatus, Office, Service
 from motcua.state import state
 
@@ -59,8 +61,27 @@ def _chosen_weights(s: Session, office: Office) -> dict[str, float]:
     return chosen
 
 
+def _working_hours(office: Office) -> dict[str, list[str]]:
+    return (office.settings or {}).get("working_hours") or {}
+
+
+def _hours_text(hours: dict[str, list[str]] | None, working_hours: dict[str, list[str]]) -> str:
+    """Stored hours as typed: one line when they are the same on every working day."""
+    if not hours:
+        return ""
+    first = next(iter(hours.values()))
+    return spans_text(first) if hours == week_table(first, working_hours) else spans_text_of(hours)
+
+
 class CounterEditor(Editor):
     model, form_class, entity, list_endpoint = Counter, F.CounterForm, "counter", ".counters"
+
+    def make_form(self, s: Session, office: Office, c: Counter | None) -> Any:
+        form = super().make_form(s, office, c)
+        # The column holds a table, the form text; a post without the input keeps the hours.
+        if request.method == "GET" or "hours" not in request.form:
+            form.hours.data = _hours_text(c.hours, _working_hours(office)) if c else ""
+        return form
 
     def title(self, c: Counter | None) -> str:
         return _("Sửa %(name)s", name=c.label) if c else _("Thêm quầy")
@@ -69,7 +90,9 @@ class CounterEditor(Editor):
         return {"weights": _weights(s, office, c)}
 
     def write(self, s: Session, office: Office, form: Any, c: Counter | None) -> Saved:
-        cc = cs.check_counter({"number": form.number.data, "name": (form.name.data or "").strip(), "fields": _chosen_weights(s, office)})
+        hours = parse_week_or_list(form.hours.data, "hours") or None
+        cc = cs.check_counter({"number": form.number.data, "name": (form.name.data or "").strip(), "fields": _chosen_weights(s, office),
+                               "hours": hours})
         other = s.scalar(select(Counter).where(Counter.office_id == office.id, Counter.number == cc.number))
         if other is not None and other is not c:
             raise cs.invalid("number", f"Đã có quầy số {cc.number}", f"counter {cc.number} exists")
@@ -80,6 +103,8 @@ class CounterEditor(Editor):
             c = Counter(office_id=office.id, number=cc.number, status=CounterStatus.closed, priority_streak=0)
             s.add(c)
         c.number, c.name, c.active = cc.number, cc.name, active
+        # Stored per weekday as the seed stores config.toml's (clock.spans_for reads a table).
+        c.hours = week_table(cc.hours, _working_hours(office)) if cc.hours is not None else None
         services = {svc.code: svc for svc in s.scalars(select(Service).where(Service.office_id == office.id))}
         links = {link.service.code: link for link in c.services}
         for code, link in links.items():
@@ -90,10 +115,14 @@ class CounterEditor(Editor):
                 links[code].weight = weight
             else:
                 c.services.append(CounterService(service_id=services[code].id, weight=weight, service=services[code]))
+        # The estimator keeps counters' fields and hours for a minute: drop them once this commits
+        # (earlier, a reader could cache the old ones again).
+        office_id = office.id
+        event.listen(s, "after_commit", lambda done: estimates.forget_topology(done, office_id), once=True)
         return Saved(c)
 
     def snapshot(self, c: Counter) -> dict[str, Any]:
-        return {"number": c.number, "name": c.name, "active": c.active,
+        return {"number": c.number, "name": c.name, "active": c.active, "hours": c.hours,
                 "fields": {link.service.code: link.weight for link in sorted(c.services, key=lambda x: x.service.code)}}
 
     def audit_id(self, c: Counter) -> int:

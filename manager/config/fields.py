@@ -4,7 +4,6 @@ appointment booking (kept in the office's settings as `booking_fields`, as confi
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import render_template, request
@@ -15,14 +14,14 @@ from sqlalchemy.orm import Session, object_session
 from manager import config_forms as F
 from manager import config_service as cs
 from manager.access import page_office
-from manager.config.base import ROLES, bp, ctx, spans_text
+from manager.config.base import ROLES, bp, ctx, parse_week_or_list, spans_text, spans_text_of
 from manager.config.editor import Editor, Saved
 from motcua.auth import login_required_page
 from motcua.config import WEEKDAYS, BookingConfig
 from motcua.models import Office, Service
 from motcua.state import state
 
-BOOKING_KEYS = ("slot_minutes", "per_slot", "days_ahead", "close_minutes_before")
+BOOKING_KEYS = ("slot_minutes", "per_slot", "share", "days_ahead", "close_minutes_before")
 FIELD_KEYS = ("code", "name", "name_en", "prefix", "start_number", "digits", "daily_quota", "service_minutes", "issuing_windows", "active", "sort_order")
 
 
@@ -39,36 +38,11 @@ def booking_of(office: Office, code: str) -> dict[str, Any] | None:
     return ((office.settings or {}).get("booking_fields") or {}).get(code)
 
 
-def spans_text_of(spans: dict[str, list[str]] | list[str]) -> str:
-    """A booking's spans as the form shows them: one line for every working day, or a line a day."""
-    if isinstance(spans, list):
-        return spans_text(spans)
-    return "\n".join(f"{d}: {spans_text(spans[d])}" for d in WEEKDAYS if d in spans)
-
-
-DAY_LINE = re.compile(rf"^({'|'.join(WEEKDAYS)})\s*:?\s*(.*)$", re.IGNORECASE)
-
-
-def parse_booking_spans(text: str) -> dict[str, list[str]] | list[str]:
-    """'08:00-11:00, 14:00-16:00' (every working day) or lines 'mon: 08:00-11:00'."""
-    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    if not any(DAY_LINE.match(line) for line in lines):
-        return cs.parse_spans(", ".join(lines), "booking_spans")
-    days: dict[str, list[str]] = {}
-    for line in lines:
-        m = DAY_LINE.match(line)
-        if not m:
-            raise cs.invalid("booking_spans", f"“{line}”: mỗi dòng bắt đầu bằng một ngày ({', '.join(WEEKDAYS)}).",
-                             f"“{line}”: start each line with a day ({', '.join(WEEKDAYS)}).")
-        days[m.group(1).lower()] = cs.parse_spans(m.group(2), "booking_spans")
-    return days
-
-
 def check_booking(form: Any, current: dict[str, Any] | None) -> dict[str, Any] | None:
     """The field's booking table from the form (None: not bookable), checked with config.toml's rules."""
     if not form.booking_enabled.data:
         return None
-    spans = parse_booking_spans(form.booking_spans.data)
+    spans = parse_week_or_list(form.booking_spans.data, "booking_spans")
     if not spans:
         raise cs.invalid("booking_spans", "Hãy nhập giờ nhận lịch hẹn, ví dụ 08:00-11:00.", "Enter the bookable hours, e.g. 08:00-11:00.")
     data = {**(current or {}), "spans": spans, **{k: getattr(form, f"booking_{k}").data for k in BOOKING_KEYS}}

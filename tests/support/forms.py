@@ -13,7 +13,7 @@ FIELD_HT = {
     "daily_quota": "300", "service_minutes": "8", "sort_order": "0", "active": "y",
     # Bookable as config.toml has it.
     "booking_enabled": "y", "booking_spans": "08:00-11:00, 14:00-16:00", "booking_slot_minutes": "15", "booking_per_slot": "2",
-    "booking_days_ahead": "14", "booking_close_minutes_before": "60",
+    "booking_share": "50", "booking_days_ahead": "14", "booking_close_minutes_before": "60",
 }
 
 
