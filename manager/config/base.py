@@ -10,13 +10,14 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from manager import config_forms as F
 from manager import config_service as cs
 from manager.access import visible_offices
 from motcua.config import WEEKDAYS
-from motcua.engine import clock
+from motcua.engine import clock, estimates
 from motcua.models import Office, Role
 
 # The templates stay in the room's folder, beside the other manager pages.
@@ -137,3 +138,9 @@ def _shared_helpers() -> dict[str, Any]:
 
 
 bp.context_processor(_shared_helpers)
+
+
+def refresh_estimates_on_commit(s: Session, office_id: int) -> None:
+    """The estimator keeps an office's counters, fields and typical minutes for a minute: drop them
+    once this change commits (earlier, a reader could cache the old ones again)."""
+    event.listen(s, "after_commit", lambda done: estimates.forget_topology(done, office_id), once=True)

@@ -6,17 +6,16 @@ from typing import Any
 
 from flask import render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from manager import config_forms as F
 from manager import config_service as cs
 from manager.access import page_office
-from manager.config.base import ROLES, bp, ctx, parse_week_or_list, spans_text, spans_text_of
+from manager.config.base import ROLES, bp, ctx, parse_week_or_list, refresh_estimates_on_commit, spans_text, spans_text_of
 from manager.config.editor import Editor, Saved
 from motcua.auth import login_required_page
 from motcua.config import week_table
-from motcua.engine import estimates
 from motcua.models import Counter, CounterService, CounterStatus, Office, Service
 from motcua.state import state
 
@@ -115,10 +114,7 @@ class CounterEditor(Editor):
                 links[code].weight = weight
             else:
                 c.services.append(CounterService(service_id=services[code].id, weight=weight, service=services[code]))
-        # The estimator keeps counters' fields and hours for a minute: drop them once this commits
-        # (earlier, a reader could cache the old ones again).
-        office_id = office.id
-        event.listen(s, "after_commit", lambda done: estimates.forget_topology(done, office_id), once=True)
+        refresh_estimates_on_commit(s, office.id)
         return Saved(c)
 
     def snapshot(self, c: Counter) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, object_session
 from manager import config_forms as F
 from manager import config_service as cs
 from manager.access import page_office
-from manager.config.base import ROLES, bp, ctx, parse_week_or_list, spans_text, spans_text_of
+from manager.config.base import ROLES, bp, ctx, parse_week_or_list, refresh_estimates_on_commit, spans_text, spans_text_of
 from manager.config.editor import Editor, Saved
 from motcua.auth import login_required_page
 from motcua.config import WEEKDAYS, BookingConfig
@@ -107,6 +107,7 @@ class FieldEditor(Editor):
         if booking != booking_of(office, code):
             tables = {k: v for k, v in ((office.settings or {}).get("booking_fields") or {}).items() if k != code}
             office.settings = {**(office.settings or {}), "booking_fields": {**tables, **({code: booking} if booking else {})}}
+        refresh_estimates_on_commit(s, office.id)  # the typical minutes are part of what it keeps
         return Saved(svc)
 
     def snapshot(self, svc: Service) -> dict[str, Any]:
