@@ -5,15 +5,16 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.print", "bench.issue", "bench.fanout", "bench.fanout_scale", "bench.memory", "bench.reports",
-              "bench.reconnect_storm", "bench.estimates")
+BENCHMARKS = (("bench.print",), ("bench.issue",), ("bench.fanout",), ("bench.fanout_scale",), ("bench.memory",),
+              ("bench.reports",), ("bench.reconnect_storm",), ("bench.estimates",), ("bench.estimates", "--week"),
+              ("bench.estimate_bound",))
 
 
 def main() -> None:
-    for name in BENCHMARKS:
-        print(f"== {name} ==", flush=True)
+    for name, *args in BENCHMARKS:
+        print(f"== {' '.join((name, *args))} ==", flush=True)
         module = importlib.import_module(name)
-        saved, sys.argv = sys.argv, [name]
+        saved, sys.argv = sys.argv, [name, *args]
         try:
             module.main()
         finally:

@@ -124,7 +124,7 @@ def row(name: str, which: str, out: dict, took: float, per_call_ms: float) -> st
 
 
 def main(argv: list[str] | None = None) -> None:
-    argv = list(argv or [])
+    argv = list(sys.argv[1:] if argv is None else argv)
     week = "--week" in argv
     paths = [Path(a) for a in argv if a != "--week"] or [p for d in (SCENARIOS, SCENARIOS / "unseen")
                                                          for p in sorted(d.glob("*.toml")) if "config" not in p.name]
