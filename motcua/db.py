@@ -79,6 +79,13 @@ class _Waits(threading.local):
 
     limit: float | None = None
     ping_unanswered = False
+    # Set by the write gate: the moment its connect timeout, spent partly waiting there, runs out.
+    # The ping that follows gets what is left (PING_FLOOR_S at least), so a writer that got in just
+    # before giving up does not wait a whole connect timeout more on a stalled network.
+    connect_deadline: float | None = None
+
+
+PING_FLOOR_S = 1.0
 
 
 _waits = _Waits()
@@ -153,7 +160,10 @@ def _pg_deadlines(engine: Engine, timeouts: Timeouts) -> None:
     ping = dialect.do_ping
 
     def bounded_ping(dbapi_connection):
-        _waits.limit, _waits.ping_unanswered = timeouts.connect, False
+        limit = timeouts.connect
+        if _waits.connect_deadline is not None:
+            limit = min(limit, max(_waits.connect_deadline - time.monotonic(), PING_FLOOR_S))
+        _waits.limit, _waits.ping_unanswered, _waits.connect_deadline = limit, False, None
         try:
             return ping(dbapi_connection)
         finally:
@@ -269,13 +279,18 @@ class WriterGate:
 
     def __enter__(self) -> None:
         depth = getattr(self._depth, "n", 0)
-        if depth == 0 and not self._slots.acquire(timeout=self.timeout):
-            raise DatabaseTimeout("the writers ahead did not finish within the lock timeout")
+        if depth == 0:
+            # The wait here and the connection's ping after it share one connect timeout (_Waits).
+            _waits.connect_deadline = None if self.timeout is None else time.monotonic() + self.timeout
+            if not self._slots.acquire(timeout=self.timeout):
+                _waits.connect_deadline = None
+                raise DatabaseTimeout("the writers ahead did not finish within the lock timeout")
         self._depth.n = depth + 1
 
     def __exit__(self, *exc: object) -> None:
         self._depth.n -= 1
         if self._depth.n == 0:
+            _waits.connect_deadline = None
             self._slots.release()
 
 

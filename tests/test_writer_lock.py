@@ -166,3 +166,48 @@ def test_the_writer_lock_refuses_after_its_timeout_while_another_process_writes(
     finally:
         os.close(other)
         lock.close()
+
+
+@pytest.mark.postgres
+def test_the_gate_and_the_ping_after_it_share_one_connect_timeout(pg_url: str) -> None:
+    # A stalled network while both slots are held by writers that give up just before the gate
+    # does: the writer let in at the last moment must not then wait a whole connect timeout more
+    # on its pooled connection's ping (4 s on the gate + 4 s of ping would break the 503 in 5 s).
+    from urllib.parse import urlsplit
+
+    from motcua.db import PING_FLOOR_S, Database, Timeouts, is_unavailable
+    from tests.support.tcp_proxy import TcpProxy
+
+    parts = urlsplit(pg_url)
+    with TcpProxy((parts.hostname, parts.port)) as proxy:
+        db = Database(parts._replace(netloc=f"{parts.username}@{proxy.host}:{proxy.port}").geturl(),
+                      Timeouts(connect=4.0, statement=6.0, lock=3.0))
+        try:
+            with db.read() as s:  # a pooled connection, pinged at its next checkout
+                s.connection().exec_driver_sql("select 1")
+            holding, gate = threading.Barrier(3), db._write_lock
+            hold_s = 3.6
+
+            def stuck_writer() -> None:
+                with gate:
+                    holding.wait(5)
+                    time.sleep(hold_s)
+
+            writers = [threading.Thread(target=stuck_writer) for _ in range(2)]
+            for t in writers:
+                t.start()
+            holding.wait(5)
+            proxy.stall()
+            started = time.monotonic()
+            with pytest.raises(Exception) as failed:
+                with db.write() as s:
+                    s.connection().exec_driver_sql("select 1")
+            took = time.monotonic() - started
+            assert is_unavailable(failed.value), failed.value
+            # In at about 3.6 s; the ping then has what is left of the 4 s, at least PING_FLOOR_S.
+            assert hold_s - 0.5 < took < 4.0 + PING_FLOOR_S + 1.5, took
+            for t in writers:
+                t.join(10)
+        finally:
+            proxy.resume()
+            db.dispose()
