@@ -131,6 +131,12 @@ def parse_week_or_list(text: str, field: str) -> dict[str, list[str]] | list[str
     return days
 
 
+def refresh_estimates_on_commit(s: Session, office_id: int) -> None:
+    """The estimator keeps an office's counters, fields and typical minutes for a minute: drop them
+    once this change commits (earlier, a reader could cache the old ones again)."""
+    event.listen(s, "after_commit", lambda done: estimates.forget_topology(done, office_id), once=True)
+
+
 def _shared_helpers() -> dict[str, Any]:
     from manager.views import _helpers
 
@@ -138,9 +144,3 @@ def _shared_helpers() -> dict[str, Any]:
 
 
 bp.context_processor(_shared_helpers)
-
-
-def refresh_estimates_on_commit(s: Session, office_id: int) -> None:
-    """The estimator keeps an office's counters, fields and typical minutes for a minute: drop them
-    once this change commits (earlier, a reader could cache the old ones again)."""
-    event.listen(s, "after_commit", lambda done: estimates.forget_topology(done, office_id), once=True)

@@ -102,13 +102,7 @@ _COUNTS = Prepared(
     .join(_services, _services.c.id == _counts.c.service_id)
     .where(_services.c.office_id == bindparam("office_id"), _counts.c.business_day == bindparam("day"))
 )
-_HEADS = Prepared(  # the office's waiting tickets, by the queue index alone
-    select(_tickets.c.service_id, func.min(_tickets.c.queue_key))
-    .where(_tickets.c.office_id == bindparam("office_id"), _tickets.c.business_day == bindparam("day"),
-           _tickets.c.status == TicketStatus.waiting, queue_order.callable_now(_tickets))
-    .group_by(_tickets.c.service_id)
-)
-_KEYS = Prepared(  # the first waiting tickets' keys, enough for the run to follow (wait_model.MAX_CALLS)
+_KEYS = Prepared(  # the office's first waiting tickets' keys, enough for the run to follow (wait_model.MAX_CALLS)
     select(_tickets.c.service_id, _tickets.c.priority_group_id.is_not(None), _tickets.c.queue_key)
     .where(_tickets.c.office_id == bindparam("office_id"), _tickets.c.business_day == bindparam("day"),
            _tickets.c.status == TicketStatus.waiting, queue_order.callable_now(_tickets))
@@ -201,14 +195,18 @@ def estimate(session: Session, office, service_id: int, now: datetime, *, priori
     stats = {sid: field_stats.field_stats(session, office.id, sid, minutes.get(sid, 10), day, now, issuing_s, tz=office.timezone)
              for sid in involved}
     hours = _hour_starts(now, office.timezone, until)
-    heads = dict(_HEADS.all(conn, {"office_id": office.id, "day": day}))
+    rows = _KEYS.all(conn, {"office_id": office.id, "day": day})
     keyed: dict[tuple[int, bool], list[float]] = {}
-    for sid, prio, k in _KEYS.all(conn, {"office_id": office.id, "day": day}):
+    heads: dict[int, float] = {}
+    for sid, prio, k in rows:
         keyed.setdefault((sid, bool(prio)), []).append(k)
+        heads.setdefault(sid, k)
+    # A field with none among the keys read waits behind all of them (a very long office queue).
+    beyond = rows[-1][2] if len(rows) == KEYS_READ else ts
     queues: dict[tuple[int, bool], Queue] = {}
     for sid in involved:
         w, p = counts.get(sid, (0, 0))
-        head = min(heads.get(sid, ts), ts)
+        head = min(heads.get(sid, beyond), ts)
         usual = stats[sid].usual
         for prio, n, rate in ((True, p, stats[sid].rate_priority), (False, w - p, stats[sid].rate_ordinary)):
             segments = [(at, usual.rate(hour, prio)) for at, hour in hours] if usual is not None else None

@@ -7,9 +7,10 @@ it is free, picks a head among its fields; the citizen costs that field's mean s
 a shared counter weighs them as call next will. Citizens expected to arrive meanwhile join the
 queues hour by hour at the rates of the field's usual day (scaled to how busy today is), or at
 its rate of the last hour where it has no earlier day, so priority citizens who will overtake and
-other fields that compete for a shared counter are counted. Counters stop at the end of the working span and
-take up again at the next one (a ticket issued at 11:20 is not called before 13:30); a counter
-with planned hours of its own stops and starts at those (one leaving at 15:00, one opening at 09:00).
+other fields that compete for a shared counter are counted. Counters stop at the end of the
+working span and take up again at the next one (a ticket issued at 11:20 is not called before
+13:30); a counter with planned hours of its own stops and starts at those (one leaving at 15:00,
+one opening at 09:00).
 
 The run gives the expected call time; its spread comes from the variance of the services
 counted before that call, of the services in hand when the run starts, and of how many newcomers
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from motcua.engine import queue_order
 from motcua.engine.queue_order import Head
@@ -141,7 +142,7 @@ def forecast(desks: list[Desk], queues: dict[tuple[int, bool], Queue], costs: di
              ahead: int, now: float, ratio: int, spans: list[tuple[float, float]]) -> Forecast | None:
     """The call of the citizen at place `ahead` (0-based) of the `target` (field, priority) queue,
     whose other waiting citizens the queue counts. None when no counter will call them today."""
-    queues = {k: Queue(q.count, q.head_key, q.rate, 0, q.until, q.keys, q.segments) for k, q in queues.items()}
+    queues = {k: replace(q, popped=0) for k, q in queues.items()}
     mine = queues.setdefault(target, Queue(0, now))
     # The citizen themself at place `ahead` and, when they are the last, a newcomer just behind
     # them (whose wait is the field's estimate for the next ticket).
