@@ -77,8 +77,7 @@ def _spans(day: date, tz: str, spans: list[str]) -> list[tuple[float, float]]:
     for span in spans:
         a, b = parse_span(span)
         start = datetime.combine(day, a, tzinfo=clock.zone(tz)).timestamp()
-        end = datetime.combine(day, b, tzinfo=clock.zone(tz)).timestamp() if b.hour < 24 else start + 24 * 3600
-        out.append((start, end))
+        out.append((start, datetime.combine(day, b, tzinfo=clock.zone(tz)).timestamp()))
     return out
 
 

@@ -38,15 +38,14 @@ class _Strict(BaseModel):
 
 
 def parse_span(text: str) -> tuple[time, time]:
-    """'07:30-11:30' -> (07:30, 11:30); '24:00' is allowed as the end of a day."""
+    """'07:30-11:30' -> (07:30, 11:30). '24:00' ends the day as time.max, so a span up to
+    midnight still holds its last minute (23:59:30 is inside '00:00-24:00')."""
     m = _SPAN.match(text.strip())
     if not m:
         raise ValueError(f"'{text}' không đúng dạng HH:MM-HH:MM / is not HH:MM-HH:MM")
     h1, m1, h2, m2 = (int(g) for g in m.groups())
-    if h2 == 24 and m2 == 0:
-        h2, m2 = 23, 59
     try:
-        start, end = time(h1, m1), time(h2, m2)
+        start, end = time(h1, m1), (time.max if (h2, m2) == (24, 0) else time(h2, m2))
     except ValueError as exc:
         raise ValueError(f"'{text}': {exc}") from None
     if end <= start:

@@ -85,6 +85,15 @@ def test_outside_issuing_window_is_refused_in_vietnamese(db, d: Driver) -> None:
     assert e.value.code == "closed_day"
 
 
+def test_a_window_up_to_24_00_holds_the_last_minute_of_the_day(db, d: Driver) -> None:
+    # The demo issues "00:00-24:00"; 24:00 once read as 23:59, so the minute before midnight was
+    # "outside ticket hours" (a CI run fell into it). The next day starts its own numbers at 00:00.
+    _set(db, issuing_windows={"mon": ["00:00-24:00"], "tue": ["00:00-24:00"]})
+    last_minute = MORNING.replace(hour=23, minute=59, second=59, microsecond=900_000)
+    assert d.issue("HT", now=last_minute).code == "A001"
+    assert d.issue("HT", now=last_minute + timedelta(seconds=0.2)).code == "A001"  # Tuesday 00:00:00.1
+
+
 def test_holiday_is_refused(db, d: Driver) -> None:
     _set(db, holidays=["2026-11-23"])
     with pytest.raises(QueueError) as e:

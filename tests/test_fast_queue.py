@@ -55,7 +55,8 @@ def test_the_hour_where_a_wait_passes_the_target() -> None:
     assert fq.crossing_hour(11 * H + 20 * 60, target, DAY) == 11  # passes it in the lunch break: the morning's last hour
     assert fq.crossing_hour(16 * H + 50 * 60, target, DAY) == 16  # after closing: the day's last hour
     assert fq.crossing_hour(13 * H, target, DAY) == 13  # queued before the afternoon opens
-    assert fq.seconds(["07:30-11:30", "13:30-23:59"]) == [(7.5 * H, 11.5 * H), (13.5 * H, 24 * H)]
+    assert fq.seconds(["07:30-11:30", "13:30-24:00"]) == [(7.5 * H, 11.5 * H), (13.5 * H, 24 * H)]
+    assert fq.seconds(["13:30-23:59"]) == [(13.5 * H, 24 * H - 60)]
 
 
 def test_agrees_with_the_engine_day_runner_on_the_same_citizens(tmp_path: Path) -> None:

@@ -160,8 +160,7 @@ def _spans(spans: tuple[str, ...], day: date, tz: str) -> list[tuple[float, floa
     for span in spans:
         start, end = parse_span(span)
         begin = datetime.combine(day, start, tzinfo=clock.zone(tz))
-        finish = datetime.combine(day, end, tzinfo=clock.zone(tz)) if end.hour < 24 else begin.replace(hour=0) + timedelta(days=1)
-        out.append((begin.timestamp(), finish.timestamp()))
+        out.append((begin.timestamp(), datetime.combine(day, end, tzinfo=clock.zone(tz)).timestamp()))
     return out
 
 

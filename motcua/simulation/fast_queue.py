@@ -37,7 +37,7 @@ def seconds(spans: list[str]) -> Spans:
     out = []
     for span in spans:
         a, b = parse_span(span)
-        end = 24 * 3600 if (b.hour, b.minute) == (23, 59) else b.hour * 3600 + b.minute * 60
+        end = 24 * 3600 if b == time.max else b.hour * 3600 + b.minute * 60
         out.append((a.hour * 3600 + a.minute * 60, end))
     return sorted(out)
 

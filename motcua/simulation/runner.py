@@ -102,9 +102,7 @@ class DayRunner:
             for span in spans:
                 start, end = parse_span(span)
                 self.at(datetime.combine(day, start, tzinfo=clock.zone(tz)), "open", number)
-                end_at = datetime.combine(day, end, tzinfo=clock.zone(tz)) if end.hour < 24 else \
-                    datetime.combine(day + timedelta(days=1), start.replace(hour=0, minute=0), tzinfo=clock.zone(tz))
-                self.at(end_at, "close", number)
+                self.at(datetime.combine(day, end, tzinfo=clock.zone(tz)), "close", number)
         for p in self.sc.pauses:
             self.at(datetime.combine(day, p.at_time, tzinfo=clock.zone(tz)), "pause", p.counter, p.minutes)
         for spec in self.sc.fields:
