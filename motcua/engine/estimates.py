@@ -5,7 +5,8 @@ serves with its weight, who each is serving and since when, who waits in every f
 when, and (field_stats) each field's service times, no-shows and arrivals, with, from the earlier
 days, its usual day: how many come in each hour. wait_model replays the queue order on that
 state (the same rule call next uses: `queue_order.pick_at`) and gives the expected call and its
-spread; the range is that spread, kept within what a citizen can plan with (ESTIMATE_WIDTH).
+spread; the range (eta_range) is where most of that spread falls, kept within what a citizen
+can plan with.
 
 A counter may have planned hours of its own (a roster): it then stops at its planned end and
 comes back after the break at its planned start, and a counter planned to open later today joins
@@ -26,19 +27,13 @@ from sqlalchemy.orm import Session
 
 from motcua.config import parse_span
 from motcua.engine import clock, field_stats, queue_order
+from motcua.engine.eta_range import best_range
 from motcua.engine.wait_model import MAX_CALLS, Cost, Desk, Queue, forecast
 from motcua.models import Counter, CounterEvent, CounterService, CounterStatus, Service, Ticket, TicketLeg, TicketStatus, WaitingCount
 from motcua.prepared import Prepared
 
 UNKNOWN_VI = "Không xác định"
 UNKNOWN_EN = "Unknown"
-# The range: about the central 84 % of the model's spread (z = 1.4), widened for what the model
-# does not see (8 % of the wait, a minute), never wider than 10 minutes or 40 % of its middle.
-Z = 1.4
-MODEL_REL = 0.08
-MODEL_ABS_MIN = 1.0
-WIDTH_MIN = 10
-WIDTH_SHARE = 0.4
 PAUSE_TYPICAL_S = 15 * 60
 TOPOLOGY_TTL_S = 60
 KEYS_READ = 2 * MAX_CALLS
@@ -222,7 +217,8 @@ def estimate(session: Session, office, service_id: int, now: datetime, *, priori
     fc = forecast(desks, queues, costs, (service_id, priority), min(ahead, target.count), ts, ratio, spans)
     if fc is None:
         return Estimate(UNKNOWN, UNKNOWN, waiting, prio_waiting)
-    return Estimate(_range(fc.wait_s, fc.sd_s), _range(fc.next_wait_s, fc.sd_s), waiting, prio_waiting)
+    return Estimate(Eta(*best_range(fc.wait_s, fc.sd_s, ts, spans)), Eta(*best_range(fc.next_wait_s, fc.sd_s, ts, spans)),
+                    waiting, prio_waiting)
 
 
 def _hour_starts(now: datetime, tz: str, until: float) -> list[tuple[float, int]]:
@@ -331,17 +327,6 @@ def _free_at(d: _DeskRow, stats: dict[int, field_stats.FieldStats], ts: float, s
         d.busy_var = st.cost(d.clerk).var
         return ts + max(st.cost(d.clerk).mean - waited, 0.0)
     return ts
-
-
-def _range(wait_s: float, sd_s: float) -> Eta:
-    w = max(wait_s, 0.0) / 60
-    sd = math.sqrt((sd_s / 60) ** 2 + (MODEL_REL * w) ** 2 + MODEL_ABS_MIN ** 2)
-    half = min(Z * sd, max(WIDTH_MIN, WIDTH_SHARE * w) / 2)
-    low = max(0, math.floor(w - half))
-    high = max(math.ceil(w + half), low + 1)
-    while high - low > max(WIDTH_MIN, WIDTH_SHARE * (low + high) / 2) and high - low > 1:
-        high -= 1
-    return Eta(low, high)
 
 
 def forget_database(url: str) -> None:
