@@ -126,7 +126,7 @@ def _counter_spans(working: fq.Spans, counts: dict[int, int]) -> list[fq.Spans]:
 
 def _hhmm(spans: fq.Spans) -> list[str]:
     def fmt(t: float) -> str:
-        return "23:59" if t >= 24 * 3600 else f"{int(t) // 3600:02d}:{int(t) % 3600 // 60:02d}"
+        return "24:00" if t >= 24 * 3600 else f"{int(t) // 3600:02d}:{int(t) % 3600 // 60:02d}"
 
     return [f"{fmt(a)}-{fmt(b)}" for a, b in spans]
 
