@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from motcua.engine import estimates, field_stats
+from motcua.engine import estimates, field_stats, usual_pauses
 from motcua.engine.estimates import _overlap
 from motcua.engine.wait_model import MAX_CALLS, Cost, Desk, Queue, _after_working, forecast
 from motcua.models import Counter, Office, Service
@@ -309,3 +309,49 @@ def test_the_usual_day_is_learned_from_earlier_days(any_db) -> None:
         # The first day: nothing earlier to learn from.
         first = field_stats.field_stats(s, service.office_id, service.id, 12, week_ago.date(), week_ago, tz="Asia/Ho_Chi_Minh")
         assert first.usual is None
+
+
+def test_a_pause_on_most_days_is_usual_and_a_one_off_is_not() -> None:
+    h = 3600.0
+    pauses = [(8.8 * h, 900.0), (8.85 * h, 840.0), (8.9 * h, 960.0), (9.0 * h, 900.0),  # four mornings about 08:50
+              (14.5 * h, 1200.0)]  # one afternoon
+    assert usual_pauses._clusters(pauses, days=5) == [usual_pauses.UsualPause(8.875 * h, 900.0 * 4 / 5)]
+    assert usual_pauses._clusters(pauses, days=10) == []  # four days in ten: not usual
+
+
+def test_a_counters_usual_pause_is_expected_until_it_is_taken_today(any_db, monkeypatch) -> None:
+    db = any_db
+    d = Driver(db)
+    for days in (7, 6, 5, 4):  # counter 1 paused at 08:50 for 15 minutes on four earlier mornings
+        day = MORNING - timedelta(days=days)
+        d.act(1, "open_counter", now=day - timedelta(minutes=90))
+        d.act(1, "pause", "Nghỉ giải lao", now=day - timedelta(minutes=10))
+        d.act(1, "resume", now=day + timedelta(minutes=5))
+        d.act(1, "close_counter", now=day + timedelta(hours=2))
+    with db.read() as s:
+        office = s.scalar(select(Office).where(Office.code == "demo"))
+        counter = s.scalar(select(Counter).where(Counter.office_id == office.id, Counter.number == 1))
+        estimates.forget_database(str(s.get_bind().url))
+        expected = usual_pauses.expected_pauses(s, office.id, MORNING.date(), at(-30), office.timezone)
+        assert expected == {counter.id: (at(-10).timestamp(), 900.0)}
+    for m in range(6):  # a queue at 08:30, counter 1 the only one open
+        d.issue("HT", now=at(-30 + m / 10))
+    d.act(1, "open_counter", now=at(-40))
+
+    def eta(now: datetime) -> estimates.Eta:
+        with db.read() as s:
+            office = s.scalar(select(Office).where(Office.code == "demo"))
+            service = s.scalar(select(Service).where(Service.office_id == office.id, Service.code == "HT"))
+            return estimates.estimate(s, office, service.id, now).eta
+
+    with_pause = eta(at(-30))
+    with monkeypatch.context() as m:
+        m.setattr(usual_pauses, "expected_pauses", lambda *args: {})
+        without = eta(at(-30))
+    assert with_pause.low >= without.low + 10 and with_pause.high >= without.high + 10
+    # Taken today at 08:52: not expected again.
+    d.act(1, "pause", "Nghỉ giải lao", now=at(-8))
+    d.act(1, "resume", now=at(7))
+    with db.read() as s:
+        office = s.scalar(select(Office).where(Office.code == "demo"))
+        assert usual_pauses.expected_pauses(s, office.id, MORNING.date(), at(8), office.timezone) == {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,15 @@ def local(moment: datetime, tz: str) -> datetime:
 def business_day(moment: datetime, tz: str) -> date:
     """Numbers restart at local midnight, whatever the server's own clock zone is."""
     return local(moment, tz).date()
+
+
+def local_hours(start: datetime, end: datetime, tz: str):
+    """Split [start, end) into (local day, local hour, seconds) pieces."""
+    a, b = local(start, tz), local(end, tz)
+    while a < b:
+        nxt = min(b, a.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
+        yield a.date(), a.hour, (nxt - a).total_seconds()
+        a = nxt
 
 
 def spans_for(table: dict | None, day: date) -> list[str] | None:

@@ -26,7 +26,7 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from motcua.config import parse_span
-from motcua.engine import clock, field_stats, queue_order
+from motcua.engine import clock, field_stats, queue_order, usual_pauses
 from motcua.engine.eta_range import best_range
 from motcua.engine.wait_model import MAX_CALLS, Cost, Desk, Queue, forecast
 from motcua.models import Counter, CounterEvent, CounterService, CounterStatus, Service, Ticket, TicketLeg, TicketStatus, WaitingCount
@@ -213,6 +213,10 @@ def estimate(session: Session, office, service_id: int, now: datetime, *, priori
         d.costs = {sid: stats[sid].cost(d.clerk) for sid in d.fields if stats[sid].clerk_mean_s.get(d.clerk)}
     for d in desks:
         d.free_at = _free_at(d, stats, ts, spans)
+    pauses = usual_pauses.expected_pauses(session, office.id, day, now, office.timezone)
+    for d in desks:
+        if d.counter_id in pauses and d.status != CounterStatus.paused.value:
+            d.pause_at, d.pause_s = pauses[d.counter_id]
     ratio = int(settings.get("priority_ratio", 2))
     fc = forecast(desks, queues, costs, (service_id, priority), min(ahead, target.count), ts, ratio, spans)
     if fc is None:
@@ -260,7 +264,7 @@ class _DeskRow(Desk):
 
 
 def _desks(session: Session, office, topology: dict[int, dict[int, float]], planned: dict[int, list[tuple[float, float]]],
-           service_id: int, day: date, now: datetime) -> list[Desk]:
+           service_id: int, day: date, now: datetime) -> list[_DeskRow]:
     """The counters that will call citizens: open or paused now, and those planned to open later
     today (`planned`: today's spans of the counters with hours of their own); else (a break) those
     of the field without planned hours that opened today, back at the next working span."""
@@ -331,6 +335,6 @@ def _free_at(d: _DeskRow, stats: dict[int, field_stats.FieldStats], ts: float, s
 
 def forget_database(url: str) -> None:
     """Drop every figure kept for that database (a simulation starting over on it)."""
-    for cache in (_topologies, field_stats._cache):
+    for cache in (_topologies, field_stats._cache, usual_pauses._cache):
         for key in [k for k in cache if k[0] == url]:
             del cache[key]

@@ -10,7 +10,7 @@ its rate of the last hour where it has no earlier day, so priority citizens who 
 other fields that compete for a shared counter are counted. Counters stop at the end of the
 working span and take up again at the next one (a ticket issued at 11:20 is not called before
 13:30); a counter with planned hours of its own stops and starts at those (one leaving at 15:00,
-one opening at 09:00).
+one opening at 09:00), and a counter that usually pauses at a time of day does so again.
 
 The run gives the expected call time; its spread comes from the variance of the services
 counted before that call, of the services in hand when the run starts, and of how many newcomers
@@ -113,6 +113,10 @@ class Desk:
     # The counter's own planned spans today, when they differ from the office's (None: the office's;
     # empty: it calls nobody more today).
     spans: list[tuple[float, float]] | None = None
+    # Its usual pause still to come today (usual_pauses): taken when it is free at or after
+    # `pause_at`, for `pause_s`.
+    pause_at: float = INF
+    pause_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,10 @@ def forecast(desks: list[Desk], queues: dict[tuple[int, bool], Queue], costs: di
         if t == INF:
             break
         desk = desks[i]
+        if t >= desk.pause_at:  # its usual pause, once the citizen in hand is done
+            desk.pause_at = INF
+            heapq.heappush(heap, (_span_at(spans, t + desk.pause_s, desk), i))
+            continue
         heads = []
         for sid, _weight in desk.fields.items():
             for prio in (True, False):

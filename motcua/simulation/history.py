@@ -66,15 +66,6 @@ class History:
         return self.arrivals.get(key, 0) / n, self.open_s.get(key, 0.0) / 3600 / n
 
 
-def _local_hours(start: datetime, end: datetime, tz: str):
-    """Split [start, end) into (local day, local hour, seconds) pieces."""
-    a, b = clock.local(start, tz), clock.local(end, tz)
-    while a < b:
-        nxt = min(b, a.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
-        yield a.date(), a.hour, (nxt - a).total_seconds()
-        a = nxt
-
-
 def _open_intervals(events: list[tuple[str, datetime]], last_close: dict[date, datetime], tz: str):
     """A counter's open and not paused intervals from its ordered events; one left open at the
     day's end stops at that day's last working minute (a forgotten close must not count all night)."""
@@ -174,7 +165,7 @@ def read_history(session: Session, office: Office, start: date, end: date, now: 
         if not share:
             continue
         for a, b in _open_intervals(events, last_close, tz):
-            for day, hour, secs in _local_hours(a, b, tz):
+            for day, hour, secs in clock.local_hours(a, b, tz):
                 if day not in worked_set:
                     continue
                 for f, part in share.items():
