@@ -12,8 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from motcua.engine import estimates, field_stats, usual_pauses
-from motcua.engine.estimates import _overlap
-from motcua.engine.wait_model import MAX_CALLS, Cost, Desk, Queue, _after_working, forecast
+from motcua.engine.wait_model import MAX_CALLS, Cost, Desk, Queue, _after_working, forecast, working_seconds
 from motcua.models import Counter, Office, Service
 from tests.support.engine import Driver
 
@@ -31,10 +30,10 @@ def test_no_newcomers_after_the_issuing_window() -> None:
 
 def test_arrival_window_is_the_issuing_part_of_the_hour() -> None:
     morning = [(NOW - 600, NOW + 3 * 3600)]  # opened ten minutes ago
-    assert _overlap(morning, NOW - 3600, NOW) == 600
+    assert working_seconds(morning, NOW - 3600, NOW) == 600
     day = [(NOW - 5 * 3600, NOW - 2.5 * 3600), (NOW - 1200, NOW + 3600)]  # back from the break 20 min ago
-    assert _overlap(day, NOW - 3600, NOW) == 1200
-    assert _overlap(day, NOW - 6 * 3600, NOW) == 2.5 * 3600 + 1200
+    assert working_seconds(day, NOW - 3600, NOW) == 1200
+    assert working_seconds(day, NOW - 6 * 3600, NOW) == 2.5 * 3600 + 1200
 
 
 def _run(busy_var: float = 0.0, rate: float = 0.0, ahead: int = 3):

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from motcua.config import parse_span
 from motcua.engine import clock, field_stats, queue_order, usual_pauses
 from motcua.engine.eta_range import best_range
-from motcua.engine.wait_model import MAX_CALLS, Cost, Desk, Queue, forecast
+from motcua.engine.wait_model import MAX_CALLS, Cost, Desk, Queue, forecast, working_seconds
 from motcua.models import Counter, CounterEvent, CounterService, CounterStatus, Service, Ticket, TicketLeg, TicketStatus, WaitingCount
 from motcua.prepared import Prepared
 
@@ -159,11 +159,6 @@ def _spans(spans: tuple[str, ...], day: date, tz: str) -> list[tuple[float, floa
     return out
 
 
-def _overlap(spans: list[tuple[float, float]], since: float, until: float) -> float:
-    """Seconds of [since, until] inside the spans."""
-    return sum(max(min(end, until) - max(start, since), 0.0) for start, end in spans)
-
-
 def estimate(session: Session, office, service_id: int, now: datetime, *, priority: bool = False,
              ahead: int | None = None, key: float | None = None) -> Estimate:
     """The range for a citizen of the field: a newcomer of that class (ahead None: last of it),
@@ -183,7 +178,7 @@ def estimate(session: Session, office, service_id: int, now: datetime, *, priori
     if not desks:
         return Estimate(UNKNOWN, UNKNOWN, waiting, prio_waiting)
     windows = _spans(tuple(clock.spans_for(settings.get("issuing_windows"), day) or ()), day, office.timezone) or spans
-    issuing_s = _overlap(windows, ts - field_stats.RATE_WINDOW_S, ts) if windows else field_stats.RATE_WINDOW_S
+    issuing_s = working_seconds(windows, ts - field_stats.RATE_WINDOW_S, ts) if windows else field_stats.RATE_WINDOW_S
     until = next((end for start, end in windows if start <= ts < end), ts) if windows else math.inf
     involved = {sid for d in desks for sid in d.fields}
     stats = {sid: field_stats.field_stats(session, office.id, sid, minutes.get(sid, 10), day, now, issuing_s, tz=office.timezone)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from itertools import pairwise
 
+from motcua.engine.wait_model import working_seconds
+
 # The central 95 % of the model's spread (z = 2), widened for what the model does not see (8 % of
 # the wait, a minute), never wider than 10 minutes or 40 % of its middle. The model is
 # over-confident (it cannot see the services and arrivals to come): its central 84 % held about
@@ -72,8 +74,7 @@ def _shrunk(low: int, high: int) -> tuple[int, int]:
 
 def _calling_min(spans: Spans, now: float, minutes: float) -> float:
     """Minutes of calling time in the next `minutes` from now."""
-    until = now + minutes * 60
-    return sum(max(min(end, until) - max(start, now), 0.0) for start, end in spans) / 60
+    return working_seconds(spans, now, now + minutes * 60) / 60
 
 
 def _below(z: float) -> float:

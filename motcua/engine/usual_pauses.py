@@ -54,18 +54,20 @@ def expected_pauses(session: Session, office_id: int, day: date, now: datetime, 
     if not usual:
         return {}
     midnight = datetime.combine(day, datetime.min.time(), tzinfo=clock.zone(tz)).timestamp()
-    taken: dict[int, list[float]] = {}
-    for counter, at in _TODAY.all(session.connection(), {"office_id": office_id, "since": datetime.fromtimestamp(midnight, clock.zone(tz))}):
-        taken.setdefault(counter, []).append(at.timestamp())
     ts = now.timestamp()
+    coming = {counter: [(midnight + p.start_s, p.length_s) for p in pauses if midnight + p.start_s + CLUSTER_S >= ts]
+              for counter, pauses in usual.items()}
+    taken: dict[int, list[float]] = {}
+    # A pause taken today can be near a usual one only once that one's window has begun: before
+    # then (most of the day) issuing reads nothing here.
+    if any(at - CLUSTER_S <= ts for pauses in coming.values() for at, _ in pauses):
+        for counter, at in _TODAY.all(session.connection(), {"office_id": office_id, "since": datetime.fromtimestamp(midnight, clock.zone(tz))}):
+            taken.setdefault(counter, []).append(at.timestamp())
     out = {}
-    for counter, pauses in usual.items():
-        for p in pauses:
-            at = midnight + p.start_s
-            if at + CLUSTER_S < ts or any(abs(t - at) <= CLUSTER_S for t in taken.get(counter, ())):
-                continue
-            out[counter] = (at, p.length_s)
-            break
+    for counter, pauses in coming.items():
+        nxt = next(((at, n) for at, n in pauses if not any(abs(t - at) <= CLUSTER_S for t in taken.get(counter, ()))), None)
+        if nxt is not None:
+            out[counter] = nxt
     return out
 
 

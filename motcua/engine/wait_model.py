@@ -216,7 +216,7 @@ def _result(call_at: float, next_at: float, now: float, var: float, used: set[in
     return Forecast(call_at - now, math.sqrt(var) / c, next_at - now)
 
 
-def _working(spans: list[tuple[float, float]], since: float, until: float) -> float:
+def working_seconds(spans: list[tuple[float, float]], since: float, until: float) -> float:
     """Seconds of [since, until] in which counters call (all of it when no spans are set)."""
     if not spans:
         return max(until - since, 0.0)
@@ -250,7 +250,7 @@ def _extrapolate(queues: dict[tuple[int, bool], Queue], target: tuple[int, bool]
     c = max(len(used), 1)
     cost = costs[target[0]]
     serving = [d for d in desks if target[0] in d.fields]
-    worked = _working(spans, now, t)
+    worked = working_seconds(spans, now, t)
     if q.popped > 0 and worked > 0:
         per_call = worked / q.popped
     else:
@@ -279,7 +279,7 @@ def _own(desk: Desk, spans: list[tuple[float, float]]) -> list[tuple[float, floa
 
 def _capacity(own: list[list[tuple[float, float]]], since: float, until: float) -> float:
     """Counter-seconds of calling time in [since, until]."""
-    return sum(_working(s, since, until) for s in own)
+    return sum(working_seconds(s, since, until) for s in own)
 
 
 def _after_capacity(own: list[list[tuple[float, float]]], t: float, amount: float) -> float:
