@@ -86,7 +86,7 @@ def test_answers_and_changes_say_what_the_views_say(client, demo, db, priority) 
         r = client.post(f"/api/v1/counters/2/{action}", headers=h)
         assert r.status_code == 200, r.get_json()
         body, change = r.get_json(), seen[-1]
-        assert body == {"ticket": change.data["ticket"], "counter": change.data["counter"]}
+        assert body == {"ticket": change.data["ticket"], "counter": change.data["counter"], "seq": change.seq}
         ticket = body["ticket"]
         assert ticket["priority"] == priority and ticket["counter"] == 2 and "public_id" not in ticket
         with db.read() as s:

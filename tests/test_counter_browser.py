@@ -241,3 +241,46 @@ def test_banner_when_the_connection_drops_and_recovery_without_reload(live_serve
     expect(display.locator("#cd-code")).to_have_text("A001", timeout=WAIT)
     assert page.evaluate("window.__sameDocument") is True  # recovered without a reload
     display.context.close()
+
+
+def test_a_live_update_older_than_the_clerks_own_call_does_not_undo_it(live_server, page: Page) -> None:
+    # The ticket's "issued" update reaches the page after the answer to the clerk's "next" (the
+    # server sent it first, the network held it). It once put the counter back to idle, so the
+    # clerk's "5" right after the call did nothing.
+    server = live_server
+    held: list[str] = []
+    socket: dict = {}
+
+    def hold_changes(ws) -> None:
+        upstream = ws.connect_to_server()
+        socket["page"] = ws
+
+        def from_server(message) -> None:
+            if socket.get("holding") and isinstance(message, str) and '"change"' in message:
+                held.append(message)
+            else:
+                ws.send(message)
+
+        upstream.on_message(from_server)
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), hold_changes)
+    sign_in(page, server, server.demo.clerk(1))
+    hint = page.locator("#cur-code")
+    expect(hint).to_have_text("Bấm 1 để gọi số tiếp theo", timeout=WAIT)
+
+    socket["holding"] = True
+    code = issue(server, "HT")["code"]
+    with page.expect_response(lambda r: "/waiting" in r.url, timeout=WAIT):
+        page.keyboard.press("1")
+    expect(hint).to_have_text(code, timeout=WAIT)
+    assert held, "the ticket's issued update was held back"
+    with page.expect_response(lambda r: "/waiting" in r.url, timeout=WAIT):
+        socket["page"].send(held.pop(0))  # the issued update, older than the call the page shows
+    expect(hint).to_have_text(code)
+    page.keyboard.press("5")
+    expect(page.locator("#dlg-noshow")).to_be_visible(timeout=WAIT)
+    page.keyboard.press("Escape")
+    socket["holding"] = False
+    for message in held:
+        socket["page"].send(message)
+    expect(hint).to_have_text(code, timeout=WAIT)

@@ -16,6 +16,7 @@
   const EN = document.documentElement.lang === "en";
 
   let counter = null;        // counter_view of counter N
+  let shownSeq = 0;          // the office change the last action's answer showed
   let offsetMs = 0;          // server clock minus this PC's clock
   let waiting = null;        // the last /waiting answer
   let busy = false;          // one action at a time: a double press never calls two citizens
@@ -120,6 +121,7 @@
   function applyResult(data) {
     if (data && data.counter && data.counter.number === N) {
       counter = data.counter;
+      if (data.seq) shownSeq = Math.max(shownSeq, data.seq);
       render();
     }
     scheduleWaiting(0);
@@ -524,7 +526,9 @@
     onState: function (state, change) {
       if (!change) offsetMs = Date.parse(state.at) - Date.now();
       const c = state.counters.find((x) => x.number === N);
-      if (c) { counter = c; render(); }
+      // A live update can trail an action's own answer (the issue before a call): it must not put
+      // the counter back as it was, with the clerk's next key ignored.
+      if (c && state.seq >= shownSeq) { counter = c; render(); }
       if (!change || touchesMe(change)) scheduleWaiting();
     },
     onConnection: function (up) {

@@ -112,9 +112,10 @@ def _counter_action(number: int, action, *, open_first: bool = False):
         result = action(s, c, user)
         # Ticket actions answer with the ticket (call next with its id), counter actions with the counter.
         ticket = result if isinstance(result, (Ticket, int)) else None
-        shown = _shown(s, c, recorded)
-        if shown is not None and (ticket is None or "ticket" in shown):
-            return jsonify(ticket=shown["ticket"] if ticket is not None else None, counter=shown["counter"])
+        change = _shown(s, c, recorded)
+        if change is not None and (ticket is None or "ticket" in change.data):
+            # `seq`: the change this answer shows, so the page can tell a live update older than it.
+            return jsonify(ticket=change.data["ticket"] if ticket is not None else None, counter=change.data["counter"], seq=change.seq)
         if isinstance(ticket, int):
             ticket = s.get(Ticket, ticket)
         s.flush()
@@ -122,12 +123,12 @@ def _counter_action(number: int, action, *, open_first: bool = False):
         return jsonify(ticket=ticket_view(ticket) if ticket else None, counter=counter_view(c))
 
 
-def _shown(s, c, recorded: int) -> dict | None:
+def _shown(s, c, recorded: int) -> changes.Change | None:
     """What the action's last change showed of the counter and its ticket, if it recorded one: every
     action records its change last, so that is the answer too, and need not be built again."""
     new = changes.recorded(s)[recorded:]
     if new and new[-1].office_id == c.office_id and new[-1].data.get("counter", {}).get("number") == c.number:
-        return new[-1].data
+        return new[-1]
     return None
 
 

@@ -182,6 +182,7 @@ class CounterOut(BaseModel):
 class CounterActionOut(BaseModel):
     ticket: TicketOut | None
     counter: CounterOut
+    seq: int | None = Field(None, description="The office change this answer shows (the live updates' sequence number)")
 
 
 class CallOut(BaseModel):
