@@ -1,6 +1,6 @@
 """How often could any estimate be right? An oracle's bound on the bundled days.
 
-    python -m bench.estimate_bound [--samples K] [--seeds N] [--tickets M] [SCENARIO.toml ...]
+    python -m bench.estimate_bound [--samples K] [--seeds N | --week] [--tickets M] [SCENARIO.toml ...]
 
 When a ticket is issued its call time is still random: the services of those ahead and of those
 in hand, the newcomers who overtake (priority citizens, a heavier field on a shared counter),
@@ -16,6 +16,10 @@ is the share of citizens an estimate of that width could at best call within ran
 
 The in-memory day follows the runner step for step and draws from the same random stream, so
 for the scenario's own seed it is the very day `motcua simulate` plays (the table shows both).
+That day is also played by the engine, and the range it printed on each evaluated ticket is held
+against the same K calls: the estimator's expected share, which one day's real calls (the share
+`bench.estimates` reports) only sample. With --week the days are the second to the fifth of the
+scenario's own seed, each played after the days before it, as `bench.estimates --week` plays them.
 """
 
 from __future__ import annotations
@@ -26,23 +30,31 @@ import heapq
 import itertools
 import math
 import random
+import shutil
 import statistics
 import sys
+import tempfile
 from collections import deque
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
 
+from sqlalchemy import select
+
+from bench.estimates import WEEK
 from bench.report import write_section
 from motcua.config import OfficeConfig, parse_span
+from motcua.db import Database
 from motcua.engine import clock, queue_order
 from motcua.engine.queue_order import Head
+from motcua.models import Ticket, TicketLeg
 from motcua.simulation.arrivals import arrivals, service_time
 from motcua.simulation.runner import NO_SHOW_WAIT_S, WALK_S
 from motcua.simulation.scenario import FieldSpec, Scenario, load_scenario
-from motcua.simulation.simulate import business_days, simulate
+from motcua.simulation.simulate import business_days, run_scenario
 
 SCENARIOS = Path(__file__).parent / "scenarios"
+T, L = Ticket.__table__, TicketLeg.__table__
 WIDTH_MIN, WIDTH_SHARE = 10, 0.4  # the goal's width: at most 10 minutes or 40 % of the range's middle
 
 
@@ -318,20 +330,28 @@ def best_range(waits_min: list[float]) -> tuple[int, int, float]:
     return best
 
 
-def bound(path: Path, seed: int, samples: int, max_tickets: int) -> dict:
+def play(sc: Scenario, oc: OfficeConfig, seed: int, nth: int = 0, on_issue=None) -> Day:
+    """The scenario's `nth` business day (0: the first) in memory, the days before it played first
+    from the same random stream, as `motcua simulate` plays them in a row."""
+    rng = random.Random(seed)
+    for n, d in enumerate(business_days(oc, sc.date, nth + 1)):
+        day = Day(sc, oc, d, rng)
+        day.schedule()
+        day.run(on_issue if n == nth else None)
+    return day
+
+
+def bound(path: Path, seed: int, samples: int, max_tickets: int, nth: int = 0) -> dict:
+    """The best share on the scenario's `nth` business day, and the estimator's expected share."""
     sc, config, _ = load_scenario(path)
     oc = next(o for o in config.offices if o.code == sc.office)
-    day = business_days(oc, sc.date, 1)[0]
-    real = Day(sc, oc, day, random.Random(seed))
-    real.schedule()
-    real.run()
+    real = play(sc, oc, seed, nth)
     # Every k-th ticket, so that a big day's bound takes minutes; the day is played again to each.
     k = max(1, math.ceil(len(real.people) / max_tickets))
     chosen = {p.id for i, p in enumerate(real.people) if i % k == 0}
     shares: list[float] = []
-    branch_rng = random.Random(seed * 7919 + 1)
-    replay = Day(sc, oc, day, random.Random(seed))
-    replay.schedule()
+    drawn_by: dict[int, list[float]] = {}  # person id (their place in the day's issuing) -> drawn waits (min)
+    branch_rng = random.Random(seed * 7919 + 1 + 7 * nth)  # draws of their own for each day of a week
 
     def at_issue(d: Day) -> None:
         p = d.people[-1]
@@ -339,19 +359,58 @@ def bound(path: Path, seed: int, samples: int, max_tickets: int) -> dict:
             return
         if p.id in d.called:  # a free counter called them at once: a range from 0 holds that
             shares.append(1.0)
+            drawn_by[p.id] = [0.0]
             return
         waits = []
         for _ in range(samples):
             twin = d.branch(p.issued, p.id, random.Random(branch_rng.random()))
             twin.run()
             waits.append((twin.called[p.id] - p.issued) / 60 if p.id in twin.called else math.inf)
+        drawn_by[p.id] = waits
         shares.append(best_range([w for w in waits if w < math.inf] or [0.0])[2] * sum(w < math.inf for w in waits) / samples)
 
-    replay.run(at_issue)
+    play(sc, oc, seed, nth, at_issue)
     waits = sorted((real.called[p.id] - p.issued) / 60 for p in real.people if p.id in real.called)
-    return {"tickets": len(real.people), "called": len(waits), "mean_wait": statistics.fmean(waits) if waits else 0.0,
-            "p90_wait": waits[min(len(waits) - 1, int(0.9 * len(waits)))] if waits else 0.0,
-            "evaluated": len(shares), "bound": statistics.fmean(shares) if shares else None}
+    engine, printed = engine_day(sc, oc, config, seed, nth)
+    assert len(printed) == len(real.people), "the engine's day is not the in-memory day"
+    # The range the engine printed for the same citizen (people are numbered in the order issued),
+    # held against the same drawn calls: the share this estimator can expect.
+    ours = [sum(printed[pid - 1][0] <= w <= printed[pid - 1][1] for w in drawn) / len(drawn)
+            for pid, drawn in drawn_by.items() if printed[pid - 1] is not None]
+    return {"tickets": len(real.people), "called": len(waits), "mean_wait": _mean(waits), "p90_wait": _p90(waits),
+            "engine": engine, "evaluated": len(shares), "bound": statistics.fmean(shares) if shares else None,
+            "ours": statistics.fmean(ours) if ours else None}
+
+
+def engine_day(sc: Scenario, oc: OfficeConfig, config, seed: int, nth: int) -> tuple[dict, list[tuple[int, int] | None]]:
+    """The same days played by the engine (`motcua simulate`): the `nth` day's ticket count, mean and p90
+    wait (min), and the range printed on each of its tickets in the order issued (None: unknown)."""
+    day = business_days(oc, sc.date, nth + 1)[-1]
+    tmp = Path(tempfile.mkdtemp(prefix="motcua-bound-"))
+    url = f"sqlite:///{tmp / 'sim.db'}"
+    try:
+        run_scenario(sc.model_copy(update={"days": nth + 1}), oc, config, seed=seed, database_url=url)
+        db = Database(url)
+        try:
+            with db.read() as s:
+                rows = s.execute(select(T.c.eta_low, T.c.eta_high, T.c.issued_at, L.c.called_at)
+                                 .select_from(T.join(L, (L.c.ticket_id == T.c.id) & (L.c.seq == 1)))
+                                 .where(T.c.business_day == day).order_by(T.c.id)).all()
+        finally:
+            db.dispose()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    waits = sorted((r.called_at - r.issued_at).total_seconds() / 60 for r in rows if r.called_at is not None)
+    return ({"tickets": len(rows), "mean_wait": _mean(waits), "p90_wait": _p90(waits)},
+            [(r.eta_low, r.eta_high) if r.eta_low is not None else None for r in rows])
+
+
+def _mean(xs: list[float]) -> float:
+    return statistics.fmean(xs) if xs else 0.0
+
+
+def _p90(xs: list[float]) -> float:
+    return xs[min(len(xs) - 1, int(0.9 * len(xs)))] if xs else 0.0
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -360,34 +419,52 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--samples", type=int, default=200, help="continuations drawn at each ticket's issue")
     ap.add_argument("--seeds", type=int, default=4, help="days per scenario: its own seed, then the next ones")
     ap.add_argument("--tickets", type=int, default=120, help="at most this many tickets evaluated per day")
+    ap.add_argument("--week", action="store_true",
+                    help=f"days 2-{WEEK} of the scenario's own seed (those `bench.estimates --week` measures) instead of first days")
     args = ap.parse_args(argv)
     paths = args.scenarios or [p for d in (SCENARIOS, SCENARIOS / "unseen") for p in sorted(d.glob("*.toml")) if "config" not in p.name]
-    lines = ["| scenario | seed | tickets | mean wait (min) | p90 wait (min) | engine's day: tickets, mean, p90 | tickets evaluated "
-             "| best share within range |", "|---|---:|---:|---:|---:|---|---:|---:|"]
+    lines = [f"| scenario | {'day' if args.week else 'seed'} | tickets | mean wait (min) | p90 wait (min) | engine's day: tickets, mean, p90 "
+             "| tickets evaluated | best share within range | the estimator's expected share |", "|---|---:|---:|---:|---:|---|---:|---:|---:|"]
     summary = []
     for path in paths:
         name = path.stem if path.resolve().parent == SCENARIOS.resolve() else f"{path.parent.name}/{path.stem}"
         sc, _, _ = load_scenario(path)
-        found = []
-        for seed in range(sc.seed, sc.seed + args.seeds):
-            out = bound(path, seed, args.samples, args.tickets)
-            engine = "—"
-            if seed == sc.seed:
-                e = simulate(path)
-                engine = f"{e['tickets']}, {e['wait_s']['mean'] / 60:.1f}, {e['wait_s']['p90'] / 60:.1f}"
-            found.append(out["bound"])
-            lines.append(f"| {name} | {seed} | {out['tickets']} | {out['mean_wait']:.1f} | {out['p90_wait']:.1f} | {engine} | "
-                         f"{out['evaluated']} | {out['bound'] * 100:.1f} % |")
+        days = [(sc.seed, nth) for nth in range(1, WEEK)] if args.week else [(seed, 0) for seed in range(sc.seed, sc.seed + args.seeds)]
+        best, ours = [], []
+        for seed, nth in days:
+            out = bound(path, seed, args.samples, args.tickets, nth)
+            e = out["engine"]
+            best.append(out["bound"])
+            ours.append(out["ours"])
+            lines.append(f"| {name} | {nth + 1 if args.week else seed} | {out['tickets']} | {out['mean_wait']:.1f} | {out['p90_wait']:.1f} | "
+                         f"{e['tickets']}, {e['mean_wait']:.1f}, {e['p90_wait']:.1f} | {out['evaluated']} | {_pct(out['bound'])} | "
+                         f"{_pct(out['ours'])} |")
             print(lines[-1], flush=True)
-        summary.append(f"| {name} | {statistics.fmean(found) * 100:.1f} % | {min(found) * 100:.1f} % |")
-    body = (f"`python -m bench.estimate_bound --samples {args.samples} --seeds {args.seeds} --tickets {args.tickets}` "
-            f"({args.samples} continuations per ticket, {args.seeds} days per scenario, each a first day). For each evaluated ticket, the "
-            "range of the goal's width that holds the most of its drawn calls; the share is its mean over the tickets. No "
-            "estimate that knows only the state at issue can expect to do better on such days. *engine's day*: the same seed "
-            "played by `motcua simulate`, to show the in-memory day is the runner's.\n\n"
-            "| scenario | best share within range (mean of the days) | worst day |\n|---|---:|---:|\n" + "\n".join(summary) +
-            "\n\n" + "\n".join(lines) + "\n")
-    write_section("The best an estimate could do", body)
+        ours_known = [x for x in ours if x is not None]
+        summary.append(f"| {name} | {_pct(statistics.fmean(best))} | {_pct(min(best))} | "
+                       f"{_pct(statistics.fmean(ours_known) if ours_known else None)} | {_pct(min(ours_known, default=None))} |")
+    if args.week:
+        command = f"`python -m bench.estimate_bound --week --samples {args.samples} --tickets {args.tickets}`"
+        what = (f"days 2–{WEEK} of each scenario's own seed, played in a row as `python -m bench.estimates --week` plays them: "
+                "the estimator has learnt from the earlier days, the oracle needs none")
+        title = f"The best an estimate could do, days 2–{WEEK}"
+    else:
+        command = f"`python -m bench.estimate_bound --samples {args.samples} --seeds {args.seeds} --tickets {args.tickets}`"
+        what = f"{args.seeds} days per scenario, each a first day"
+        title = "The best an estimate could do"
+    body = (f"{command} ({args.samples} continuations per ticket, {what}). *Best*: for each evaluated ticket, the range of the "
+            "goal's width that holds the most of its drawn calls, its share averaged over the tickets; no estimate that knows "
+            "only the state at issue can expect to do better on such days. *The estimator's expected share*: the share of the "
+            "same drawn calls inside the range the engine printed on that ticket; unlike the share of one day's real calls, "
+            "it is not at the mercy of that day's luck. *Engine's day*: the same day played by `motcua simulate` (the same "
+            "tickets as the in-memory day, a check that both are the same day).\n\n"
+            "| scenario | best (mean of the days) | best, worst day | the estimator's expected share (mean of the days) "
+            "| the estimator, worst day |\n|---|---:|---:|---:|---:|\n" + "\n".join(summary) + "\n\n" + "\n".join(lines) + "\n")
+    write_section(title, body)
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x * 100:.1f} %"
 
 
 if __name__ == "__main__":

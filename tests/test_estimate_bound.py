@@ -4,41 +4,41 @@ goal's width."""
 
 from __future__ import annotations
 
-import random
 import tempfile
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
-from bench.estimate_bound import Day, best_range
+from bench.estimate_bound import best_range, bound, play
 from motcua.db import Database
 from motcua.models import Ticket, TicketLeg
 from motcua.simulation.scenario import load_scenario
-from motcua.simulation.simulate import business_days, simulate
+from motcua.simulation.simulate import run_scenario
 
 RUSH = Path(__file__).parent.parent / "bench" / "scenarios" / "rush.toml"
 
 
-def test_the_in_memory_day_is_the_engines_day() -> None:
+@pytest.mark.parametrize(("nth", "tickets"), [(0, 93), (2, 88)])
+def test_the_in_memory_day_is_the_engines_day(nth: int, tickets: int) -> None:
+    """The first day, and the third played after two others (as `bench.estimates --week` plays them)."""
     sc, config, _ = load_scenario(RUSH)
     oc = next(o for o in config.offices if o.code == sc.office)
-    day = Day(sc, oc, business_days(oc, sc.date, 1)[0], random.Random(sc.seed))
-    day.schedule()
-    day.run()
+    day = play(sc, oc, sc.seed, nth)
     mine = [(p.issued, day.called.get(p.id)) for p in day.people]
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/sim.db"
-        simulate(RUSH, database_url=url)
+        run_scenario(sc.model_copy(update={"days": nth + 1}), oc, config, database_url=url)
         db = Database(url)
         try:
             with db.read() as s:
                 legs = s.execute(select(TicketLeg.queued_at, TicketLeg.called_at).join(Ticket, Ticket.id == TicketLeg.ticket_id)
-                                 .where(TicketLeg.seq == 1).order_by(Ticket.id)).all()
+                                 .where(TicketLeg.seq == 1, Ticket.business_day == day.day).order_by(Ticket.id)).all()
         finally:
             db.dispose()
     engine = [(q.timestamp(), c.timestamp() if c else None) for q, c in legs]
-    assert len(mine) == len(engine) == 93
+    assert len(mine) == len(engine) == tickets
     for (issued, called), (e_issued, e_called) in zip(mine, engine, strict=True):
         assert abs(issued - e_issued) < 1e-3
         assert (called is None) == (e_called is None)
@@ -55,3 +55,12 @@ def test_the_best_range_keeps_to_the_goals_width() -> None:
     # Two clusters far apart: the range holds the bigger one.
     low, high, share = best_range([5.0] * 3 + [120.0] * 7)
     assert low <= 120 <= high and share == 0.7
+
+
+def test_the_estimators_expected_share_is_never_above_the_best() -> None:
+    """Every printed range keeps to the goal's width, so on the same drawn calls it holds at most
+    what the best range of that width holds; and the engine's second day is the in-memory one."""
+    out = bound(RUSH, 23, samples=8, max_tickets=12, nth=1)
+    assert out["engine"]["tickets"] == out["tickets"] == 85
+    assert out["evaluated"] == 11  # every 8th ticket of 85
+    assert 0 < out["ours"] <= out["bound"] <= 1
