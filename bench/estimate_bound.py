@@ -42,7 +42,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bench.estimates import WEEK
-from bench.report import write_section
+from bench.report import pct, write_section
 from motcua.config import OfficeConfig, parse_span
 from motcua.db import Database
 from motcua.engine import clock, queue_order
@@ -52,6 +52,7 @@ from motcua.simulation.arrivals import arrivals, service_time
 from motcua.simulation.runner import NO_SHOW_WAIT_S, WALK_S
 from motcua.simulation.scenario import FieldSpec, Scenario, load_scenario
 from motcua.simulation.simulate import business_days, run_scenario
+from motcua.stats import p90
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 T, L = Ticket.__table__, TicketLeg.__table__
@@ -377,7 +378,7 @@ def bound(path: Path, seed: int, samples: int, max_tickets: int, nth: int = 0) -
     # held against the same drawn calls: the share this estimator can expect.
     ours = [sum(printed[pid - 1][0] <= w <= printed[pid - 1][1] for w in drawn) / len(drawn)
             for pid, drawn in drawn_by.items() if printed[pid - 1] is not None]
-    return {"tickets": len(real.people), "called": len(waits), "mean_wait": _mean(waits), "p90_wait": _p90(waits),
+    return {"tickets": len(real.people), "called": len(waits), "mean_wait": _mean(waits), "p90_wait": p90(waits) or 0.0,
             "engine": engine, "evaluated": len(shares), "bound": statistics.fmean(shares) if shares else None,
             "ours": statistics.fmean(ours) if ours else None}
 
@@ -401,16 +402,12 @@ def engine_day(sc: Scenario, oc: OfficeConfig, config, seed: int, nth: int) -> t
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     waits = sorted((r.called_at - r.issued_at).total_seconds() / 60 for r in rows if r.called_at is not None)
-    return ({"tickets": len(rows), "mean_wait": _mean(waits), "p90_wait": _p90(waits)},
+    return ({"tickets": len(rows), "mean_wait": _mean(waits), "p90_wait": p90(waits) or 0.0},
             [(r.eta_low, r.eta_high) if r.eta_low is not None else None for r in rows])
 
 
 def _mean(xs: list[float]) -> float:
     return statistics.fmean(xs) if xs else 0.0
-
-
-def _p90(xs: list[float]) -> float:
-    return xs[min(len(xs) - 1, int(0.9 * len(xs)))] if xs else 0.0
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -437,12 +434,12 @@ def main(argv: list[str] | None = None) -> None:
             best.append(out["bound"])
             ours.append(out["ours"])
             lines.append(f"| {name} | {nth + 1 if args.week else seed} | {out['tickets']} | {out['mean_wait']:.1f} | {out['p90_wait']:.1f} | "
-                         f"{e['tickets']}, {e['mean_wait']:.1f}, {e['p90_wait']:.1f} | {out['evaluated']} | {_pct(out['bound'])} | "
-                         f"{_pct(out['ours'])} |")
+                         f"{e['tickets']}, {e['mean_wait']:.1f}, {e['p90_wait']:.1f} | {out['evaluated']} | {pct(out['bound'])} | "
+                         f"{pct(out['ours'])} |")
             print(lines[-1], flush=True)
         ours_known = [x for x in ours if x is not None]
-        summary.append(f"| {name} | {_pct(statistics.fmean(best))} | {_pct(min(best))} | "
-                       f"{_pct(statistics.fmean(ours_known) if ours_known else None)} | {_pct(min(ours_known, default=None))} |")
+        summary.append(f"| {name} | {pct(statistics.fmean(best))} | {pct(min(best))} | "
+                       f"{pct(statistics.fmean(ours_known) if ours_known else None)} | {pct(min(ours_known, default=None))} |")
     if args.week:
         command = f"`python -m bench.estimate_bound --week --samples {args.samples} --tickets {args.tickets}`"
         what = (f"days 2–{WEEK} of each scenario's own seed, played in a row as `python -m bench.estimates --week` plays them: "
@@ -461,10 +458,6 @@ def main(argv: list[str] | None = None) -> None:
             "| scenario | best (mean of the days) | best, worst day | the estimator's expected share (mean of the days) "
             "| the estimator, worst day |\n|---|---:|---:|---:|---:|\n" + "\n".join(summary) + "\n\n" + "\n".join(lines) + "\n")
     write_section(title, body)
-
-
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:.1f} %"
 
 
 if __name__ == "__main__":

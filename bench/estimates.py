@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlalchemy import case, func, select
 
 from bench import legacy_estimate
-from bench.report import write_section
+from bench.report import pct, write_section
 from motcua.db import Database
 from motcua.engine import tickets
 from motcua.models import Office, Ticket, TicketLeg
@@ -110,17 +110,13 @@ def _early_late(url: str, since=None) -> dict[str, float | None]:
     return {"early_share": (early or 0) / n if n else None, "late_share": (late or 0) / n if n else None}
 
 
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:.1f} %"
-
-
 def row(name: str, which: str, out: dict, took: float, per_call_ms: float) -> str:
     eta = out["eta"]
     width = "—" if eta["median_width_min"] is None else f"{eta['median_width_min']:.1f}"
     mae = "—" if eta["mean_abs_error_s"] is None else f"{eta['mean_abs_error_s'] / 60:.1f}"
     return (f"| {name} | {which} | {out['tickets']} | {out['wait_s']['mean'] / 60:.1f} | {out['wait_s']['p90'] / 60:.1f} | "
-            f"{_pct(eta['within_share'])} | {_pct(eta['early_share'])} | {_pct(eta['late_share'])} | {width} | {mae} | "
-            f"{_pct(eta['known_share'])} | {per_call_ms:.2f} | {took:.1f} |")
+            f"{pct(eta['within_share'])} | {pct(eta['early_share'])} | {pct(eta['late_share'])} | {width} | {mae} | "
+            f"{pct(eta['known_share'])} | {per_call_ms:.2f} | {took:.1f} |")
 
 
 def main(argv: list[str] | None = None) -> None:

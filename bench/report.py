@@ -67,6 +67,11 @@ def write_section(title: str, markdown: str, path: str | os.PathLike[str] = "doc
     return target
 
 
+def pct(share: float | None) -> str:
+    """A share as the tables print it: '84.2 %', or '—' when there is none."""
+    return "—" if share is None else f"{share * 100:.1f} %"
+
+
 def _lock(fh: object) -> None:
     try:
         import fcntl

@@ -45,7 +45,8 @@ class UsualPause:
     length_s: float  # expected length (its median length × the share of days it happened)
 
 
-_cache: dict[tuple[str, int, date], tuple[datetime, dict[int, list[UsualPause]]]] = {}
+# (database, office) -> (day, read at, usual pauses): one entry per office, replaced the next day.
+_cache: dict[tuple[str, int], tuple[date, datetime, dict[int, list[UsualPause]]]] = {}
 
 
 def expected_pauses(session: Session, office_id: int, day: date, now: datetime, tz: str) -> dict[int, tuple[float, float]]:
@@ -72,12 +73,12 @@ def expected_pauses(session: Session, office_id: int, day: date, now: datetime, 
 
 
 def _usual(session: Session, office_id: int, day: date, now: datetime, tz: str) -> dict[int, list[UsualPause]]:
-    key = (str(session.get_bind().url), office_id, day)
+    key = (str(session.get_bind().url), office_id)
     hit = _cache.get(key)
-    if hit is not None and 0 <= (now - hit[0]).total_seconds() < field_stats.STATS_TTL_S:
-        return hit[1]
+    if hit is not None and hit[0] == day and 0 <= (now - hit[1]).total_seconds() < field_stats.STATS_TTL_S:
+        return hit[2]
     usual = _read(session, office_id, day, tz)
-    _cache[key] = (now, usual)
+    _cache[key] = (day, now, usual)
     return usual
 
 
